@@ -1,0 +1,164 @@
+// The Config value type: every setting of dnsvagt with its built-in default, as documented in
+// DESIGN.md ("Configuration contract"). Loaded from YAML by load_config(); see config_loader.h.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace dnsvagt {
+
+// An address and port to listen on or to send to. `address` is a numeric IPv4 or IPv6 address
+// (no brackets), validated at load time.
+struct Endpoint {
+  std::string address;
+  uint16_t port = 53;
+  bool is_ipv6() const { return address.find(':') != std::string::npos; }
+  std::string to_string() const;  // "127.0.0.1:53", "[::1]:53"
+  bool operator==(const Endpoint&) const = default;
+};
+
+// An address prefix of server.allow, e.g. 10.0.0.0/8 or fc00::/7.
+struct NetworkPrefix {
+  int family = 0;            // AF_INET or AF_INET6
+  uint8_t address[16] = {};  // network byte order; the first 4 bytes for IPv4
+  int length = 0;            // prefix length in bits
+  std::string text;          // as written in the config
+  bool contains(int family, const uint8_t* address) const;
+};
+
+// A forward server: "192.0.2.1", "192.0.2.1@5353", "9.9.9.9@853#dns.quad9.net".
+struct UpstreamServer {
+  Endpoint endpoint;
+  std::string tls_name;  // non-empty: DNS over TLS, certificate checked against this name
+  std::string to_string() const;  // in the config syntax above
+};
+
+struct ForwardZone {
+  std::string name;  // lowercase, no trailing dot ("corp.example.dk"); "." for the root
+  std::vector<UpstreamServer> servers;
+  bool insecure = false;  // also a negative trust anchor for the zone
+};
+
+struct RateLimit {
+  uint32_t qps = 0;  // per client address; 0 = off
+  uint32_t burst = 0;
+};
+
+struct ServerConfig {
+  std::vector<Endpoint> listen;         // default 127.0.0.1:53 and [::1]:53
+  unsigned threads = 0;                 // 0 = auto (number of cores)
+  std::vector<NetworkPrefix> allow;     // default: loopback and private ranges
+  std::chrono::seconds tcp_idle_timeout{10};
+  unsigned max_tcp_connections = 1000;
+  RateLimit rate_limit;
+  std::string user = "dnsvagt";
+};
+
+enum class UpstreamMode { recursive, forward };
+
+struct UpstreamConfig {
+  UpstreamMode mode = UpstreamMode::recursive;
+  std::vector<UpstreamServer> servers;
+  bool tls = false;
+  std::vector<ForwardZone> zones;
+};
+
+struct DnssecConfig {
+  bool validate = true;
+  std::string root_trust_anchor_file = "/var/lib/dnsvagt/root.key";  // "" = no root anchor
+  std::vector<std::string> trust_anchors;       // zone-file lines of DS or DNSKEY records
+  std::vector<std::string> trust_anchor_files;
+  std::vector<std::string> insecure_domains;    // lowercase, no trailing dot
+};
+
+struct CacheConfig {
+  uint64_t size = 256ull << 20;  // bytes
+  bool serve_stale = true;
+  bool prefetch = true;
+  uint32_t max_ttl = 86400;      // seconds
+};
+
+enum class BlockAction { nxdomain, nodata, null, refused, sinkhole };
+enum class ListFormat { auto_detect, hosts, domains, adblock, rpz };
+
+// One block or allow list: either `url` (downloaded) or `file` (local), never both.
+struct ListSource {
+  std::string name;
+  std::string url;
+  std::string file;
+  ListFormat format = ListFormat::auto_detect;
+  std::chrono::seconds refresh{3600};
+  uint64_t min_entries = 1;
+  double max_shrink = 0.5;
+  uint64_t max_size = 256ull << 20;
+  std::string ca_file;
+};
+
+struct BlockingConfig {
+  BlockAction action = BlockAction::nxdomain;
+  std::vector<std::string> sinkhole = {"0.0.0.0", "::"};
+  uint32_t ttl = 300;
+  bool cname_check = true;
+  std::string cache_dir = "/var/lib/dnsvagt/lists";
+  std::vector<ListSource> lists;
+  std::vector<ListSource> allow;
+};
+
+struct MetricsConfig {
+  std::string listen = "127.0.0.1:9153";  // "" = no metrics listener
+};
+
+enum class LogLevel { error, warning, info, debug };
+
+struct LoggingConfig {
+  LogLevel level = LogLevel::info;
+  std::string query_log;                 // "" = off
+  std::string query_log_rotate = "daily";  // "daily" or a size such as "512MiB"
+  std::chrono::seconds query_log_retention{400 * 86400};
+};
+
+struct Config {
+  ServerConfig server;
+  UpstreamConfig upstream;
+  DnssecConfig dnssec;
+  CacheConfig cache;
+  BlockingConfig blocking;
+  MetricsConfig metrics;
+  LoggingConfig logging;
+  std::string source;  // the file it was loaded from; "" = built-in defaults
+};
+
+// A config problem, with where it is: what() is "FILE:LINE: KEY: MESSAGE".
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The built-in defaults (what runs with no config file).
+Config default_config();
+
+// Loads and validates a YAML file; every key is optional, unknown keys are errors.
+// Throws ConfigError naming the file, line and key of the first problem.
+Config load_config(const std::string& path);
+
+// Loads from YAML text; `source_name` stands in for the file name in errors.
+Config parse_config(const std::string& yaml_text, const std::string& source_name);
+
+// The effective config as YAML, in the shape load_config() reads (for check-config).
+std::string to_yaml(const Config& config);
+
+// Parsers shared with other modules: "10s", "5m", "1h", "2d" (a bare number is seconds) and
+// "256MiB", "512KiB", "1GiB" (a bare number is bytes). Throw std::invalid_argument.
+std::chrono::seconds parse_duration(const std::string& text);
+uint64_t parse_size(const std::string& text);
+
+const char* to_string(BlockAction action);
+const char* to_string(ListFormat format);
+const char* to_string(LogLevel level);
+const char* to_string(UpstreamMode mode);
+
+}  // namespace dnsvagt

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package dnsvagt needs to build, run, test and benchmark.
+# Idempotent and non-interactive; run as root.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake pkg-config
+  libunbound-dev libevent-dev libldns-dev libssl-dev libyaml-cpp-dev
+  prometheus-cpp-dev libcurl4-openssl-dev libsystemd-dev libidn2-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # test-time servers and clients
+  nsd unbound ldnsutils dnsutils knot-dnsutils dnsperf prometheus python3 openssl
+  curl procps iproute2 valgrind
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # The daemons are test peers, started by the tests on loopback ports; keep Debian from
+  # starting its own copies on port 53.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
