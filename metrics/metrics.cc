@@ -1,0 +1,133 @@
+#include "metrics/metrics.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "version.h"
+
+namespace dnsvagt {
+
+const char* to_string(ListFailureReason reason) {
+  switch (reason) {
+    case ListFailureReason::network: return "network";
+    case ListFailureReason::http_status: return "http_status";
+    case ListFailureReason::too_large: return "too_large";
+    case ListFailureReason::parse: return "parse";
+    case ListFailureReason::min_entries: return "min_entries";
+    case ListFailureReason::max_shrink: return "max_shrink";
+    case ListFailureReason::file: return "file";
+  }
+  return "unknown";
+}
+
+uint64_t ListStatus::total_failures() const {
+  return std::accumulate(failures.begin(), failures.end(), uint64_t{0});
+}
+
+const std::string& MetricsSnapshot::list_label(uint32_t list_index) const {
+  static const std::string overflow = "_overflow";
+  return list_index < list_names.size() ? list_names[list_index] : overflow;
+}
+
+Metrics::Metrics(size_t workers, WallTime started_at)
+    : worker_count_(workers),
+      started_at_(started_at),
+      workers_(std::make_unique<WorkerCounters[]>(workers)) {}
+
+uint32_t Metrics::list_index(std::string_view name) {
+  std::lock_guard lock(mutex_);
+  auto found = list_indexes_.find(name);
+  if (found != list_indexes_.end()) return found->second;
+  if (list_names_.size() >= kMaxLists) return kOverflowListIndex;
+  uint32_t index = static_cast<uint32_t>(list_names_.size());
+  list_names_.emplace_back(name);
+  list_indexes_.emplace(std::string(name), index);
+  return index;
+}
+
+void Metrics::set_validation_enabled(bool enabled) {
+  std::lock_guard lock(mutex_);
+  validation_enabled_ = enabled;
+}
+
+void Metrics::set_trust_anchors(std::vector<TrustAnchorInfo> anchors) {
+  std::lock_guard lock(mutex_);
+  trust_anchors_ = std::move(anchors);
+}
+
+void Metrics::set_lists(std::vector<ListDescription> lists) {
+  for (const ListDescription& list : lists) list_index(list.name);
+  std::lock_guard lock(mutex_);
+  lists_ = std::move(lists);
+}
+
+void Metrics::list_update_succeeded(std::string_view name, uint64_t entries, WallTime when) {
+  std::lock_guard lock(mutex_);
+  ListStatus& status = list_statuses_[std::string(name)];
+  status.entries = entries;
+  status.last_success = when;
+  status.last_attempt = when;
+}
+
+void Metrics::list_update_failed(std::string_view name, ListFailureReason reason, WallTime when) {
+  std::lock_guard lock(mutex_);
+  ListStatus& status = list_statuses_[std::string(name)];
+  ++status.failures[static_cast<size_t>(reason)];
+  status.last_failure = when;
+  status.last_failure_reason = reason;
+  status.last_attempt = when;
+}
+
+void Metrics::set_cache_usage_source(std::function<CacheUsage()> source) {
+  std::lock_guard lock(mutex_);
+  cache_usage_source_ = std::move(source);
+}
+
+namespace {
+
+// Keeps the newest `limit` events, newest first.
+void keep_newest(std::vector<RecentEvent>& events, size_t limit) {
+  std::sort(events.begin(), events.end(),
+            [](const RecentEvent& a, const RecentEvent& b) { return a.time > b.time; });
+  if (events.size() > limit) events.resize(limit);
+}
+
+}  // namespace
+
+MetricsSnapshot Metrics::snapshot() const {
+  MetricsSnapshot snapshot;
+  snapshot.taken_at = std::chrono::system_clock::now();
+  snapshot.started_at = started_at_;
+  snapshot.version = DNSVAGT_VERSION;
+  snapshot.workers = worker_count_;
+  for (size_t i = 0; i < worker_count_; ++i) {
+    workers_[i].add_to(snapshot.totals);
+    workers_[i].append_recent_bogus(snapshot.recent_bogus);
+    workers_[i].append_recent_blocks(snapshot.recent_blocks);
+  }
+  keep_newest(snapshot.recent_bogus, kRecentEvents);
+  keep_newest(snapshot.recent_blocks, kRecentEvents);
+
+  std::function<CacheUsage()> cache_usage_source;
+  {
+    std::lock_guard lock(mutex_);
+    snapshot.validation_enabled = validation_enabled_;
+    snapshot.trust_anchors = trust_anchors_;
+    snapshot.list_names = list_names_;
+    for (const ListDescription& description : lists_) {
+      ListSnapshot& list = snapshot.lists.emplace_back();
+      list.description = description;
+      auto status = list_statuses_.find(description.name);
+      if (status != list_statuses_.end()) list.status = status->second;
+      auto index = list_indexes_.find(description.name);
+      if (index != list_indexes_.end()) list.blocked = snapshot.totals.blocked[index->second];
+    }
+    cache_usage_source = cache_usage_source_;
+  }
+  for (RecentEvent& event : snapshot.recent_blocks) event.detail = snapshot.list_label(event.list_index);
+  // Outside the lock: the source may take the cache's own lock.
+  if (cache_usage_source) snapshot.cache = cache_usage_source();
+  return snapshot;
+}
+
+}  // namespace dnsvagt

@@ -1,0 +1,139 @@
+// Metrics: the process-wide metrics state: one WorkerCounters per worker, the block list index,
+// and the slowly changing state set off the query path (lists, trust anchors, validation).
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "metrics/worker_counters.h"
+
+namespace dnsvagt {
+
+using WallTime = std::chrono::system_clock::time_point;
+
+// A configured block or allow list, as the config describes it.
+struct ListDescription {
+  std::string name;
+  bool allow = false;   // an allow list (exceptions) rather than a block list
+  std::string source;   // the feed URL or the local file path
+  std::string format;   // as configured: "auto", "hosts", "domains", "adblock", "rpz"
+  std::chrono::seconds refresh{3600};  // 0 = never refreshed (no staleness check)
+};
+
+// Why a list update was rejected; the last good version stays in use.
+enum class ListFailureReason : uint8_t {
+  network,      // DNS, connect, TLS or timeout while fetching
+  http_status,  // the server answered with a non-success status
+  too_large,    // over max_size
+  parse,        // unreadable content or unknown format
+  min_entries,  // fewer than min_entries entries
+  max_shrink,   // lost more than max_shrink of its entries
+  file,         // the local file or the cached copy could not be read
+};
+inline constexpr size_t kListFailureReasonCount = 7;
+const char* to_string(ListFailureReason reason);
+
+struct ListStatus {
+  uint64_t entries = 0;  // entries of the version in use
+  std::optional<WallTime> last_success;  // last fetch or check that confirmed a good version
+  std::optional<WallTime> last_attempt;
+  std::optional<WallTime> last_failure;
+  ListFailureReason last_failure_reason = ListFailureReason::network;
+  std::array<uint64_t, kListFailureReasonCount> failures{};
+
+  uint64_t total_failures() const;
+  // The most recent attempt failed.
+  bool failing() const { return last_failure && (!last_success || *last_failure > *last_success); }
+};
+
+// A DNSSEC trust anchor as the resolver loaded it.
+struct TrustAnchorInfo {
+  std::string zone;    // "." for the root
+  std::string source;  // the file, or "config" for dnssec.trust_anchors lines
+  bool loaded = false;
+};
+
+struct CacheUsage {
+  uint64_t entries = 0;
+  uint64_t bytes = 0;
+};
+
+struct ListSnapshot {
+  ListDescription description;
+  ListStatus status;
+  uint64_t blocked = 0;  // queries blocked by this list since start
+};
+
+// Everything the exposition and the compliance report show, read at one instant.
+struct MetricsSnapshot {
+  WallTime taken_at;
+  WallTime started_at;
+  std::string version;
+  size_t workers = 0;
+  bool validation_enabled = false;
+  std::vector<TrustAnchorInfo> trust_anchors;
+  CacheUsage cache;
+  CounterTotals totals;
+  std::vector<std::string> list_names;  // by list index
+  std::vector<ListSnapshot> lists;      // the configured lists, in config order
+  std::vector<RecentEvent> recent_bogus;   // newest first; detail = validator's reason
+  std::vector<RecentEvent> recent_blocks;  // newest first; detail = list name
+
+  // The label of a list index: its name, or "_overflow" for the shared slot.
+  const std::string& list_label(uint32_t list_index) const;
+};
+
+class Metrics {
+ public:
+  static constexpr size_t kRecentEvents = 50;  // per kind, in a snapshot
+
+  explicit Metrics(size_t workers, WallTime started_at = std::chrono::system_clock::now());
+  Metrics(const Metrics&) = delete;
+  Metrics& operator=(const Metrics&) = delete;
+
+  size_t workers() const { return worker_count_; }
+  // The counters of worker `i` (< workers()); to be written only by that worker's thread.
+  WorkerCounters& worker(size_t i) { return workers_[i]; }
+
+  // The stable index of a list name for WorkerCounters::blocked(), registering a new name.
+  // Names beyond kMaxLists share kOverflowListIndex. Thread-safe; not for the query path.
+  uint32_t list_index(std::string_view name);
+
+  // Setters of the slowly changing state, thread-safe, called on start and reload.
+  void set_validation_enabled(bool enabled);
+  void set_trust_anchors(std::vector<TrustAnchorInfo> anchors);
+  // Replaces the configured lists (registering their names); statuses are kept by name.
+  void set_lists(std::vector<ListDescription> lists);
+  // A fetch or check confirmed a good version with `entries` entries (also when unchanged).
+  void list_update_succeeded(std::string_view name, uint64_t entries, WallTime when);
+  void list_update_failed(std::string_view name, ListFailureReason reason, WallTime when);
+  // Called at every scrape, on the scrape thread; must be thread-safe.
+  void set_cache_usage_source(std::function<CacheUsage()> source);
+
+  MetricsSnapshot snapshot() const;
+
+ private:
+  const size_t worker_count_;
+  const WallTime started_at_;
+  std::unique_ptr<WorkerCounters[]> workers_;
+
+  mutable std::mutex mutex_;  // guards everything below
+  std::vector<std::string> list_names_;
+  std::map<std::string, uint32_t, std::less<>> list_indexes_;
+  bool validation_enabled_ = false;
+  std::vector<TrustAnchorInfo> trust_anchors_;
+  std::vector<ListDescription> lists_;
+  std::map<std::string, ListStatus, std::less<>> list_statuses_;
+  std::function<CacheUsage()> cache_usage_source_;
+};
+
+}  // namespace dnsvagt
