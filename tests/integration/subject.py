@@ -1,0 +1,152 @@
+# The server under test of the integration tests: dnsvagt started on the test world, or (to check
+# the harness itself) an Unbound daemon configured the same way; plus the shared test runner.
+"""Starts the server under test and runs a test module with a final "N passed, N failed" line.
+
+Command line of every test script::
+
+    test_x.py --dnsvagt PATH     test the dnsvagt binary at PATH (also: env DNSVAGT_BIN)
+    test_x.py --reference        test an Unbound daemon instead (checks the harness and world)
+"""
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import unittest
+
+import world
+
+
+class Options:
+    """Parsed command line: which server to test (set by run_tests)."""
+    dnsvagt = None     # path of the binary, or None for the reference Unbound
+    keep = False       # keep the temp dir (logs) after the run
+
+
+def dnsvagt_config(world_, directory, port, allow=None, threads=2):
+    """Config text for dnsvagt resolving world.test. from the world's NSD."""
+    nsd = "%s@%d" % (world.LOOPBACK, world_.nsd_port)
+    server = {"listen": ["%s:%d" % (world.LOOPBACK, port)], "threads": threads,
+              "user": world.current_user()}
+    if allow is not None:
+        server["allow"] = list(allow)
+    config = {
+        "server": server,
+        "upstream": {"mode": "forward", "servers": [nsd],
+                     "zones": [{"name": world.PARENT, "servers": [nsd]}]},
+        "dnssec": {"root_trust_anchor_file": "", "trust_anchors": [world_.trust_anchor]},
+        "metrics": {"listen": ""},
+        "blocking": {"cache_dir": os.path.join(directory, "lists")},
+    }
+    # JSON is YAML; one top-level key per line keeps config errors' line numbers useful.
+    return "".join("%s: %s\n" % (key, json.dumps(value)) for key, value in config.items())
+
+
+def start_subject(world_, directory, name, allow=None):
+    """Starts the server under test on a free port; returns (Daemon, port).
+
+    allow: client prefixes allowed (dnsvagt server.allow); None keeps the default. When
+    127.0.0.1 is not allowed, readiness is a REFUSED reply instead of NOERROR.
+    """
+    port = world.free_port()
+    refused = allow is not None and not any(p.startswith("127.0.0.1/") or p == "127.0.0.0/8"
+                                            for p in allow)
+    expect = ("REFUSED",) if refused else ("NOERROR",)
+    if Options.dnsvagt is None:
+        rules = ["%s allow" % prefix for prefix in (allow or ["127.0.0.0/8"])]
+        if allow is not None:
+            rules.insert(0, "127.0.0.0/8 refuse")
+        conf_dir = os.path.join(directory, name)
+        os.makedirs(conf_dir, exist_ok=True)
+        conf = os.path.join(conf_dir, "unbound.conf")
+        with open(conf, "w") as out:
+            out.write(world.unbound_config(conf_dir, "unbound", port, world_.nsd_port,
+                                           world_.trust_anchor, rules))
+        daemon = world.Daemon(name, ["unbound", "-d", "-c", conf],
+                              os.path.join(conf_dir, "unbound.log"))
+    else:
+        conf_dir = os.path.join(directory, name)
+        os.makedirs(os.path.join(conf_dir, "lists"), exist_ok=True)
+        conf = os.path.join(conf_dir, "dnsvagt.yaml")
+        with open(conf, "w") as out:
+            out.write(dnsvagt_config(world_, conf_dir, port, allow))
+        daemon = world.Daemon(name, [Options.dnsvagt, "-c", conf],
+                              os.path.join(conf_dir, "dnsvagt.log"))
+    try:
+        world.wait_until_answers(daemon, port, world.PARENT + ".", expect=expect)
+    except BaseException:
+        daemon.stop()
+        raise
+    return daemon, port
+
+
+class Environment:
+    """The world plus the servers a test module started; stop() kills them all."""
+
+    def __init__(self):
+        self.directory = tempfile.mkdtemp(prefix="dnsvagt-itest-")
+        self.world = None
+        self.daemons = []
+
+    def start_world(self):
+        self.world = world.World(os.path.join(self.directory, "world")).start()
+        return self.world
+
+    def start_subject(self, name, allow=None):
+        daemon, port = start_subject(self.world, self.directory, name, allow)
+        self.daemons.append(daemon)
+        return port
+
+    def check_alive(self, test):
+        """Fails `test` if a server under test has died (crash on a packet, say)."""
+        for daemon in self.daemons:
+            test.assertTrue(daemon.running(), "%s exited with %s:\n%s"
+                            % (daemon.name, daemon.process.returncode, daemon.log_tail()))
+
+    def stop(self):
+        for daemon in self.daemons:
+            daemon.stop()
+        self.daemons = []
+        if self.world is not None:
+            self.world.stop()
+        if Options.keep:
+            sys.stderr.write("kept %s\n" % self.directory)
+        else:
+            shutil.rmtree(self.directory, ignore_errors=True)
+
+
+def subject_name():
+    return "dnsvagt" if Options.dnsvagt else "unbound (reference)"
+
+
+def run_tests(module_name, argv):
+    """Parses argv, runs the module's tests, prints "N passed, N failed"; returns exit code."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--dnsvagt", default=os.environ.get("DNSVAGT_BIN"))
+    parser.add_argument("--reference", action="store_true",
+                        help="test an Unbound daemon instead of dnsvagt")
+    parser.add_argument("--keep", action="store_true", help="keep the temp dir with logs")
+    parser.add_argument("-k", dest="patterns", action="append",
+                        help="only tests whose name contains this")
+    args = parser.parse_args(argv[1:])
+    if args.reference:
+        Options.dnsvagt = None
+    elif not args.dnsvagt:
+        parser.error("give --dnsvagt PATH (or DNSVAGT_BIN), or --reference")
+    else:
+        Options.dnsvagt = os.path.abspath(args.dnsvagt)
+        if not os.access(Options.dnsvagt, os.X_OK):
+            parser.error("not an executable: %s" % Options.dnsvagt)
+    Options.keep = args.keep
+    sys.stderr.write("server under test: %s\n" % (Options.dnsvagt or "unbound (reference)"))
+    loader = unittest.TestLoader()
+    if args.patterns:
+        loader.testNamePatterns = ["*%s*" % p for p in args.patterns]
+    suite = loader.loadTestsFromModule(sys.modules[module_name])
+    result = unittest.TextTestRunner(verbosity=2, stream=sys.stderr).run(suite)
+    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
+    passed = result.testsRun - failed - len(result.skipped)
+    print("%d passed, %d failed" % (passed, failed))
+    return 0 if failed == 0 and result.testsRun > 0 else 1
