@@ -1,5 +1,5 @@
 // The Config value type: every setting of dnsvagt with its built-in default, as documented in
-// DESIGN.md ("Configuration contract"). Loaded from YAML by load_config(); see config_loader.h.
+// DESIGN.md ("Configuration contract"). Loaded from YAML by load_config() (config_loader.cc).
 #pragma once
 
 #include <chrono>
@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace dnsvagt {
@@ -28,24 +29,28 @@ struct NetworkPrefix {
   int length = 0;            // prefix length in bits
   std::string text;          // as written in the config
   bool contains(int family, const uint8_t* address) const;
+  bool operator==(const NetworkPrefix&) const = default;
 };
 
 // A forward server: "192.0.2.1", "192.0.2.1@5353", "9.9.9.9@853#dns.quad9.net".
 struct UpstreamServer {
   Endpoint endpoint;
   std::string tls_name;  // non-empty: DNS over TLS, certificate checked against this name
-  std::string to_string() const;  // in the config syntax above
+  std::string to_string() const;  // in the config syntax above, always with @port
+  bool operator==(const UpstreamServer&) const = default;
 };
 
 struct ForwardZone {
   std::string name;  // lowercase, no trailing dot ("corp.example.dk"); "." for the root
   std::vector<UpstreamServer> servers;
   bool insecure = false;  // also a negative trust anchor for the zone
+  bool operator==(const ForwardZone&) const = default;
 };
 
 struct RateLimit {
   uint32_t qps = 0;  // per client address; 0 = off
-  uint32_t burst = 0;
+  uint32_t burst = 0;  // token bucket depth; the loader makes it at least qps when qps > 0
+  bool operator==(const RateLimit&) const = default;
 };
 
 struct ServerConfig {
@@ -56,6 +61,7 @@ struct ServerConfig {
   unsigned max_tcp_connections = 1000;
   RateLimit rate_limit;
   std::string user = "dnsvagt";
+  bool operator==(const ServerConfig&) const = default;
 };
 
 enum class UpstreamMode { recursive, forward };
@@ -65,6 +71,7 @@ struct UpstreamConfig {
   std::vector<UpstreamServer> servers;
   bool tls = false;
   std::vector<ForwardZone> zones;
+  bool operator==(const UpstreamConfig&) const = default;
 };
 
 struct DnssecConfig {
@@ -73,6 +80,7 @@ struct DnssecConfig {
   std::vector<std::string> trust_anchors;       // zone-file lines of DS or DNSKEY records
   std::vector<std::string> trust_anchor_files;
   std::vector<std::string> insecure_domains;    // lowercase, no trailing dot
+  bool operator==(const DnssecConfig&) const = default;
 };
 
 struct CacheConfig {
@@ -80,6 +88,7 @@ struct CacheConfig {
   bool serve_stale = true;
   bool prefetch = true;
   uint32_t max_ttl = 86400;      // seconds
+  bool operator==(const CacheConfig&) const = default;
 };
 
 enum class BlockAction { nxdomain, nodata, null, refused, sinkhole };
@@ -96,6 +105,7 @@ struct ListSource {
   double max_shrink = 0.5;
   uint64_t max_size = 256ull << 20;
   std::string ca_file;
+  bool operator==(const ListSource&) const = default;
 };
 
 struct BlockingConfig {
@@ -106,10 +116,12 @@ struct BlockingConfig {
   std::string cache_dir = "/var/lib/dnsvagt/lists";
   std::vector<ListSource> lists;
   std::vector<ListSource> allow;
+  bool operator==(const BlockingConfig&) const = default;
 };
 
 struct MetricsConfig {
   std::string listen = "127.0.0.1:9153";  // "" = no metrics listener
+  bool operator==(const MetricsConfig&) const = default;
 };
 
 enum class LogLevel { error, warning, info, debug };
@@ -119,6 +131,7 @@ struct LoggingConfig {
   std::string query_log;                 // "" = off
   std::string query_log_rotate = "daily";  // "daily" or a size such as "512MiB"
   std::chrono::seconds query_log_retention{400 * 86400};
+  bool operator==(const LoggingConfig&) const = default;
 };
 
 struct Config {
@@ -130,6 +143,7 @@ struct Config {
   MetricsConfig metrics;
   LoggingConfig logging;
   std::string source;  // the file it was loaded from; "" = built-in defaults
+  bool operator==(const Config&) const = default;
 };
 
 // A config problem, with where it is: what() is "FILE:LINE: KEY: MESSAGE".
@@ -160,5 +174,21 @@ const char* to_string(BlockAction action);
 const char* to_string(ListFormat format);
 const char* to_string(LogLevel level);
 const char* to_string(UpstreamMode mode);
+
+// Parsers of the config's value syntaxes, shared with other modules (and used by the loader).
+// They throw std::invalid_argument whose what() says what is expected and what was given.
+// A whole string of decimal digits (no sign, space or 0x); nullopt otherwise or on overflow.
+std::optional<uint64_t> parse_decimal(std::string_view text);
+// A numeric IPv4 or IPv6 address, returned in canonical form ("::1", "192.0.2.1").
+std::string parse_address(const std::string& text);
+// "127.0.0.1:53", "[::1]:53", or a bare address with `default_port`; numeric addresses only.
+Endpoint parse_endpoint(const std::string& text, uint16_t default_port);
+// "192.0.2.1", "192.0.2.1@5353", "9.9.9.9@853#dns.quad9.net", "2001:db8::1@53"; without
+// @port the port is 853 when the server uses TLS (`tls` or a #name), else 53.
+UpstreamServer parse_upstream_server(const std::string& text, bool tls);
+// "10.0.0.0/8", "fc00::/7"; a bare address is a host prefix (/32, /128). Host bits must be 0.
+NetworkPrefix parse_prefix(const std::string& text);
+// A domain name in ASCII (IDNs as punycode), lowercased without the trailing dot; "." = root.
+std::string normalize_domain_name(const std::string& text);
 
 }  // namespace dnsvagt

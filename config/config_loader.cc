@@ -1,0 +1,576 @@
+// Reading the YAML config into a Config: every key is optional, unknown keys are errors, and
+// every error names the file, the 1-based line and the dotted key path of the problem.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <initializer_list>
+#include <map>
+#include <sstream>
+
+#include "config/config.h"
+
+namespace dnsvagt {
+namespace {
+
+std::string quoted(const std::string& text) { return "\"" + text + "\""; }
+
+// A YAML node and where it came from, for error messages.
+struct Item {
+  YAML::Node node;
+  std::string key;  // dotted path like "blocking.lists[0].refresh"; "" for the whole document
+  int line = 1;     // 1-based
+};
+
+int line_of(const YAML::Node& node, int fallback) {
+  return node.Mark().is_null() ? fallback : node.Mark().line + 1;
+}
+
+std::string describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Map: return "a map";
+    case YAML::NodeType::Scalar: return quoted(node.Scalar());
+    default: return "nothing";
+  }
+}
+
+std::string join(std::initializer_list<const char*> names) {
+  std::string text;
+  for (const char* name : names) text += (text.empty() ? "" : ", ") + std::string(name);
+  return text;
+}
+
+// The entries of one YAML map by key, each an Item with its own path and line.
+class Fields {
+ public:
+  const Item* get(const std::string& key) const {
+    auto it = items_.find(key);
+    return it == items_.end() ? nullptr : &it->second;
+  }
+  bool add(const std::string& key, Item item) { return items_.emplace(key, std::move(item)).second; }
+
+ private:
+  std::map<std::string, Item> items_;
+};
+
+// Turns a YAML document into a Config, section by section, stopping at the first problem.
+class ConfigReader {
+ public:
+  explicit ConfigReader(const std::string& source) : source_(source) {}
+  Config read(const YAML::Node& document);
+
+ private:
+  [[noreturn]] void fail(const Item& at, const std::string& message) const;
+
+  // The entries of a map whose keys must all be in `known`. A section left empty (`server:`)
+  // reads as an empty map; a list element must be a real map.
+  Fields fields(const Item& map, std::initializer_list<const char*> known, bool empty_ok) const;
+  std::vector<Item> elements(const Item& list, const std::string& expected) const;
+
+  std::string scalar(const Item& item, const std::string& expected) const;
+  std::string string_value(const Item& item) const { return scalar(item, "a string"); }
+  std::string nonempty_string(const Item& item, const std::string& expected) const;
+  bool boolean(const Item& item) const;
+  uint64_t integer(const Item& item, uint64_t min, uint64_t max) const;
+  std::chrono::seconds duration(const Item& item, std::chrono::seconds min) const;
+  uint64_t size(const Item& item, uint64_t min) const;
+  double fraction(const Item& item) const;
+  std::string domain_name(const Item& item) const;
+  // One of `count` enum values, named by to_string(Enum).
+  template <typename Enum>
+  Enum choice(const Item& item, int count) const;
+  // The result of a config.h value parser on the scalar; its std::invalid_argument becomes a
+  // ConfigError at `item`.
+  template <typename Parse>
+  auto parsed(const Item& item, const std::string& expected, Parse parse) const;
+
+  void read_server(const Item& section, ServerConfig& server) const;
+  void read_upstream(const Item& section, UpstreamConfig& upstream) const;
+  ForwardZone read_zone(const Item& entry, bool tls) const;
+  void read_dnssec(const Item& section, DnssecConfig& dnssec) const;
+  void read_cache(const Item& section, CacheConfig& cache) const;
+  void read_blocking(const Item& section, BlockingConfig& blocking) const;
+  ListSource read_list(const Item& entry, std::map<std::string, std::string>& names_seen) const;
+  void read_metrics(const Item& section, MetricsConfig& metrics) const;
+  void read_logging(const Item& section, LoggingConfig& logging) const;
+
+  const std::string source_;
+};
+
+void ConfigReader::fail(const Item& at, const std::string& message) const {
+  std::string where = source_ + ":" + std::to_string(at.line) + ": ";
+  throw ConfigError(where + (at.key.empty() ? "" : at.key + ": ") + message);
+}
+
+Fields ConfigReader::fields(const Item& map, std::initializer_list<const char*> known,
+                            bool empty_ok) const {
+  Fields result;
+  if (map.node.IsNull() && empty_ok) return result;
+  if (!map.node.IsMap()) {
+    fail(map, "expected a map with keys " + join(known) + ", got " + describe(map.node));
+  }
+  for (auto it = map.node.begin(); it != map.node.end(); ++it) {
+    Item key{it->first, map.key, line_of(it->first, map.line)};
+    if (!it->first.IsScalar()) fail(key, "expected a key name, got " + describe(it->first));
+    std::string name = it->first.Scalar();
+    Item entry{it->second, map.key.empty() ? name : map.key + "." + name, key.line};
+    if (std::none_of(known.begin(), known.end(), [&](const char* k) { return name == k; })) {
+      fail(entry, "unknown key, expected one of " + join(known));
+    }
+    if (const Item* first = result.get(name)) {
+      fail(entry, "given twice (first on line " + std::to_string(first->line) + ")");
+    }
+    result.add(name, entry);
+  }
+  return result;
+}
+
+std::vector<Item> ConfigReader::elements(const Item& list, const std::string& expected) const {
+  std::vector<Item> result;
+  if (list.node.IsNull()) return result;  // `lists:` with every entry commented out
+  if (!list.node.IsSequence()) {
+    fail(list, "expected a list of " + expected + ", got " + describe(list.node));
+  }
+  for (size_t i = 0; i < list.node.size(); ++i) {
+    YAML::Node element = list.node[i];
+    result.push_back(
+        {element, list.key + "[" + std::to_string(i) + "]", line_of(element, list.line)});
+  }
+  return result;
+}
+
+std::string ConfigReader::scalar(const Item& item, const std::string& expected) const {
+  if (!item.node.IsScalar()) fail(item, "expected " + expected + ", got " + describe(item.node));
+  return item.node.Scalar();
+}
+
+template <typename Enum>
+Enum ConfigReader::choice(const Item& item, int count) const {
+  std::string value = scalar(item, "a name");
+  std::string names;
+  for (int i = 0; i < count; ++i) {
+    const char* name = to_string(static_cast<Enum>(i));
+    if (value == name) return static_cast<Enum>(i);
+    names += (i == 0 ? "" : ", ") + std::string(name);
+  }
+  fail(item, "expected one of " + names + ", got " + quoted(value));
+}
+
+template <typename Parse>
+auto ConfigReader::parsed(const Item& item, const std::string& expected, Parse parse) const {
+  std::string value = scalar(item, expected);
+  try {
+    return parse(value);
+  } catch (const std::invalid_argument& e) {
+    fail(item, e.what());
+  }
+}
+
+std::string ConfigReader::nonempty_string(const Item& item, const std::string& expected) const {
+  std::string value = scalar(item, expected);
+  if (value.empty()) fail(item, "expected " + expected + ", got \"\"");
+  return value;
+}
+
+bool ConfigReader::boolean(const Item& item) const {
+  // Only true/false: YAML 1.1's yes/no/on/off are too easy to misread in a security setting.
+  std::string value = scalar(item, "true or false");
+  if (value == "true") return true;
+  if (value == "false") return false;
+  fail(item, "expected true or false, got " + quoted(value));
+}
+
+uint64_t ConfigReader::integer(const Item& item, uint64_t min, uint64_t max) const {
+  std::string expected = "an integer from " + std::to_string(min) + " to " + std::to_string(max);
+  std::string value = scalar(item, expected);
+  auto number = parse_decimal(value);
+  if (!number || *number < min || *number > max) {
+    fail(item, "expected " + expected + ", got " + quoted(value));
+  }
+  return *number;
+}
+
+std::chrono::seconds ConfigReader::duration(const Item& item, std::chrono::seconds min) const {
+  auto value = parsed(item, "a duration like 30s, 5m, 1h or 2d", parse_duration);
+  if (value < min) {
+    fail(item, "expected at least " + std::to_string(min.count()) + "s, got " +
+                   quoted(item.node.Scalar()));
+  }
+  return value;
+}
+
+uint64_t ConfigReader::size(const Item& item, uint64_t min) const {
+  uint64_t value = parsed(item, "a size like 512KiB, 256MiB or 1GiB", parse_size);
+  if (value < min) {
+    fail(item, "expected at least " + std::to_string(min) + " bytes, got " +
+                   quoted(item.node.Scalar()));
+  }
+  return value;
+}
+
+double ConfigReader::fraction(const Item& item) const {
+  const std::string expected = "a number from 0 to 1 like 0.5";
+  std::string text = scalar(item, expected);
+  double value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size() ||
+      !(value >= 0 && value <= 1)) {
+    fail(item, "expected " + expected + ", got " + quoted(text));
+  }
+  return value;
+}
+
+std::string ConfigReader::domain_name(const Item& item) const {
+  return parsed(item, "a domain name", normalize_domain_name);
+}
+
+Config ConfigReader::read(const YAML::Node& document) {
+  Config config = default_config();
+  Item root{document, "", line_of(document, 1)};
+  if (!document.IsNull() && !document.IsMap()) {
+    fail(root, "expected a map of sections (server, upstream, ...), got " + describe(document));
+  }
+  Fields sections = fields(
+      root, {"server", "upstream", "dnssec", "cache", "blocking", "metrics", "logging"}, true);
+  if (const Item* item = sections.get("server")) read_server(*item, config.server);
+  if (const Item* item = sections.get("upstream")) read_upstream(*item, config.upstream);
+  if (const Item* item = sections.get("dnssec")) read_dnssec(*item, config.dnssec);
+  if (const Item* item = sections.get("cache")) read_cache(*item, config.cache);
+  if (const Item* item = sections.get("blocking")) read_blocking(*item, config.blocking);
+  if (const Item* item = sections.get("metrics")) read_metrics(*item, config.metrics);
+  if (const Item* item = sections.get("logging")) read_logging(*item, config.logging);
+  return config;
+}
+
+void ConfigReader::read_server(const Item& section, ServerConfig& server) const {
+  Fields f = fields(section,
+                    {"listen", "threads", "allow", "tcp_idle_timeout", "max_tcp_connections",
+                     "rate_limit", "user"},
+                    true);
+  if (const Item* item = f.get("listen")) {
+    server.listen.clear();
+    for (const Item& element : elements(*item, "addresses like \"127.0.0.1:53\"")) {
+      Endpoint endpoint = parsed(element, "an address like \"127.0.0.1:53\"",
+                                 [](const std::string& text) { return parse_endpoint(text, 53); });
+      if (std::find(server.listen.begin(), server.listen.end(), endpoint) != server.listen.end()) {
+        fail(element, endpoint.to_string() + " is listed twice");
+      }
+      server.listen.push_back(endpoint);
+    }
+    if (server.listen.empty()) fail(*item, "expected at least one address to listen on");
+  }
+  if (const Item* item = f.get("threads")) {
+    const std::string expected = "auto or an integer from 1 to 256";
+    std::string value = scalar(*item, expected);
+    auto number = parse_decimal(value);
+    if (value == "auto") {
+      server.threads = 0;
+    } else if (number && *number >= 1 && *number <= 256) {
+      server.threads = static_cast<unsigned>(*number);
+    } else {
+      fail(*item, "expected " + expected + ", got " + quoted(value));
+    }
+  }
+  if (const Item* item = f.get("allow")) {
+    server.allow.clear();
+    for (const Item& element : elements(*item, "prefixes like \"10.0.0.0/8\"")) {
+      server.allow.push_back(parsed(element, "a prefix like \"10.0.0.0/8\"", parse_prefix));
+    }
+  }
+  if (const Item* item = f.get("tcp_idle_timeout")) {
+    server.tcp_idle_timeout = duration(*item, std::chrono::seconds(1));
+  }
+  if (const Item* item = f.get("max_tcp_connections")) {
+    server.max_tcp_connections = static_cast<unsigned>(integer(*item, 1, 1000000));
+  }
+  if (const Item* item = f.get("rate_limit")) {
+    Fields limit = fields(*item, {"qps", "burst"}, true);
+    if (const Item* qps = limit.get("qps")) {
+      server.rate_limit.qps = static_cast<uint32_t>(integer(*qps, 0, 1000000));
+    }
+    if (const Item* burst = limit.get("burst")) {
+      server.rate_limit.burst = static_cast<uint32_t>(integer(*burst, 0, 1000000));
+    }
+    // A bucket smaller than one second's worth would cut the rate below qps.
+    server.rate_limit.burst = std::max(server.rate_limit.burst, server.rate_limit.qps);
+  }
+  if (const Item* item = f.get("user")) server.user = nonempty_string(*item, "a user name");
+}
+
+void ConfigReader::read_upstream(const Item& section, UpstreamConfig& upstream) const {
+  Fields f = fields(section, {"mode", "servers", "tls", "zones"}, true);
+  if (const Item* item = f.get("mode")) upstream.mode = choice<UpstreamMode>(*item, 2);
+  // Read before the servers: it sets their default port (853 with TLS).
+  if (const Item* item = f.get("tls")) upstream.tls = boolean(*item);
+  auto server_of = [&](const std::string& text) { return parse_upstream_server(text, upstream.tls); };
+  const Item* servers = f.get("servers");
+  if (servers) {
+    for (const Item& element : elements(*servers, "servers like \"192.0.2.1\"")) {
+      upstream.servers.push_back(parsed(element, "a server like \"192.0.2.1\"", server_of));
+    }
+  }
+  if (const Item* item = f.get("zones")) {
+    for (const Item& element : elements(*item, "zones like {name: corp.example.dk, servers: [...]}")) {
+      ForwardZone zone = read_zone(element, upstream.tls);
+      for (const ForwardZone& other : upstream.zones) {
+        if (other.name == zone.name) fail(element, "zone " + quoted(zone.name) + " is listed twice");
+      }
+      upstream.zones.push_back(zone);
+    }
+  }
+  if (upstream.mode == UpstreamMode::forward && upstream.servers.empty()) {
+    fail(*f.get("mode"), "forward needs at least one server in upstream.servers, like \"192.0.2.1\"");
+  }
+  if (upstream.mode == UpstreamMode::recursive && !upstream.servers.empty()) {
+    fail(*servers, "servers are used only with upstream.mode: forward (use upstream.zones to "
+                   "forward single domains in recursive mode)");
+  }
+}
+
+ForwardZone ConfigReader::read_zone(const Item& entry, bool tls) const {
+  Fields f = fields(entry, {"name", "servers", "insecure"}, false);
+  ForwardZone zone;
+  const Item* name = f.get("name");
+  if (!name) fail(entry, "expected a name, like name: corp.example.dk");
+  zone.name = domain_name(*name);
+  const Item* servers = f.get("servers");
+  if (!servers) fail(entry, "expected servers, like servers: [\"10.0.0.5\"]");
+  for (const Item& element : elements(*servers, "servers like \"10.0.0.5\"")) {
+    zone.servers.push_back(parsed(element, "a server like \"10.0.0.5\"",
+                                  [&](const std::string& text) {
+                                    return parse_upstream_server(text, tls);
+                                  }));
+  }
+  if (zone.servers.empty()) fail(*servers, "expected at least one server, like \"10.0.0.5\"");
+  if (const Item* item = f.get("insecure")) {
+    zone.insecure = boolean(*item);
+    if (zone.insecure && zone.name == ".") {
+      fail(*item, "an insecure root zone would turn off DNSSEC validation for everything; use "
+                  "dnssec.validate: false if that is really meant");
+    }
+  }
+  return zone;
+}
+
+void ConfigReader::read_dnssec(const Item& section, DnssecConfig& dnssec) const {
+  Fields f = fields(section,
+                    {"validate", "root_trust_anchor_file", "trust_anchors", "trust_anchor_files",
+                     "insecure_domains"},
+                    true);
+  if (const Item* item = f.get("validate")) dnssec.validate = boolean(*item);
+  if (const Item* item = f.get("root_trust_anchor_file")) {
+    dnssec.root_trust_anchor_file = string_value(*item);
+  }
+  if (const Item* item = f.get("trust_anchors")) {
+    for (const Item& element : elements(*item, "DS or DNSKEY records")) {
+      const std::string expected =
+          "a DS or DNSKEY record in zone-file syntax, like \"example. DS 31406 8 2 F78C...\"";
+      std::string record = nonempty_string(element, expected);
+      std::istringstream words(record);
+      std::string word;
+      bool has_type = false;
+      while (words >> word && !has_type) has_type = word == "DS" || word == "DNSKEY";
+      if (!has_type) fail(element, "expected " + expected + ", got " + quoted(record));
+      dnssec.trust_anchors.push_back(record);
+    }
+  }
+  if (const Item* item = f.get("trust_anchor_files")) {
+    for (const Item& element : elements(*item, "file paths")) {
+      dnssec.trust_anchor_files.push_back(nonempty_string(element, "a file path"));
+    }
+  }
+  if (const Item* item = f.get("insecure_domains")) {
+    for (const Item& element : elements(*item, "domain names")) {
+      std::string name = domain_name(element);
+      if (name == ".") {
+        fail(element, "the root as an insecure domain would turn off DNSSEC validation for "
+                      "everything; use dnssec.validate: false if that is really meant");
+      }
+      dnssec.insecure_domains.push_back(name);
+    }
+  }
+}
+
+void ConfigReader::read_cache(const Item& section, CacheConfig& cache) const {
+  Fields f = fields(section, {"size", "serve_stale", "prefetch", "max_ttl"}, true);
+  if (const Item* item = f.get("size")) cache.size = size(*item, 1 << 20);
+  if (const Item* item = f.get("serve_stale")) cache.serve_stale = boolean(*item);
+  if (const Item* item = f.get("prefetch")) cache.prefetch = boolean(*item);
+  // RFC 2181: TTLs are at most 2^31 - 1 seconds.
+  if (const Item* item = f.get("max_ttl")) {
+    cache.max_ttl = static_cast<uint32_t>(integer(*item, 1, 2147483647));
+  }
+}
+
+void ConfigReader::read_blocking(const Item& section, BlockingConfig& blocking) const {
+  Fields f = fields(section,
+                    {"action", "sinkhole", "ttl", "cname_check", "cache_dir", "lists", "allow"},
+                    true);
+  if (const Item* item = f.get("action")) blocking.action = choice<BlockAction>(*item, 5);
+  if (const Item* item = f.get("sinkhole")) {
+    blocking.sinkhole.clear();
+    for (const Item& element : elements(*item, "addresses like \"0.0.0.0\"")) {
+      blocking.sinkhole.push_back(parsed(element, "an address like \"0.0.0.0\"", parse_address));
+    }
+    if (blocking.sinkhole.empty() && blocking.action == BlockAction::sinkhole) {
+      fail(*item, "action sinkhole needs at least one address, like \"0.0.0.0\"");
+    }
+  }
+  if (const Item* item = f.get("ttl")) {
+    blocking.ttl = static_cast<uint32_t>(integer(*item, 0, 2147483647));
+  }
+  if (const Item* item = f.get("cname_check")) blocking.cname_check = boolean(*item);
+  if (const Item* item = f.get("cache_dir")) {
+    blocking.cache_dir = nonempty_string(*item, "a directory path");
+  }
+  // List names are unique across block and allow lists: they label metrics and EDE texts.
+  std::map<std::string, std::string> names_seen;
+  for (auto [key, target] : {std::pair{"lists", &blocking.lists}, std::pair{"allow", &blocking.allow}}) {
+    const Item* item = f.get(key);
+    if (!item) continue;
+    for (const Item& element : elements(*item, "lists like {name: local, file: /etc/dnsvagt/block.txt}")) {
+      target->push_back(read_list(element, names_seen));
+    }
+  }
+}
+
+ListSource ConfigReader::read_list(const Item& entry,
+                                   std::map<std::string, std::string>& names_seen) const {
+  Fields f = fields(entry,
+                    {"name", "url", "file", "format", "refresh", "min_entries", "max_shrink",
+                     "max_size", "ca_file"},
+                    false);
+  ListSource list;
+  const Item* name = f.get("name");
+  if (!name) fail(entry, "expected a name, like name: urlhaus");
+  const std::string name_expected = "a name of letters, digits, '_', '.' and '-'";
+  list.name = nonempty_string(*name, name_expected);
+  for (char c : list.name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.' && c != '-') {
+      fail(*name, "expected " + name_expected + ", got " + quoted(list.name));
+    }
+  }
+  if (auto [first, inserted] = names_seen.emplace(list.name, name->key); !inserted) {
+    fail(*name, "list name " + quoted(list.name) + " is already used by " + first->second);
+  }
+  const Item* url = f.get("url");
+  const Item* file = f.get("file");
+  if (url) list.url = string_value(*url);
+  if (file) list.file = string_value(*file);
+  if (list.url.empty() == list.file.empty()) {
+    fail(entry, std::string("expected exactly one of url or file, got ") +
+                    (list.url.empty() ? "neither" : "both"));
+  }
+  if (!list.url.empty() && !(list.url.starts_with("http://") && list.url.size() > 7) &&
+      !(list.url.starts_with("https://") && list.url.size() > 8)) {
+    fail(*url, "expected an http:// or https:// URL, got " + quoted(list.url));
+  }
+  if (const Item* item = f.get("format")) list.format = choice<ListFormat>(*item, 5);
+  if (const Item* item = f.get("refresh")) list.refresh = duration(*item, std::chrono::seconds(1));
+  if (const Item* item = f.get("min_entries")) {
+    list.min_entries = integer(*item, 0, UINT64_MAX);
+  }
+  if (const Item* item = f.get("max_shrink")) list.max_shrink = fraction(*item);
+  if (const Item* item = f.get("max_size")) list.max_size = size(*item, 1);
+  if (const Item* item = f.get("ca_file")) {
+    list.ca_file = string_value(*item);
+    if (!list.ca_file.empty() && !list.url.starts_with("https://")) {
+      fail(*item, "ca_file applies only to https:// urls");
+    }
+  }
+  return list;
+}
+
+void ConfigReader::read_metrics(const Item& section, MetricsConfig& metrics) const {
+  Fields f = fields(section, {"listen"}, true);
+  if (const Item* item = f.get("listen")) {
+    const std::string expected =
+        "ADDRESS:PORT like \"127.0.0.1:9153\" or \"[::1]:9153\", or \"\" for no metrics";
+    std::string value = scalar(*item, expected);
+    if (value.empty()) {
+      metrics.listen = "";
+      return;
+    }
+    // Default port 0 stands for "none given": the metrics port must be explicit.
+    Endpoint endpoint = parsed(*item, expected, [](const std::string& text) {
+      return parse_endpoint(text, 0);
+    });
+    if (endpoint.port == 0) fail(*item, "expected " + expected + ", got " + quoted(value));
+    metrics.listen = endpoint.to_string();
+  }
+}
+
+void ConfigReader::read_logging(const Item& section, LoggingConfig& logging) const {
+  Fields f = fields(section, {"level", "query_log", "query_log_rotate", "query_log_retention"},
+                    true);
+  if (const Item* item = f.get("level")) logging.level = choice<LogLevel>(*item, 4);
+  if (const Item* item = f.get("query_log")) logging.query_log = string_value(*item);
+  if (const Item* item = f.get("query_log_rotate")) {
+    const std::string expected = "daily or a size like 512MiB";
+    std::string value = scalar(*item, expected);
+    if (value != "daily") {
+      try {
+        if (parse_size(value) < 1) throw std::invalid_argument("zero");
+      } catch (const std::invalid_argument&) {
+        fail(*item, "expected " + expected + ", got " + quoted(value));
+      }
+    }
+    logging.query_log_rotate = value;
+  }
+  if (const Item* item = f.get("query_log_retention")) {
+    auto retention = parsed(*item, "a duration like 400d", parse_duration);
+    if (retention < std::chrono::days(365)) {
+      fail(*item, "expected at least 365d (requirement 16: query logs are kept for 12 months), "
+                  "got " + quoted(item->node.Scalar()));
+    }
+    logging.query_log_retention = retention;
+  }
+}
+
+}  // namespace
+
+Config parse_config(const std::string& yaml_text, const std::string& source_name) {
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(yaml_text);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(source_name + ":" + std::to_string(e.mark.is_null() ? 1 : e.mark.line + 1) +
+                      ": YAML syntax error: " + e.msg);
+  }
+  if (documents.size() > 1) {
+    throw ConfigError(source_name + ":" + std::to_string(line_of(documents[1], 1)) +
+                      ": expected one YAML document, found " + std::to_string(documents.size()));
+  }
+  Config config = ConfigReader(source_name).read(documents.empty() ? YAML::Node() : documents[0]);
+  config.source = source_name;
+  return config;
+}
+
+Config load_config(const std::string& path) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw ConfigError(path + ": cannot read: " + std::strerror(errno));
+  std::string text;
+  char buffer[65536];
+  for (;;) {
+    ssize_t n = read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int error = errno;
+      close(fd);
+      throw ConfigError(path + ": cannot read: " + std::strerror(error));
+    }
+    if (n == 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  close(fd);
+  return parse_config(text, path);
+}
+
+}  // namespace dnsvagt

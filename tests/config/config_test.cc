@@ -1,0 +1,612 @@
+// Tests of config loading: defaults, good files, the exact message of every kind of bad file,
+// the to_yaml() round trip, and the shipped example config.
+#include "config/config.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+namespace dnsvagt {
+namespace {
+
+using std::chrono::seconds;
+
+// The what() of the ConfigError that parsing `yaml` throws, or "no error".
+std::string error_of(const std::string& yaml) {
+  try {
+    parse_config(yaml, "t.yaml");
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "no error";
+}
+
+std::string source_dir() {
+  const char* dir = std::getenv("DNSVAGT_SOURCE_DIR");
+  return dir ? dir : ".";
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "config_test.XXXXXX").string();
+    path_ = mkdtemp(pattern.data());
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string write(const std::string& name, const std::string& text) const {
+    std::string path = path_ + "/" + name;
+    std::ofstream(path) << text;
+    return path;
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// A config that sets every key to something other than its default.
+const char* const kFullConfig = R"(
+server:
+  listen: ["0.0.0.0:5353", "[2001:db8::53]:53", "192.0.2.1", "::1"]
+  threads: 4
+  allow: ["192.0.2.0/24", "2001:db8::/32", "198.51.100.7"]
+  tcp_idle_timeout: 2m
+  max_tcp_connections: 50
+  rate_limit: {qps: 10, burst: 20}
+  user: nobody
+upstream:
+  mode: forward
+  servers: ["192.0.2.1", "192.0.2.2@5353", "9.9.9.9@853#dns.Quad9.net.", "2001:db8::1@53"]
+  tls: false
+  zones:
+    - {name: Corp.Example.DK., servers: ["10.0.0.5"], insecure: true}
+    - name: 10.in-addr.arpa
+      servers: ["10.0.0.6#ad.corp.example.dk"]
+dnssec:
+  validate: false
+  root_trust_anchor_file: ""
+  trust_anchors: ["test. DS 1 8 2 ABCD", "test. 3600 IN DNSKEY 257 3 8 AwEAAb=="]
+  trust_anchor_files: [/etc/a.key, /etc/b.key]
+  insecure_domains: [Legacy.Example.dk.]
+cache:
+  size: 64MiB
+  serve_stale: false
+  prefetch: false
+  max_ttl: 3600
+blocking:
+  action: sinkhole
+  sinkhole: ["192.0.2.99", "2001:DB8::99"]
+  ttl: 60
+  cname_check: false
+  cache_dir: /tmp/lists
+  lists:
+    - name: urlhaus
+      url: https://example.org/hostfile.txt
+      format: hosts
+      refresh: 30m
+      min_entries: 10
+      max_shrink: 0.25
+      max_size: 512KiB
+      ca_file: /etc/ca.pem
+    - {name: local.block_1, file: /etc/dnsvagt/block.txt, format: adblock}
+  allow:
+    - {name: exceptions, file: /etc/dnsvagt/allow.txt, format: domains}
+metrics:
+  listen: "[::1]:9100"
+logging:
+  level: debug
+  query_log: /var/log/q.jsonl
+  query_log_rotate: 512MiB
+  query_log_retention: 2000d
+)";
+
+TEST(DefaultConfig, MatchesDesign) {
+  Config c = default_config();
+  ASSERT_EQ(c.server.listen.size(), 2u);
+  EXPECT_EQ(c.server.listen[0].to_string(), "127.0.0.1:53");
+  EXPECT_EQ(c.server.listen[1].to_string(), "[::1]:53");
+  EXPECT_EQ(c.server.threads, 0u);
+  std::vector<std::string> allow;
+  for (const NetworkPrefix& p : c.server.allow) allow.push_back(p.text);
+  EXPECT_EQ(allow, (std::vector<std::string>{"127.0.0.0/8", "::1/128", "10.0.0.0/8",
+                                             "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"}));
+  EXPECT_EQ(c.server.tcp_idle_timeout, seconds(10));
+  EXPECT_EQ(c.server.max_tcp_connections, 1000u);
+  EXPECT_EQ(c.server.rate_limit, (RateLimit{0, 0}));
+  EXPECT_EQ(c.server.user, "dnsvagt");
+  EXPECT_EQ(c.upstream.mode, UpstreamMode::recursive);
+  EXPECT_TRUE(c.upstream.servers.empty());
+  EXPECT_FALSE(c.upstream.tls);
+  EXPECT_TRUE(c.upstream.zones.empty());
+  EXPECT_TRUE(c.dnssec.validate);
+  EXPECT_EQ(c.dnssec.root_trust_anchor_file, "/var/lib/dnsvagt/root.key");
+  EXPECT_EQ(c.cache.size, 256ull << 20);
+  EXPECT_TRUE(c.cache.serve_stale);
+  EXPECT_TRUE(c.cache.prefetch);
+  EXPECT_EQ(c.cache.max_ttl, 86400u);
+  EXPECT_EQ(c.blocking.action, BlockAction::nxdomain);
+  EXPECT_EQ(c.blocking.sinkhole, (std::vector<std::string>{"0.0.0.0", "::"}));
+  EXPECT_EQ(c.blocking.ttl, 300u);
+  EXPECT_TRUE(c.blocking.cname_check);
+  EXPECT_EQ(c.blocking.cache_dir, "/var/lib/dnsvagt/lists");
+  EXPECT_TRUE(c.blocking.lists.empty());
+  EXPECT_TRUE(c.blocking.allow.empty());
+  EXPECT_EQ(c.metrics.listen, "127.0.0.1:9153");
+  EXPECT_EQ(c.logging.level, LogLevel::info);
+  EXPECT_EQ(c.logging.query_log, "");
+  EXPECT_EQ(c.logging.query_log_rotate, "daily");
+  EXPECT_EQ(c.logging.query_log_retention, seconds(400 * 86400));
+  EXPECT_EQ(c.source, "");
+}
+
+TEST(ParseConfig, EmptyAndCommentOnlyFilesGiveDefaults) {
+  Config expected = default_config();
+  expected.source = "t.yaml";
+  EXPECT_EQ(parse_config("", "t.yaml"), expected);
+  EXPECT_EQ(parse_config("# nothing here\n", "t.yaml"), expected);
+  EXPECT_EQ(parse_config("server:\nblocking:\n  lists:\n", "t.yaml"), expected);
+}
+
+TEST(ParseConfig, PartialFileKeepsOtherDefaults) {
+  Config c = parse_config("server:\n  threads: 8\nblocking:\n  action: refused\n", "t.yaml");
+  Config expected = default_config();
+  expected.source = "t.yaml";
+  expected.server.threads = 8;
+  expected.blocking.action = BlockAction::refused;
+  EXPECT_EQ(c, expected);
+}
+
+TEST(ParseConfig, FullConfigSetsEveryField) {
+  Config c = parse_config(kFullConfig, "full.yaml");
+  EXPECT_EQ(c.source, "full.yaml");
+  ASSERT_EQ(c.server.listen.size(), 4u);
+  EXPECT_EQ(c.server.listen[0], (Endpoint{"0.0.0.0", 5353}));
+  EXPECT_EQ(c.server.listen[1], (Endpoint{"2001:db8::53", 53}));
+  EXPECT_EQ(c.server.listen[2], (Endpoint{"192.0.2.1", 53}));
+  EXPECT_EQ(c.server.listen[3], (Endpoint{"::1", 53}));
+  EXPECT_EQ(c.server.threads, 4u);
+  ASSERT_EQ(c.server.allow.size(), 3u);
+  EXPECT_EQ(c.server.allow[2].length, 32);
+  EXPECT_EQ(c.server.tcp_idle_timeout, seconds(120));
+  EXPECT_EQ(c.server.max_tcp_connections, 50u);
+  EXPECT_EQ(c.server.rate_limit, (RateLimit{10, 20}));
+  EXPECT_EQ(c.server.user, "nobody");
+
+  EXPECT_EQ(c.upstream.mode, UpstreamMode::forward);
+  std::vector<std::string> servers;
+  for (const UpstreamServer& s : c.upstream.servers) servers.push_back(s.to_string());
+  EXPECT_EQ(servers, (std::vector<std::string>{"192.0.2.1@53", "192.0.2.2@5353",
+                                               "9.9.9.9@853#dns.quad9.net", "2001:db8::1@53"}));
+  ASSERT_EQ(c.upstream.zones.size(), 2u);
+  EXPECT_EQ(c.upstream.zones[0].name, "corp.example.dk");
+  EXPECT_TRUE(c.upstream.zones[0].insecure);
+  EXPECT_EQ(c.upstream.zones[1].name, "10.in-addr.arpa");
+  EXPECT_FALSE(c.upstream.zones[1].insecure);
+  ASSERT_EQ(c.upstream.zones[1].servers.size(), 1u);
+  // A #name means DNS over TLS, so the port defaults to 853.
+  EXPECT_EQ(c.upstream.zones[1].servers[0].to_string(), "10.0.0.6@853#ad.corp.example.dk");
+
+  EXPECT_FALSE(c.dnssec.validate);
+  EXPECT_EQ(c.dnssec.root_trust_anchor_file, "");
+  EXPECT_EQ(c.dnssec.trust_anchors.size(), 2u);
+  EXPECT_EQ(c.dnssec.trust_anchor_files, (std::vector<std::string>{"/etc/a.key", "/etc/b.key"}));
+  EXPECT_EQ(c.dnssec.insecure_domains, (std::vector<std::string>{"legacy.example.dk"}));
+
+  EXPECT_EQ(c.cache.size, 64ull << 20);
+  EXPECT_FALSE(c.cache.serve_stale);
+  EXPECT_FALSE(c.cache.prefetch);
+  EXPECT_EQ(c.cache.max_ttl, 3600u);
+
+  EXPECT_EQ(c.blocking.action, BlockAction::sinkhole);
+  EXPECT_EQ(c.blocking.sinkhole, (std::vector<std::string>{"192.0.2.99", "2001:db8::99"}));
+  EXPECT_EQ(c.blocking.ttl, 60u);
+  EXPECT_FALSE(c.blocking.cname_check);
+  EXPECT_EQ(c.blocking.cache_dir, "/tmp/lists");
+  ASSERT_EQ(c.blocking.lists.size(), 2u);
+  const ListSource& urlhaus = c.blocking.lists[0];
+  EXPECT_EQ(urlhaus.name, "urlhaus");
+  EXPECT_EQ(urlhaus.url, "https://example.org/hostfile.txt");
+  EXPECT_EQ(urlhaus.file, "");
+  EXPECT_EQ(urlhaus.format, ListFormat::hosts);
+  EXPECT_EQ(urlhaus.refresh, seconds(1800));
+  EXPECT_EQ(urlhaus.min_entries, 10u);
+  EXPECT_EQ(urlhaus.max_shrink, 0.25);
+  EXPECT_EQ(urlhaus.max_size, 512u << 10);
+  EXPECT_EQ(urlhaus.ca_file, "/etc/ca.pem");
+  const ListSource& local = c.blocking.lists[1];
+  EXPECT_EQ(local.name, "local.block_1");
+  EXPECT_EQ(local.file, "/etc/dnsvagt/block.txt");
+  EXPECT_EQ(local.format, ListFormat::adblock);
+  EXPECT_EQ(local.refresh, seconds(3600));  // unset keys of a list keep their defaults
+  EXPECT_EQ(local.max_shrink, 0.5);
+  ASSERT_EQ(c.blocking.allow.size(), 1u);
+  EXPECT_EQ(c.blocking.allow[0].name, "exceptions");
+  EXPECT_EQ(c.blocking.allow[0].format, ListFormat::domains);
+
+  EXPECT_EQ(c.metrics.listen, "[::1]:9100");
+  EXPECT_EQ(c.logging.level, LogLevel::debug);
+  EXPECT_EQ(c.logging.query_log, "/var/log/q.jsonl");
+  EXPECT_EQ(c.logging.query_log_rotate, "512MiB");
+  EXPECT_EQ(c.logging.query_log_retention, seconds(2000 * 86400));
+}
+
+TEST(ParseConfig, TlsMakesServersDefaultToPort853) {
+  Config c = parse_config(
+      "upstream:\n  mode: forward\n  servers: [\"192.0.2.1\", \"192.0.2.2@53\"]\n  tls: true\n"
+      "  zones: [{name: corp.example.dk, servers: [\"10.0.0.5\"]}]\n",
+      "t.yaml");
+  EXPECT_EQ(c.upstream.servers[0].endpoint.port, 853);
+  EXPECT_EQ(c.upstream.servers[0].tls_name, "");
+  EXPECT_EQ(c.upstream.servers[1].endpoint.port, 53);
+  EXPECT_EQ(c.upstream.zones[0].servers[0].endpoint.port, 853);
+}
+
+TEST(ParseConfig, BurstIsAtLeastQps) {
+  Config c = parse_config("server:\n  rate_limit: {qps: 100}\n", "t.yaml");
+  EXPECT_EQ(c.server.rate_limit, (RateLimit{100, 100}));
+}
+
+TEST(ParseConfig, EmptyMetricsListenTurnsMetricsOff) {
+  EXPECT_EQ(parse_config("metrics:\n  listen: \"\"\n", "t.yaml").metrics.listen, "");
+}
+
+TEST(ToYaml, RoundTripsDefaults) {
+  Config c = default_config();
+  EXPECT_EQ(parse_config(to_yaml(c), ""), c) << to_yaml(c);
+}
+
+TEST(ToYaml, RoundTripsFullConfig) {
+  Config c = parse_config(kFullConfig, "full.yaml");
+  std::string yaml = to_yaml(c);
+  EXPECT_EQ(parse_config(yaml, "full.yaml"), c) << yaml;
+  // Stable: writing the re-read config gives the same text.
+  EXPECT_EQ(to_yaml(parse_config(yaml, "full.yaml")), yaml);
+}
+
+TEST(ToYaml, WritesEveryKey) {
+  std::string yaml = to_yaml(parse_config(
+      "blocking:\n  lists: [{name: a, file: /a}]\n"
+      "upstream:\n  zones: [{name: z.example, servers: [\"192.0.2.1\"]}]\n",
+      "t.yaml"));
+  for (const char* key :
+       {"listen:", "threads: auto", "allow:", "tcp_idle_timeout: 10s", "max_tcp_connections:",
+        "rate_limit: {qps: 0, burst: 0}", "user:", "mode: recursive", "servers:", "tls: false",
+        "zones:", "insecure: false", "validate: true", "root_trust_anchor_file:",
+        "trust_anchors: []", "trust_anchor_files: []", "insecure_domains: []", "size: 256MiB",
+        "serve_stale: true", "prefetch: true", "max_ttl: 86400", "action: nxdomain", "sinkhole:",
+        "ttl: 300", "cname_check: true", "cache_dir:", "url: \"\"", "file: \"/a\"",
+        "format: auto", "refresh: 1h", "min_entries: 1", "max_shrink: 0.5", "max_size: 256MiB",
+        "ca_file: \"\"", "allow: []", "level: info", "query_log: \"\"",
+        "query_log_rotate: \"daily\"", "query_log_retention: 400d"}) {
+    EXPECT_NE(yaml.find(key), std::string::npos) << key << " missing in\n" << yaml;
+  }
+}
+
+TEST(ExampleConfig, LoadsAndRoundTrips) {
+  Config c = load_config(source_dir() + "/docs/dnsvagt.example.yaml");
+  EXPECT_EQ(c.upstream.mode, UpstreamMode::forward);
+  EXPECT_EQ(c.blocking.lists.size(), 3u);
+  EXPECT_EQ(c.blocking.allow.size(), 1u);
+  EXPECT_EQ(parse_config(to_yaml(c), c.source), c);
+}
+
+TEST(LoadConfig, ReadsFileAndRecordsSource) {
+  TempDir dir;
+  std::string path = dir.write("dnsvagt.yaml", "cache:\n  max_ttl: 60\n");
+  Config c = load_config(path);
+  EXPECT_EQ(c.cache.max_ttl, 60u);
+  EXPECT_EQ(c.source, path);
+}
+
+TEST(LoadConfig, ErrorsNameTheFile) {
+  TempDir dir;
+  std::string path = dir.write("bad.yaml", "# comment\ncache:\n  size: 10MB\n");
+  try {
+    load_config(path);
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              path + ":3: cache.size: expected a size like 512KiB, 256MiB or 1GiB (or a number "
+                     "of bytes), got \"10MB\"");
+  }
+}
+
+TEST(LoadConfig, MissingFile) {
+  TempDir dir;
+  std::string path = dir.path() + "/nope.yaml";
+  try {
+    load_config(path);
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), path + ": cannot read: No such file or directory");
+  }
+}
+
+TEST(LoadConfig, DirectoryIsUnreadable) {
+  TempDir dir;
+  try {
+    load_config(dir.path());
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), dir.path() + ": cannot read: Is a directory");
+  }
+}
+
+TEST(ConfigErrors, UnknownKeys) {
+  EXPECT_EQ(error_of("server: {}\nserverr:\n  threads: 2\n"),
+            "t.yaml:2: serverr: unknown key, expected one of server, upstream, dnssec, cache, "
+            "blocking, metrics, logging");
+  EXPECT_EQ(error_of("server:\n  threads: 2\n  lisen: [\"127.0.0.1\"]\n"),
+            "t.yaml:3: server.lisen: unknown key, expected one of listen, threads, allow, "
+            "tcp_idle_timeout, max_tcp_connections, rate_limit, user");
+  EXPECT_EQ(error_of("server:\n  rate_limit: {qps: 1, brust: 2}\n"),
+            "t.yaml:2: server.rate_limit.brust: unknown key, expected one of qps, burst");
+  EXPECT_EQ(error_of("blocking:\n  lists:\n    - name: a\n      file: /a\n    - name: b\n"
+                     "      file: /b\n      refrsh: 1h\n"),
+            "t.yaml:7: blocking.lists[1].refrsh: unknown key, expected one of name, url, file, "
+            "format, refresh, min_entries, max_shrink, max_size, ca_file");
+}
+
+TEST(ConfigErrors, DuplicateKey) {
+  EXPECT_EQ(error_of("dnssec:\n  validate: true\n  validate: false\n"),
+            "t.yaml:3: dnssec.validate: given twice (first on line 2)");
+}
+
+TEST(ConfigErrors, WrongTypes) {
+  EXPECT_EQ(error_of("server:\n  listen: \"127.0.0.1:53\"\n"),
+            "t.yaml:2: server.listen: expected a list of addresses like \"127.0.0.1:53\", got "
+            "\"127.0.0.1:53\"");
+  EXPECT_EQ(error_of("cache: 5\n"),
+            "t.yaml:1: cache: expected a map with keys size, serve_stale, prefetch, max_ttl, got "
+            "\"5\"");
+  EXPECT_EQ(error_of("server:\n  user: [a, b]\n"),
+            "t.yaml:2: server.user: expected a user name, got a list");
+  EXPECT_EQ(error_of("server:\n  user:\n"), "t.yaml:2: server.user: expected a user name, got nothing");
+  EXPECT_EQ(error_of("dnssec:\n  validate: yes\n"),
+            "t.yaml:2: dnssec.validate: expected true or false, got \"yes\"");
+  EXPECT_EQ(error_of("- a\n- b\n"),
+            "t.yaml:1: expected a map of sections (server, upstream, ...), got a list");
+  EXPECT_EQ(error_of("upstream:\n  zones: [\"corp.example.dk\"]\n"),
+            "t.yaml:2: upstream.zones[0]: expected a map with keys name, servers, insecure, got "
+            "\"corp.example.dk\"");
+}
+
+TEST(ConfigErrors, BadAddresses) {
+  EXPECT_EQ(error_of("server:\n  listen:\n    - 127.0.0.1:53\n    - localhost:53\n"),
+            "t.yaml:4: server.listen[1]: expected ADDRESS, ADDRESS:PORT or [IPV6]:PORT with a "
+            "numeric address, like 127.0.0.1:53 or [::1]:53, got \"localhost:53\"");
+  EXPECT_EQ(error_of("server:\n  listen: [\"127.0.0.1:99999\"]\n"),
+            "t.yaml:2: server.listen[0]: expected a port from 1 to 65535, got \"99999\" in "
+            "\"127.0.0.1:99999\"");
+  EXPECT_EQ(error_of("server:\n  listen: [\"127.0.0.1\", \"127.0.0.1:53\"]\n"),
+            "t.yaml:2: server.listen[1]: 127.0.0.1:53 is listed twice");
+  EXPECT_EQ(error_of("upstream:\n  mode: forward\n  servers: [\"dns.google\"]\n"),
+            "t.yaml:3: upstream.servers[0]: expected a numeric address with optional @PORT and "
+            "#TLS-NAME, like 192.0.2.1, 192.0.2.1@5353, 2001:db8::1@53 or "
+            "9.9.9.9@853#dns.quad9.net, got \"dns.google\"");
+  EXPECT_EQ(error_of("blocking:\n  sinkhole: [\"0.0.0.0\", \"::g\"]\n"),
+            "t.yaml:2: blocking.sinkhole[1]: expected a numeric IPv4 or IPv6 address like "
+            "0.0.0.0 or ::, got \"::g\"");
+  EXPECT_EQ(error_of("metrics:\n  listen: \"127.0.0.1\"\n"),
+            "t.yaml:2: metrics.listen: expected ADDRESS:PORT like \"127.0.0.1:9153\" or "
+            "\"[::1]:9153\", or \"\" for no metrics, got \"127.0.0.1\"");
+}
+
+TEST(ConfigErrors, BadPrefixes) {
+  EXPECT_EQ(error_of("server:\n  allow: [\"10.0.0.0/33\"]\n"),
+            "t.yaml:2: server.allow[0]: expected an address prefix like 10.0.0.0/8 or fc00::/7 "
+            "(or a single address), got \"10.0.0.0/33\"");
+  EXPECT_EQ(error_of("server:\n  allow:\n    - 10.1.2.3/8\n"),
+            "t.yaml:3: server.allow[0]: address \"10.1.2.3\" has bits set beyond the /8 prefix; "
+            "did you mean \"10.0.0.0/8\"?");
+}
+
+TEST(ConfigErrors, BadDurationsAndSizes) {
+  EXPECT_EQ(error_of("blocking:\n  lists:\n    - name: a\n      url: http://x/\n"
+                     "      refresh: 10x\n"),
+            "t.yaml:5: blocking.lists[0].refresh: expected a duration like 30s, 5m, 1h or 2d, got "
+            "\"10x\"");
+  EXPECT_EQ(error_of("server:\n  tcp_idle_timeout: 0s\n"),
+            "t.yaml:2: server.tcp_idle_timeout: expected at least 1s, got \"0s\"");
+  EXPECT_EQ(error_of("cache:\n  size: 10MB\n"),
+            "t.yaml:2: cache.size: expected a size like 512KiB, 256MiB or 1GiB (or a number of "
+            "bytes), got \"10MB\"");
+  EXPECT_EQ(error_of("cache:\n  size: 1KiB\n"),
+            "t.yaml:2: cache.size: expected at least 1048576 bytes, got \"1KiB\"");
+}
+
+TEST(ConfigErrors, BadEnums) {
+  EXPECT_EQ(error_of("blocking:\n  action: block\n"),
+            "t.yaml:2: blocking.action: expected one of nxdomain, nodata, null, refused, "
+            "sinkhole, got \"block\"");
+  EXPECT_EQ(error_of("logging:\n  level: verbose\n"),
+            "t.yaml:2: logging.level: expected one of error, warning, info, debug, got "
+            "\"verbose\"");
+  EXPECT_EQ(error_of("blocking:\n  lists: [{name: a, file: /a, format: csv}]\n"),
+            "t.yaml:2: blocking.lists[0].format: expected one of auto, hosts, domains, adblock, "
+            "rpz, got \"csv\"");
+  EXPECT_EQ(error_of("upstream:\n  mode: stub\n"),
+            "t.yaml:2: upstream.mode: expected one of recursive, forward, got \"stub\"");
+}
+
+TEST(ConfigErrors, NumbersOutOfRange) {
+  EXPECT_EQ(error_of("server:\n  threads: 0\n"),
+            "t.yaml:2: server.threads: expected auto or an integer from 1 to 256, got \"0\"");
+  EXPECT_EQ(error_of("server:\n  threads: 300\n"),
+            "t.yaml:2: server.threads: expected auto or an integer from 1 to 256, got \"300\"");
+  EXPECT_EQ(error_of("server:\n  max_tcp_connections: -1\n"),
+            "t.yaml:2: server.max_tcp_connections: expected an integer from 1 to 1000000, got "
+            "\"-1\"");
+  EXPECT_EQ(error_of("blocking:\n  lists: [{name: a, file: /a, max_shrink: 1.5}]\n"),
+            "t.yaml:2: blocking.lists[0].max_shrink: expected a number from 0 to 1 like 0.5, got "
+            "\"1.5\"");
+  EXPECT_EQ(error_of("cache:\n  max_ttl: 0\n"),
+            "t.yaml:2: cache.max_ttl: expected an integer from 1 to 2147483647, got \"0\"");
+}
+
+TEST(ConfigErrors, ListNames) {
+  EXPECT_EQ(error_of("blocking:\n  lists:\n    - {name: a, file: /a}\n  allow:\n"
+                     "    - {name: a, file: /b}\n"),
+            "t.yaml:5: blocking.allow[0].name: list name \"a\" is already used by "
+            "blocking.lists[0].name");
+  EXPECT_EQ(error_of("blocking:\n  lists: [{name: \"my list\", file: /a}]\n"),
+            "t.yaml:2: blocking.lists[0].name: expected a name of letters, digits, '_', '.' and "
+            "'-', got \"my list\"");
+  EXPECT_EQ(error_of("blocking:\n  lists: [{file: /a}]\n"),
+            "t.yaml:2: blocking.lists[0]: expected a name, like name: urlhaus");
+}
+
+TEST(ConfigErrors, ListSources) {
+  EXPECT_EQ(error_of("blocking:\n  lists:\n    - name: a\n      url: https://x/l.txt\n"
+                     "      file: /a\n"),
+            "t.yaml:3: blocking.lists[0]: expected exactly one of url or file, got both");
+  EXPECT_EQ(error_of("blocking:\n  allow:\n    - name: a\n"),
+            "t.yaml:3: blocking.allow[0]: expected exactly one of url or file, got neither");
+  EXPECT_EQ(error_of("blocking:\n  lists:\n    - name: a\n      url: ftp://x/l.txt\n"),
+            "t.yaml:4: blocking.lists[0].url: expected an http:// or https:// URL, got "
+            "\"ftp://x/l.txt\"");
+  EXPECT_EQ(error_of("blocking:\n  lists:\n    - {name: a, file: /a, ca_file: /ca.pem}\n"),
+            "t.yaml:3: blocking.lists[0].ca_file: ca_file applies only to https:// urls");
+}
+
+TEST(ConfigErrors, UpstreamConsistency) {
+  EXPECT_EQ(error_of("upstream:\n  mode: forward\n"),
+            "t.yaml:2: upstream.mode: forward needs at least one server in upstream.servers, "
+            "like \"192.0.2.1\"");
+  EXPECT_EQ(error_of("upstream:\n  servers: [\"192.0.2.1\"]\n"),
+            "t.yaml:2: upstream.servers: servers are used only with upstream.mode: forward (use "
+            "upstream.zones to forward single domains in recursive mode)");
+  EXPECT_EQ(error_of("upstream:\n  zones:\n    - {name: \"corp..dk\", servers: [\"10.0.0.5\"]}\n"),
+            "t.yaml:3: upstream.zones[0].name: expected a domain name like corp.example.dk in "
+            "ASCII (IDNs as punycode, xn--...), got \"corp..dk\"");
+  EXPECT_EQ(error_of("upstream:\n  zones:\n    - {name: a.dk, servers: [\"10.0.0.5\"]}\n"
+                     "    - {name: A.dk., servers: [\"10.0.0.6\"]}\n"),
+            "t.yaml:4: upstream.zones[1]: zone \"a.dk\" is listed twice");
+  EXPECT_EQ(error_of("upstream:\n  zones:\n    - {name: a.dk, servers: []}\n"),
+            "t.yaml:3: upstream.zones[0].servers: expected at least one server, like "
+            "\"10.0.0.5\"");
+  EXPECT_EQ(error_of("upstream:\n  zones:\n    - {name: ., servers: [\"10.0.0.5\"], insecure: "
+                     "true}\n"),
+            "t.yaml:3: upstream.zones[0].insecure: an insecure root zone would turn off DNSSEC "
+            "validation for everything; use dnssec.validate: false if that is really meant");
+}
+
+TEST(ConfigErrors, Dnssec) {
+  EXPECT_EQ(error_of("dnssec:\n  insecure_domains: [\"b\u00e5d.dk\"]\n"),
+            "t.yaml:2: dnssec.insecure_domains[0]: expected a domain name like corp.example.dk "
+            "in ASCII (IDNs as punycode, xn--...), got \"b\u00e5d.dk\"");
+  EXPECT_EQ(error_of("dnssec:\n  insecure_domains: [\".\"]\n"),
+            "t.yaml:2: dnssec.insecure_domains[0]: the root as an insecure domain would turn off "
+            "DNSSEC validation for everything; use dnssec.validate: false if that is really "
+            "meant");
+  EXPECT_EQ(error_of("dnssec:\n  trust_anchors: [\"example. A 192.0.2.1\"]\n"),
+            "t.yaml:2: dnssec.trust_anchors[0]: expected a DS or DNSKEY record in zone-file "
+            "syntax, like \"example. DS 31406 8 2 F78C...\", got \"example. A 192.0.2.1\"");
+}
+
+TEST(ConfigErrors, Logging) {
+  EXPECT_EQ(error_of("logging:\n  query_log_retention: 30d\n"),
+            "t.yaml:2: logging.query_log_retention: expected at least 365d (requirement 16: "
+            "query logs are kept for 12 months), got \"30d\"");
+  EXPECT_EQ(error_of("logging:\n  query_log_rotate: weekly\n"),
+            "t.yaml:2: logging.query_log_rotate: expected daily or a size like 512MiB, got "
+            "\"weekly\"");
+}
+
+TEST(ConfigErrors, SinkholeActionNeedsAddresses) {
+  EXPECT_EQ(error_of("blocking:\n  action: sinkhole\n  sinkhole: []\n"),
+            "t.yaml:3: blocking.sinkhole: action sinkhole needs at least one address, like "
+            "\"0.0.0.0\"");
+}
+
+TEST(ConfigErrors, YamlSyntax) {
+  EXPECT_EQ(error_of("server:\n  listen: [\"127.0.0.1:53\"\n  threads: 2\n"),
+            "t.yaml:3: YAML syntax error: end of sequence flow not found");
+  EXPECT_EQ(error_of("server: {}\n---\ncache: {}\n"),
+            "t.yaml:3: expected one YAML document, found 2");
+}
+
+TEST(ValueParsers, Durations) {
+  EXPECT_EQ(parse_duration("30"), seconds(30));
+  EXPECT_EQ(parse_duration("30s"), seconds(30));
+  EXPECT_EQ(parse_duration("5m"), seconds(300));
+  EXPECT_EQ(parse_duration("1h"), seconds(3600));
+  EXPECT_EQ(parse_duration("2d"), seconds(172800));
+  for (const char* bad : {"", "s", "1.5h", "-1s", "1 h", "1w", "+1s", "0x10", "999999999999d"}) {
+    EXPECT_THROW(parse_duration(bad), std::invalid_argument) << bad;
+  }
+}
+
+TEST(ValueParsers, Sizes) {
+  EXPECT_EQ(parse_size("100"), 100u);
+  EXPECT_EQ(parse_size("512KiB"), 512u << 10);
+  EXPECT_EQ(parse_size("256MiB"), 256u << 20);
+  EXPECT_EQ(parse_size("1GiB"), 1ull << 30);
+  for (const char* bad : {"", "MiB", "10MB", "10K", "10mib", "1.5GiB", "-1",
+                          "99999999999999999999GiB"}) {
+    EXPECT_THROW(parse_size(bad), std::invalid_argument) << bad;
+  }
+}
+
+TEST(ValueParsers, Endpoints) {
+  EXPECT_EQ(parse_endpoint("127.0.0.1:53", 1), (Endpoint{"127.0.0.1", 53}));
+  EXPECT_EQ(parse_endpoint("[::1]:5353", 1), (Endpoint{"::1", 5353}));
+  EXPECT_EQ(parse_endpoint("[::1]", 1), (Endpoint{"::1", 1}));
+  EXPECT_EQ(parse_endpoint("127.0.0.1", 53), (Endpoint{"127.0.0.1", 53}));
+  EXPECT_EQ(parse_endpoint("::1", 53), (Endpoint{"::1", 53}));
+  EXPECT_EQ(parse_endpoint("2001:DB8:0::1", 53), (Endpoint{"2001:db8::1", 53}));
+  for (const char* bad : {"", "localhost", "127.0.0.1:", "127.0.0.1:0", "[::1]53", "[::1",
+                          "[127.0.0.1]:53", "1.2.3.4.5", "fe80::1%eth0"}) {
+    EXPECT_THROW(parse_endpoint(bad, 53), std::invalid_argument) << bad;
+  }
+}
+
+TEST(ValueParsers, UpstreamServers) {
+  EXPECT_EQ(parse_upstream_server("192.0.2.1", false).to_string(), "192.0.2.1@53");
+  EXPECT_EQ(parse_upstream_server("192.0.2.1", true).to_string(), "192.0.2.1@853");
+  EXPECT_EQ(parse_upstream_server("192.0.2.1@5353", true).to_string(), "192.0.2.1@5353");
+  EXPECT_EQ(parse_upstream_server("9.9.9.9#dns.quad9.net", false).to_string(),
+            "9.9.9.9@853#dns.quad9.net");
+  EXPECT_EQ(parse_upstream_server("2001:db8::1@53", false).endpoint,
+            (Endpoint{"2001:db8::1", 53}));
+  for (const char* bad : {"", "dns.google", "192.0.2.1@", "192.0.2.1@x", "192.0.2.1#",
+                          "192.0.2.1@853#bad..name", "[2001:db8::1]:53"}) {
+    EXPECT_THROW(parse_upstream_server(bad, false), std::invalid_argument) << bad;
+  }
+}
+
+TEST(ValueParsers, PrefixContains) {
+  uint8_t v4[4];
+  inet_pton(AF_INET, "172.31.255.1", v4);
+  EXPECT_TRUE(parse_prefix("172.16.0.0/12").contains(AF_INET, v4));
+  EXPECT_FALSE(parse_prefix("172.16.0.0/13").contains(AF_INET, v4));
+  EXPECT_TRUE(parse_prefix("0.0.0.0/0").contains(AF_INET, v4));
+  EXPECT_TRUE(parse_prefix("172.31.255.1").contains(AF_INET, v4));
+  uint8_t v6[16];
+  inet_pton(AF_INET6, "fd12::1", v6);
+  EXPECT_TRUE(parse_prefix("fc00::/7").contains(AF_INET6, v6));
+  EXPECT_FALSE(parse_prefix("fc00::/8").contains(AF_INET6, v6));
+  EXPECT_FALSE(parse_prefix("::/0").contains(AF_INET, v4));
+  EXPECT_EQ(parse_prefix("::1").length, 128);
+}
+
+TEST(ValueParsers, DomainNames) {
+  EXPECT_EQ(normalize_domain_name("Corp.Example.DK."), "corp.example.dk");
+  EXPECT_EQ(normalize_domain_name("_msdcs.corp.example.dk"), "_msdcs.corp.example.dk");
+  EXPECT_EQ(normalize_domain_name("xn--bd-kia.dk"), "xn--bd-kia.dk");
+  EXPECT_EQ(normalize_domain_name("."), ".");
+  std::string long_label(64, 'a');
+  for (const std::string& bad : {std::string(""), std::string(".."), std::string("a..b"),
+                                 std::string(".a"), std::string("a b"), std::string("a.."),
+                                 long_label + ".dk"}) {
+    EXPECT_THROW(normalize_domain_name(bad), std::invalid_argument) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace dnsvagt
