@@ -45,12 +45,15 @@ def dnsvagt_config(world_, directory, port, allow=None, threads=2):
 
 
 def start_subject(world_, directory, name, allow=None):
-    """Starts the server under test on a free port; returns (Daemon, port).
+    """Starts the server under test on a free port; returns (port, Daemon).
 
     allow: client prefixes allowed (dnsvagt server.allow); None keeps the default. When
     127.0.0.1 is not allowed, readiness is a REFUSED reply instead of NOERROR.
     """
-    port = world.free_port()
+    return world.on_free_port(lambda port: start_subject_on(world_, directory, name, port, allow))
+
+
+def start_subject_on(world_, directory, name, port, allow):
     refused = allow is not None and not any(p.startswith("127.0.0.1/") or p == "127.0.0.0/8"
                                             for p in allow)
     expect = ("REFUSED",) if refused else ("NOERROR",)
@@ -79,7 +82,7 @@ def start_subject(world_, directory, name, allow=None):
     except BaseException:
         daemon.stop()
         raise
-    return daemon, port
+    return daemon
 
 
 class Environment:
@@ -95,7 +98,7 @@ class Environment:
         return self.world
 
     def start_subject(self, name, allow=None):
-        daemon, port = start_subject(self.world, self.directory, name, allow)
+        port, daemon = start_subject(self.world, self.directory, name, allow)
         self.daemons.append(daemon)
         return port
 
@@ -146,7 +149,16 @@ def run_tests(module_name, argv):
         loader.testNamePatterns = ["*%s*" % p for p in args.patterns]
     suite = loader.loadTestsFromModule(sys.modules[module_name])
     result = unittest.TextTestRunner(verbosity=2, stream=sys.stderr).run(suite)
-    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
-    passed = result.testsRun - failed - len(result.skipped)
+    # Failures of subtests count once for their test; a setUpModule error counts as one failure
+    # although no test ran.
+    failing, setup_errors = set(), 0
+    for test, _ in result.failures + result.errors:
+        if isinstance(test, unittest.TestCase):
+            failing.add(id(getattr(test, "test_case", test)))
+        else:
+            setup_errors += 1
+    failed = len(failing) + setup_errors + len(result.unexpectedSuccesses)
+    passed = result.testsRun - len(failing) - len(result.unexpectedSuccesses) \
+        - len(result.skipped)
     print("%d passed, %d failed" % (passed, failed))
     return 0 if failed == 0 and result.testsRun > 0 else 1

@@ -72,6 +72,19 @@ def free_port():
     raise RuntimeError("no free port on %s" % LOOPBACK)
 
 
+def on_free_port(start, attempts=3):
+    """Calls start(port) with a free port, again with another one if it fails (another process
+    may take the port between free_port() and the server's bind, and the server then exits).
+    Returns (port, result)."""
+    for attempt in range(attempts):
+        port = free_port()
+        try:
+            return port, start(port)
+        except DaemonExited:
+            if attempt == attempts - 1:
+                raise
+
+
 def current_user():
     return pwd.getpwuid(os.getuid()).pw_name
 
@@ -83,6 +96,10 @@ def run(args, cwd):
         raise RuntimeError("%s failed (%d): %s" % (" ".join(args), result.returncode,
                                                    result.stderr.strip()))
     return result.stdout
+
+
+class DaemonExited(RuntimeError):
+    """A server process ended before it answered."""
 
 
 class Daemon:
@@ -160,7 +177,7 @@ def wait_until_answers(daemon, port, name, timeout=20.0, expect=("NOERROR",), ex
     status = None
     while time.monotonic() < deadline:
         if not daemon.running():
-            raise RuntimeError("%s exited (code %s) before answering:\n%s"
+            raise DaemonExited("%s exited (code %s) before answering:\n%s"
                                % (daemon.name, daemon.process.returncode, daemon.log_tail()))
         status = dig_status(port, name, extra=extra)
         if status in expect:
@@ -258,11 +275,10 @@ class World:
         os.makedirs(self.directory, exist_ok=True)
         try:
             self.build_zones()
-            self.nsd_port = free_port()
-            self.start_nsd()
-            self.unbound_port = free_port()
-            self.unbound = start_unbound(self.directory, "unbound", self.unbound_port,
-                                         self.nsd_port, self.trust_anchor)
+            self.nsd_port, self.nsd = on_free_port(self.start_nsd)
+            self.unbound_port, self.unbound = on_free_port(
+                lambda port: start_unbound(self.directory, "unbound", port, self.nsd_port,
+                                           self.trust_anchor))
             self.save_state()
         except BaseException:
             self.stop()
@@ -417,12 +433,13 @@ class World:
 
     # -- servers
 
-    def start_nsd(self):
+    def start_nsd(self, port):
+        """Starts NSD on `port` serving every zone; returns the Daemon once it answers."""
         d = self.directory
         lines = [
             "server:",
-            "  ip-address: %s@%d" % (LOOPBACK, self.nsd_port),
-            "  port: %d" % self.nsd_port,
+            "  ip-address: %s@%d" % (LOOPBACK, port),
+            "  port: %d" % port,
             "  do-ip6: no",
             "  username: \"\"",
             "  chroot: \"\"",
@@ -444,8 +461,13 @@ class World:
         with open(conf, "w") as out:
             out.write("\n".join(lines) + "\n")
         run(["nsd-checkconf", conf], cwd=d)
-        self.nsd = Daemon("nsd", ["nsd", "-d", "-c", conf], os.path.join(d, "nsd.log"))
-        wait_until_answers(self.nsd, self.nsd_port, PARENT + ".", extra=("+norec",))
+        nsd = Daemon("nsd", ["nsd", "-d", "-c", conf], os.path.join(d, "nsd.log"))
+        try:
+            wait_until_answers(nsd, port, PARENT + ".", extra=("+norec",))
+        except BaseException:
+            nsd.stop()
+            raise
+        return nsd
 
 
 def main(argv):
