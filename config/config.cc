@@ -62,8 +62,8 @@ std::string UpstreamServer::to_string() const {
 Config default_config() {
   Config config;
   config.server.listen = {{"127.0.0.1", 53}, {"::1", 53}};
-  for (const char* prefix : {"127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12",
-                             "192.168.0.0/16", "fc00::/7"}) {
+  for (const char* prefix :
+       {"127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"}) {
     config.server.allow.push_back(parse_prefix(prefix));
   }
   return config;
@@ -71,40 +71,56 @@ Config default_config() {
 
 const char* to_string(BlockAction action) {
   switch (action) {
-    case BlockAction::nxdomain: return "nxdomain";
-    case BlockAction::nodata: return "nodata";
-    case BlockAction::null: return "null";
-    case BlockAction::refused: return "refused";
-    case BlockAction::sinkhole: return "sinkhole";
+    case BlockAction::nxdomain:
+      return "nxdomain";
+    case BlockAction::nodata:
+      return "nodata";
+    case BlockAction::null:
+      return "null";
+    case BlockAction::refused:
+      return "refused";
+    case BlockAction::sinkhole:
+      return "sinkhole";
   }
   return "?";
 }
 
 const char* to_string(ListFormat format) {
   switch (format) {
-    case ListFormat::auto_detect: return "auto";
-    case ListFormat::hosts: return "hosts";
-    case ListFormat::domains: return "domains";
-    case ListFormat::adblock: return "adblock";
-    case ListFormat::rpz: return "rpz";
+    case ListFormat::auto_detect:
+      return "auto";
+    case ListFormat::hosts:
+      return "hosts";
+    case ListFormat::domains:
+      return "domains";
+    case ListFormat::adblock:
+      return "adblock";
+    case ListFormat::rpz:
+      return "rpz";
   }
   return "?";
 }
 
 const char* to_string(LogLevel level) {
   switch (level) {
-    case LogLevel::error: return "error";
-    case LogLevel::warning: return "warning";
-    case LogLevel::info: return "info";
-    case LogLevel::debug: return "debug";
+    case LogLevel::error:
+      return "error";
+    case LogLevel::warning:
+      return "warning";
+    case LogLevel::info:
+      return "info";
+    case LogLevel::debug:
+      return "debug";
   }
   return "?";
 }
 
 const char* to_string(UpstreamMode mode) {
   switch (mode) {
-    case UpstreamMode::recursive: return "recursive";
-    case UpstreamMode::forward: return "forward";
+    case UpstreamMode::recursive:
+      return "recursive";
+    case UpstreamMode::forward:
+      return "forward";
   }
   return "?";
 }
@@ -130,16 +146,13 @@ std::string parse_address(const std::string& text) {
 std::chrono::seconds parse_duration(const std::string& text) {
   std::string_view digits = text;
   uint64_t unit = 1;
-  if (!digits.empty()) {
-    switch (digits.back()) {
-      case 's': unit = 1; break;
-      case 'm': unit = 60; break;
-      case 'h': unit = 3600; break;
-      case 'd': unit = 86400; break;
-      default: unit = 0; break;
+  for (auto [suffix, seconds] : {std::pair{'s', 1ull}, std::pair{'m', 60ull},
+                                 std::pair{'h', 3600ull}, std::pair{'d', 86400ull}}) {
+    if (digits.ends_with(suffix)) {
+      digits.remove_suffix(1);
+      unit = seconds;
+      break;
     }
-    if (unit != 0) digits.remove_suffix(1);
-    else unit = 1;
   }
   auto number = parse_decimal(digits);
   if (!number) {
@@ -156,8 +169,8 @@ std::chrono::seconds parse_duration(const std::string& text) {
 uint64_t parse_size(const std::string& text) {
   std::string_view digits = text;
   uint64_t unit = 1;
-  for (auto [suffix, multiplier] : {std::pair{"KiB", 1ull << 10}, std::pair{"MiB", 1ull << 20},
-                                    std::pair{"GiB", 1ull << 30}}) {
+  for (auto [suffix, multiplier] :
+       {std::pair{"KiB", 1ull << 10}, std::pair{"MiB", 1ull << 20}, std::pair{"GiB", 1ull << 30}}) {
     if (digits.ends_with(suffix)) {
       digits.remove_suffix(3);
       unit = multiplier;
@@ -178,7 +191,8 @@ uint64_t parse_size(const std::string& text) {
 Endpoint parse_endpoint(const std::string& text, uint16_t default_port) {
   const std::string expected =
       "expected ADDRESS, ADDRESS:PORT or [IPV6]:PORT with a numeric address, like 127.0.0.1:53 "
-      "or [::1]:53, got " + quoted(text);
+      "or [::1]:53, got " +
+      quoted(text);
   std::string host = text;
   std::string port;
   int family = AF_INET;
@@ -209,7 +223,8 @@ Endpoint parse_endpoint(const std::string& text, uint16_t default_port) {
 UpstreamServer parse_upstream_server(const std::string& text, bool tls) {
   const std::string expected =
       "expected a numeric address with optional @PORT and #TLS-NAME, like 192.0.2.1, "
-      "192.0.2.1@5353, 2001:db8::1@53 or 9.9.9.9@853#dns.quad9.net, got " + quoted(text);
+      "192.0.2.1@5353, 2001:db8::1@53 or 9.9.9.9@853#dns.quad9.net, got " +
+      quoted(text);
   UpstreamServer server;
   std::string rest = text;
   if (size_t hash = rest.find('#'); hash != std::string::npos) {

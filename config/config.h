@@ -177,6 +177,7 @@ const char* to_string(UpstreamMode mode);
 
 // Parsers of the config's value syntaxes, shared with other modules (and used by the loader).
 // They throw std::invalid_argument whose what() says what is expected and what was given.
+
 // A whole string of decimal digits (no sign, space or 0x); nullopt otherwise or on overflow.
 std::optional<uint64_t> parse_decimal(std::string_view text);
 // A numeric IPv4 or IPv6 address, returned in canonical form ("::1", "192.0.2.1").

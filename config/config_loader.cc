@@ -34,10 +34,14 @@ int line_of(const YAML::Node& node, int fallback) {
 
 std::string describe(const YAML::Node& node) {
   switch (node.Type()) {
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Map: return "a map";
-    case YAML::NodeType::Scalar: return quoted(node.Scalar());
-    default: return "nothing";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a map";
+    case YAML::NodeType::Scalar:
+      return quoted(node.Scalar());
+    default:
+      return "nothing";
   }
 }
 
@@ -54,7 +58,7 @@ class Fields {
     auto it = items_.find(key);
     return it == items_.end() ? nullptr : &it->second;
   }
-  bool add(const std::string& key, Item item) { return items_.emplace(key, std::move(item)).second; }
+  void add(const std::string& key, Item item) { items_.emplace(key, std::move(item)); }
 
  private:
   std::map<std::string, Item> items_;
@@ -83,6 +87,7 @@ class ConfigReader {
   uint64_t size(const Item& item, uint64_t min) const;
   double fraction(const Item& item) const;
   std::string domain_name(const Item& item) const;
+  UpstreamServer upstream_server(const Item& item, bool tls) const;
   // One of `count` enum values, named by to_string(Enum).
   template <typename Enum>
   Enum choice(const Item& item, int count) const;
@@ -209,8 +214,8 @@ std::chrono::seconds ConfigReader::duration(const Item& item, std::chrono::secon
 uint64_t ConfigReader::size(const Item& item, uint64_t min) const {
   uint64_t value = parsed(item, "a size like 512KiB, 256MiB or 1GiB", parse_size);
   if (value < min) {
-    fail(item, "expected at least " + std::to_string(min) + " bytes, got " +
-                   quoted(item.node.Scalar()));
+    fail(item,
+         "expected at least " + std::to_string(min) + " bytes, got " + quoted(item.node.Scalar()));
   }
   return value;
 }
@@ -225,6 +230,11 @@ double ConfigReader::fraction(const Item& item) const {
     fail(item, "expected " + expected + ", got " + quoted(text));
   }
   return value;
+}
+
+UpstreamServer ConfigReader::upstream_server(const Item& item, bool tls) const {
+  return parsed(item, "a server like \"192.0.2.1\"",
+                [tls](const std::string& text) { return parse_upstream_server(text, tls); });
 }
 
 std::string ConfigReader::domain_name(const Item& item) const {
@@ -309,28 +319,32 @@ void ConfigReader::read_upstream(const Item& section, UpstreamConfig& upstream) 
   if (const Item* item = f.get("mode")) upstream.mode = choice<UpstreamMode>(*item, 2);
   // Read before the servers: it sets their default port (853 with TLS).
   if (const Item* item = f.get("tls")) upstream.tls = boolean(*item);
-  auto server_of = [&](const std::string& text) { return parse_upstream_server(text, upstream.tls); };
   const Item* servers = f.get("servers");
   if (servers) {
     for (const Item& element : elements(*servers, "servers like \"192.0.2.1\"")) {
-      upstream.servers.push_back(parsed(element, "a server like \"192.0.2.1\"", server_of));
+      upstream.servers.push_back(upstream_server(element, upstream.tls));
     }
   }
   if (const Item* item = f.get("zones")) {
-    for (const Item& element : elements(*item, "zones like {name: corp.example.dk, servers: [...]}")) {
+    for (const Item& element :
+         elements(*item, "zones like {name: corp.example.dk, servers: [...]}")) {
       ForwardZone zone = read_zone(element, upstream.tls);
       for (const ForwardZone& other : upstream.zones) {
-        if (other.name == zone.name) fail(element, "zone " + quoted(zone.name) + " is listed twice");
+        if (other.name == zone.name) {
+          fail(element, "zone " + quoted(zone.name) + " is listed twice");
+        }
       }
       upstream.zones.push_back(zone);
     }
   }
   if (upstream.mode == UpstreamMode::forward && upstream.servers.empty()) {
-    fail(*f.get("mode"), "forward needs at least one server in upstream.servers, like \"192.0.2.1\"");
+    fail(*f.get("mode"),
+         "forward needs at least one server in upstream.servers, like \"192.0.2.1\"");
   }
   if (upstream.mode == UpstreamMode::recursive && !upstream.servers.empty()) {
-    fail(*servers, "servers are used only with upstream.mode: forward (use upstream.zones to "
-                   "forward single domains in recursive mode)");
+    fail(*servers,
+         "servers are used only with upstream.mode: forward (use upstream.zones to "
+         "forward single domains in recursive mode)");
   }
 }
 
@@ -343,17 +357,15 @@ ForwardZone ConfigReader::read_zone(const Item& entry, bool tls) const {
   const Item* servers = f.get("servers");
   if (!servers) fail(entry, "expected servers, like servers: [\"10.0.0.5\"]");
   for (const Item& element : elements(*servers, "servers like \"10.0.0.5\"")) {
-    zone.servers.push_back(parsed(element, "a server like \"10.0.0.5\"",
-                                  [&](const std::string& text) {
-                                    return parse_upstream_server(text, tls);
-                                  }));
+    zone.servers.push_back(upstream_server(element, tls));
   }
   if (zone.servers.empty()) fail(*servers, "expected at least one server, like \"10.0.0.5\"");
   if (const Item* item = f.get("insecure")) {
     zone.insecure = boolean(*item);
     if (zone.insecure && zone.name == ".") {
-      fail(*item, "an insecure root zone would turn off DNSSEC validation for everything; use "
-                  "dnssec.validate: false if that is really meant");
+      fail(*item,
+           "an insecure root zone would turn off DNSSEC validation for everything; use "
+           "dnssec.validate: false if that is really meant");
     }
   }
   return zone;
@@ -390,8 +402,9 @@ void ConfigReader::read_dnssec(const Item& section, DnssecConfig& dnssec) const 
     for (const Item& element : elements(*item, "domain names")) {
       std::string name = domain_name(element);
       if (name == ".") {
-        fail(element, "the root as an insecure domain would turn off DNSSEC validation for "
-                      "everything; use dnssec.validate: false if that is really meant");
+        fail(element,
+             "the root as an insecure domain would turn off DNSSEC validation for "
+             "everything; use dnssec.validate: false if that is really meant");
       }
       dnssec.insecure_domains.push_back(name);
     }
@@ -410,9 +423,8 @@ void ConfigReader::read_cache(const Item& section, CacheConfig& cache) const {
 }
 
 void ConfigReader::read_blocking(const Item& section, BlockingConfig& blocking) const {
-  Fields f = fields(section,
-                    {"action", "sinkhole", "ttl", "cname_check", "cache_dir", "lists", "allow"},
-                    true);
+  Fields f = fields(
+      section, {"action", "sinkhole", "ttl", "cname_check", "cache_dir", "lists", "allow"}, true);
   if (const Item* item = f.get("action")) blocking.action = choice<BlockAction>(*item, 5);
   if (const Item* item = f.get("sinkhole")) {
     blocking.sinkhole.clear();
@@ -432,10 +444,12 @@ void ConfigReader::read_blocking(const Item& section, BlockingConfig& blocking) 
   }
   // List names are unique across block and allow lists: they label metrics and EDE texts.
   std::map<std::string, std::string> names_seen;
-  for (auto [key, target] : {std::pair{"lists", &blocking.lists}, std::pair{"allow", &blocking.allow}}) {
+  for (auto [key, target] :
+       {std::pair{"lists", &blocking.lists}, std::pair{"allow", &blocking.allow}}) {
     const Item* item = f.get(key);
     if (!item) continue;
-    for (const Item& element : elements(*item, "lists like {name: local, file: /etc/dnsvagt/block.txt}")) {
+    for (const Item& element :
+         elements(*item, "lists like {name: local, file: /etc/dnsvagt/block.txt}")) {
       target->push_back(read_list(element, names_seen));
     }
   }
@@ -499,17 +513,16 @@ void ConfigReader::read_metrics(const Item& section, MetricsConfig& metrics) con
       return;
     }
     // Default port 0 stands for "none given": the metrics port must be explicit.
-    Endpoint endpoint = parsed(*item, expected, [](const std::string& text) {
-      return parse_endpoint(text, 0);
-    });
+    Endpoint endpoint =
+        parsed(*item, expected, [](const std::string& text) { return parse_endpoint(text, 0); });
     if (endpoint.port == 0) fail(*item, "expected " + expected + ", got " + quoted(value));
     metrics.listen = endpoint.to_string();
   }
 }
 
 void ConfigReader::read_logging(const Item& section, LoggingConfig& logging) const {
-  Fields f = fields(section, {"level", "query_log", "query_log_rotate", "query_log_retention"},
-                    true);
+  Fields f =
+      fields(section, {"level", "query_log", "query_log_rotate", "query_log_retention"}, true);
   if (const Item* item = f.get("level")) logging.level = choice<LogLevel>(*item, 4);
   if (const Item* item = f.get("query_log")) logging.query_log = string_value(*item);
   if (const Item* item = f.get("query_log_rotate")) {
@@ -527,8 +540,10 @@ void ConfigReader::read_logging(const Item& section, LoggingConfig& logging) con
   if (const Item* item = f.get("query_log_retention")) {
     auto retention = parsed(*item, "a duration like 400d", parse_duration);
     if (retention < std::chrono::days(365)) {
-      fail(*item, "expected at least 365d (requirement 16: query logs are kept for 12 months), "
-                  "got " + quoted(item->node.Scalar()));
+      fail(*item,
+           "expected at least 365d (requirement 16: query logs are kept for 12 months), "
+           "got " +
+               quoted(item->node.Scalar()));
     }
     logging.query_log_retention = retention;
   }

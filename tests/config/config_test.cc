@@ -269,20 +269,49 @@ TEST(ToYaml, RoundTripsFullConfig) {
 }
 
 TEST(ToYaml, WritesEveryKey) {
-  std::string yaml = to_yaml(parse_config(
-      "blocking:\n  lists: [{name: a, file: /a}]\n"
-      "upstream:\n  zones: [{name: z.example, servers: [\"192.0.2.1\"]}]\n",
-      "t.yaml"));
-  for (const char* key :
-       {"listen:", "threads: auto", "allow:", "tcp_idle_timeout: 10s", "max_tcp_connections:",
-        "rate_limit: {qps: 0, burst: 0}", "user:", "mode: recursive", "servers:", "tls: false",
-        "zones:", "insecure: false", "validate: true", "root_trust_anchor_file:",
-        "trust_anchors: []", "trust_anchor_files: []", "insecure_domains: []", "size: 256MiB",
-        "serve_stale: true", "prefetch: true", "max_ttl: 86400", "action: nxdomain", "sinkhole:",
-        "ttl: 300", "cname_check: true", "cache_dir:", "url: \"\"", "file: \"/a\"",
-        "format: auto", "refresh: 1h", "min_entries: 1", "max_shrink: 0.5", "max_size: 256MiB",
-        "ca_file: \"\"", "allow: []", "level: info", "query_log: \"\"",
-        "query_log_rotate: \"daily\"", "query_log_retention: 400d"}) {
+  std::string yaml =
+      to_yaml(parse_config("blocking:\n  lists: [{name: a, file: /a}]\n"
+                           "upstream:\n  zones: [{name: z.example, servers: [\"192.0.2.1\"]}]\n",
+                           "t.yaml"));
+  for (const char* key : {"listen:",
+                          "threads: auto",
+                          "allow:",
+                          "tcp_idle_timeout: 10s",
+                          "max_tcp_connections:",
+                          "rate_limit: {qps: 0, burst: 0}",
+                          "user:",
+                          "mode: recursive",
+                          "servers:",
+                          "tls: false",
+                          "zones:",
+                          "insecure: false",
+                          "validate: true",
+                          "root_trust_anchor_file:",
+                          "trust_anchors: []",
+                          "trust_anchor_files: []",
+                          "insecure_domains: []",
+                          "size: 256MiB",
+                          "serve_stale: true",
+                          "prefetch: true",
+                          "max_ttl: 86400",
+                          "action: nxdomain",
+                          "sinkhole:",
+                          "ttl: 300",
+                          "cname_check: true",
+                          "cache_dir:",
+                          "url: \"\"",
+                          "file: \"/a\"",
+                          "format: auto",
+                          "refresh: 1h",
+                          "min_entries: 1",
+                          "max_shrink: 0.5",
+                          "max_size: 256MiB",
+                          "ca_file: \"\"",
+                          "allow: []",
+                          "level: info",
+                          "query_log: \"\"",
+                          "query_log_rotate: \"daily\"",
+                          "query_log_retention: 400d"}) {
     EXPECT_NE(yaml.find(key), std::string::npos) << key << " missing in\n" << yaml;
   }
 }
@@ -311,8 +340,9 @@ TEST(LoadConfig, ErrorsNameTheFile) {
     FAIL() << "no error";
   } catch (const ConfigError& e) {
     EXPECT_EQ(std::string(e.what()),
-              path + ":3: cache.size: expected a size like 512KiB, 256MiB or 1GiB (or a number "
-                     "of bytes), got \"10MB\"");
+              path +
+                  ":3: cache.size: expected a size like 512KiB, 256MiB or 1GiB (or a number "
+                  "of bytes), got \"10MB\"");
   }
 }
 
@@ -366,7 +396,8 @@ TEST(ConfigErrors, WrongTypes) {
             "\"5\"");
   EXPECT_EQ(error_of("server:\n  user: [a, b]\n"),
             "t.yaml:2: server.user: expected a user name, got a list");
-  EXPECT_EQ(error_of("server:\n  user:\n"), "t.yaml:2: server.user: expected a user name, got nothing");
+  EXPECT_EQ(error_of("server:\n  user:\n"),
+            "t.yaml:2: server.user: expected a user name, got nothing");
   EXPECT_EQ(error_of("dnssec:\n  validate: yes\n"),
             "t.yaml:2: dnssec.validate: expected true or false, got \"yes\"");
   EXPECT_EQ(error_of("- a\n- b\n"),
@@ -547,8 +578,8 @@ TEST(ValueParsers, Sizes) {
   EXPECT_EQ(parse_size("512KiB"), 512u << 10);
   EXPECT_EQ(parse_size("256MiB"), 256u << 20);
   EXPECT_EQ(parse_size("1GiB"), 1ull << 30);
-  for (const char* bad : {"", "MiB", "10MB", "10K", "10mib", "1.5GiB", "-1",
-                          "99999999999999999999GiB"}) {
+  for (const char* bad :
+       {"", "MiB", "10MB", "10K", "10mib", "1.5GiB", "-1", "99999999999999999999GiB"}) {
     EXPECT_THROW(parse_size(bad), std::invalid_argument) << bad;
   }
 }
@@ -572,8 +603,7 @@ TEST(ValueParsers, UpstreamServers) {
   EXPECT_EQ(parse_upstream_server("192.0.2.1@5353", true).to_string(), "192.0.2.1@5353");
   EXPECT_EQ(parse_upstream_server("9.9.9.9#dns.quad9.net", false).to_string(),
             "9.9.9.9@853#dns.quad9.net");
-  EXPECT_EQ(parse_upstream_server("2001:db8::1@53", false).endpoint,
-            (Endpoint{"2001:db8::1", 53}));
+  EXPECT_EQ(parse_upstream_server("2001:db8::1@53", false).endpoint, (Endpoint{"2001:db8::1", 53}));
   for (const char* bad : {"", "dns.google", "192.0.2.1@", "192.0.2.1@x", "192.0.2.1#",
                           "192.0.2.1@853#bad..name", "[2001:db8::1]:53"}) {
     EXPECT_THROW(parse_upstream_server(bad, false), std::invalid_argument) << bad;
@@ -601,9 +631,9 @@ TEST(ValueParsers, DomainNames) {
   EXPECT_EQ(normalize_domain_name("xn--bd-kia.dk"), "xn--bd-kia.dk");
   EXPECT_EQ(normalize_domain_name("."), ".");
   std::string long_label(64, 'a');
-  for (const std::string& bad : {std::string(""), std::string(".."), std::string("a..b"),
-                                 std::string(".a"), std::string("a b"), std::string("a.."),
-                                 long_label + ".dk"}) {
+  for (const std::string& bad :
+       {std::string(""), std::string(".."), std::string("a..b"), std::string(".a"),
+        std::string("a b"), std::string("a.."), long_label + ".dk"}) {
     EXPECT_THROW(normalize_domain_name(bad), std::invalid_argument) << bad;
   }
 }
