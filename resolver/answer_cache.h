@@ -20,6 +20,7 @@ class AnswerCache {
     bool prefetch = true;
   };
   explicit AnswerCache(Options options);
+  ~AnswerCache();  // out of line: Impl is incomplete here
 
   struct Hit {
     std::shared_ptr<const Answer> answer;
