@@ -1,0 +1,94 @@
+// The dnsvagt command line (DESIGN.md "CLI contract"): run the server, check a config, look a
+// name up in the blocklists, print the version. Exit codes: 0 ok, 1 bad config or input,
+// 2 runtime failure.
+#include <unbound.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "resolver/logging.h"
+#include "resolver/server.h"
+#include "version.h"
+
+namespace {
+
+constexpr const char* kDefaultConfigPath = "/etc/dnsvagt/dnsvagt.yaml";
+
+constexpr const char* kUsage =
+    "usage: dnsvagt [-c FILE]              run the server (foreground)\n"
+    "       dnsvagt check-config [-c FILE] validate the config, print the effective config\n"
+    "       dnsvagt lookup NAME [-c FILE]  which list and rule would block NAME\n"
+    "       dnsvagt version\n";
+
+int usage_error(const std::string& message) {
+  fprintf(stderr, "dnsvagt: %s\n%s", message.c_str(), kUsage);
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::string command = "serve";
+  if (!args.empty() && (args[0] == "check-config" || args[0] == "lookup" || args[0] == "version")) {
+    command = args[0];
+    args.erase(args.begin());
+  }
+  std::optional<std::string> config_file;
+  std::vector<std::string> operands;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "-c" || args[i] == "--config") {
+      if (i + 1 == args.size()) return usage_error(args[i] + " needs a FILE");
+      config_file = args[++i];
+    } else if (args[i] == "-h" || args[i] == "--help") {
+      fputs(kUsage, stdout);
+      return 0;
+    } else if (args[i].starts_with("-")) {
+      return usage_error("unknown option " + args[i]);
+    } else {
+      operands.push_back(args[i]);
+    }
+  }
+  size_t expected_operands = command == "lookup" ? 1 : 0;
+  if (operands.size() != expected_operands) {
+    return usage_error(command == "lookup" ? "lookup needs exactly one NAME"
+                                           : "unexpected argument " + operands.front());
+  }
+  if (command == "version") {
+    printf("dnsvagt %s (libunbound %s)\n", DNSVAGT_VERSION, ub_version());
+    return 0;
+  }
+
+  // -c must name a readable file; without it the default file is used if there is one.
+  std::string config_path = config_file.value_or(
+      access(kDefaultConfigPath, F_OK) == 0 ? kDefaultConfigPath : "");
+  dnsvagt::Config config;
+  try {
+    config = config_path.empty() ? dnsvagt::default_config() : dnsvagt::load_config(config_path);
+  } catch (const dnsvagt::ConfigError& error) {
+    fprintf(stderr, "dnsvagt: %s\n", error.what());
+    return 1;
+  }
+
+  if (command == "check-config") {
+    fputs(dnsvagt::to_yaml(config).c_str(), stdout);
+    return 0;
+  }
+  if (command == "lookup") {
+    fprintf(stderr, "dnsvagt: lookup is not yet available in this build\n");
+    return 1;
+  }
+  try {
+    dnsvagt::Server server(std::move(config), config_path);
+    return server.run();
+  } catch (const std::exception& error) {
+    dnsvagt::log_error("%s", error.what());
+    return 2;
+  }
+}

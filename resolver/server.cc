@@ -1,0 +1,217 @@
+#include "resolver/server.h"
+
+#include <event2/thread.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <stdexcept>
+#include <thread>
+
+#include "resolver/logging.h"
+#include "resolver/listen_socket.h"
+#include "resolver/trust_anchor.h"
+#include "resolver/upstream.h"
+#include "version.h"
+
+namespace dnsvagt {
+namespace {
+
+std::string endpoints_text(const std::vector<Endpoint>& endpoints) {
+  std::string text;
+  for (const Endpoint& endpoint : endpoints) {
+    if (!text.empty()) text += ", ";
+    text += endpoint.to_string();
+  }
+  return text;
+}
+
+int64_t monotonic_seconds() {
+  timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return now.tv_sec;
+}
+
+uint64_t monotonic_usec() {
+  timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return uint64_t(now.tv_sec) * 1000000 + uint64_t(now.tv_nsec) / 1000;
+}
+
+bool needs_root_anchor(const Config& config) {
+  return config.dnssec.validate && !config.dnssec.root_trust_anchor_file.empty();
+}
+
+}  // namespace
+
+Server::Server(Config config, std::string config_path)
+    : config_(std::move(config)), config_path_(std::move(config_path)) {}
+
+Server::~Server() {
+  if (generation_) stop_generation(*generation_);
+  generation_.reset();
+  for (const WorkerSockets& sockets : sockets_) {
+    for (int fd : sockets.udp) close(fd);
+    for (int fd : sockets.tcp) close(fd);
+  }
+}
+
+void Server::bind_sockets() {
+  threads_ = config_.server.threads ? config_.server.threads
+                                    : std::max(1u, std::thread::hardware_concurrency());
+  sockets_.resize(threads_);
+  for (WorkerSockets& sockets : sockets_) {
+    for (const Endpoint& endpoint : config_.server.listen) {
+      sockets.udp.push_back(open_udp_socket(endpoint));
+      sockets.tcp.push_back(open_tcp_listener(endpoint));
+    }
+  }
+}
+
+void Server::prepare_trust_anchor() {
+  if (!needs_root_anchor(config_)) return;
+  CreatedAnchor created = ensure_root_trust_anchor_file(config_.dnssec.root_trust_anchor_file);
+  anchor_directory_created_ |= created.directory;
+  if (created.file) {
+    log_info("created root trust anchor file %s from the built-in root keys",
+             config_.dnssec.root_trust_anchor_file.c_str());
+  }
+}
+
+void Server::drop_privileges() {
+  if (geteuid() != 0) return;
+  const std::string& user = config_.server.user;
+  if (user.empty()) {
+    log_warning("running as root: server.user is empty");
+    return;
+  }
+  errno = 0;
+  passwd* entry = getpwnam(user.c_str());
+  if (!entry) {
+    throw std::runtime_error("cannot drop privileges: user \"" + user +
+                             "\" (server.user) does not exist");
+  }
+  uid_t uid = entry->pw_uid;
+  gid_t gid = entry->pw_gid;
+  if (needs_root_anchor(config_)) {
+    give_trust_anchor_to_user(config_.dnssec.root_trust_anchor_file, anchor_directory_created_,
+                              uid, gid);
+  }
+  if (setgroups(1, &gid) != 0 || setgid(gid) != 0 || setuid(uid) != 0) {
+    throw std::runtime_error("cannot drop privileges to user \"" + user +
+                             "\": " + strerror(errno));
+  }
+  log_info("dropped privileges to user %s", user.c_str());
+}
+
+std::unique_ptr<Server::Generation> Server::start_generation(const Config& config) {
+  auto generation = std::make_unique<Generation>();
+  generation->shared = std::make_shared<WorkerShared>(config, &tcp_connections_);
+  unsigned contexts = threads_ * Upstream::contexts_per_worker(config);
+  for (unsigned i = 0; i < threads_; ++i) {
+    generation->workers.push_back(
+        std::make_unique<Worker>(generation->shared, sockets_[i], contexts));
+  }
+  for (auto& worker : generation->workers) worker->start();
+  return generation;
+}
+
+void Server::stop_generation(Generation& generation) {
+  for (auto& worker : generation.workers) worker->stop();
+  for (auto& worker : generation.workers) worker->join();
+}
+
+int Server::run() {
+  set_log_level(config_.logging.level);
+  // Workers are stopped from the signal thread with event_active(): libevent needs locking.
+  if (evthread_use_pthreads() != 0) throw std::runtime_error("cannot enable libevent threads");
+  bind_sockets();
+  prepare_trust_anchor();
+  drop_privileges();
+
+  // Signals are taken synchronously by this thread only; workers inherit the blocked mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int signal : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, signal);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+
+  generation_ = start_generation(config_);
+  log_info("dnsvagt %s serving on %s (%u threads, upstream %s, DNSSEC validation %s)",
+           DNSVAGT_VERSION, endpoints_text(config_.server.listen).c_str(), threads_,
+           to_string(config_.upstream.mode), config_.dnssec.validate ? "on" : "off");
+  sd_notify(0, "READY=1");
+  if (sd_watchdog_enabled(0, &watchdog_usec_) <= 0) watchdog_usec_ = 0;
+
+  uint64_t tick_usec = watchdog_usec_ ? watchdog_usec_ / 2 : 1000000;
+  timespec tick = {static_cast<time_t>(tick_usec / 1000000),
+                   static_cast<long>(tick_usec % 1000000 * 1000)};
+  for (;;) {
+    siginfo_t info;
+    int signal = sigtimedwait(&signals, &info, &tick);
+    if (signal == SIGHUP) {
+      reload();
+    } else if (signal == SIGTERM || signal == SIGINT) {
+      log_info("received %s: finishing queries in flight and stopping", strsignal(signal));
+      break;
+    }
+    feed_watchdog();
+  }
+  sd_notify(0, "STOPPING=1");
+  stop_generation(*generation_);
+  generation_.reset();
+  log_info("stopped");
+  return 0;
+}
+
+void Server::reload() {
+  std::string notify = "RELOADING=1\nMONOTONIC_USEC=" + std::to_string(monotonic_usec());
+  sd_notify(0, notify.c_str());
+  const char* source = config_path_.empty() ? "built-in defaults" : config_path_.c_str();
+  log_info("SIGHUP: reloading the configuration from %s", source);
+  try {
+    Config next = config_path_.empty() ? default_config() : load_config(config_path_);
+    // Sockets and privileges were set up as root at start; these need a restart.
+    if (next.server.listen != config_.server.listen || next.server.threads != config_.server.threads ||
+        next.server.user != config_.server.user) {
+      log_warning("server.listen, server.threads and server.user changes take effect at the "
+                  "next restart; keeping the running values");
+      next.server.listen = config_.server.listen;
+      next.server.threads = config_.server.threads;
+      next.server.user = config_.server.user;
+    }
+    if (needs_root_anchor(next)) ensure_root_trust_anchor_file(next.dnssec.root_trust_anchor_file);
+    // The new workers serve the same sockets before the old ones stop: no query goes unread.
+    std::unique_ptr<Generation> next_generation = start_generation(next);
+    stop_generation(*generation_);
+    generation_ = std::move(next_generation);
+    config_ = std::move(next);
+    set_log_level(config_.logging.level);
+    log_info("reloaded the configuration (answer cache started empty)");
+  } catch (const std::exception& error) {
+    log_error("reload failed, still serving with the previous configuration: %s", error.what());
+  }
+  sd_notify(0, "READY=1");
+}
+
+// Pings systemd only while every worker's loop is turning, so a stuck worker gets us restarted.
+void Server::feed_watchdog() {
+  if (!watchdog_usec_) return;
+  int64_t oldest_allowed = monotonic_seconds() - std::max<int64_t>(3, watchdog_usec_ / 1000000);
+  for (auto& worker : generation_->workers) {
+    if (worker->last_heartbeat() < oldest_allowed) {
+      if (!watchdog_warned_) log_error("a worker thread stopped responding; not feeding the watchdog");
+      watchdog_warned_ = true;
+      return;
+    }
+  }
+  watchdog_warned_ = false;
+  sd_notify(0, "WATCHDOG=1");
+}
+
+}  // namespace dnsvagt

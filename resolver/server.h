@@ -1,0 +1,54 @@
+// Server: the running dnsvagt process. Binds the listening sockets, drops root, runs one
+// Worker per thread, and handles signals: SIGTERM/SIGINT drain and stop, SIGHUP reloads the
+// config by starting fresh workers on the same sockets. Talks to systemd via sd_notify.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "resolver/worker.h"
+
+namespace dnsvagt {
+
+class Server {
+ public:
+  // `config_path` is re-read on SIGHUP; "" means the built-in defaults.
+  Server(Config config, std::string config_path);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Serves until SIGTERM or SIGINT, then returns 0. Throws std::runtime_error when it cannot
+  // start (cannot bind, no such user, trust anchor not loadable): exit code 2.
+  int run();
+
+ private:
+  // One config's workers; a reload starts a new generation before stopping the old one.
+  struct Generation {
+    std::shared_ptr<WorkerShared> shared;
+    std::vector<std::unique_ptr<Worker>> workers;
+  };
+
+  void bind_sockets();
+  void prepare_trust_anchor();
+  void drop_privileges();
+  std::unique_ptr<Generation> start_generation(const Config& config);
+  static void stop_generation(Generation& generation);
+  void reload();
+  void feed_watchdog();
+
+  Config config_;
+  std::string config_path_;
+  unsigned threads_ = 1;
+  std::vector<WorkerSockets> sockets_;  // one set per worker thread
+  bool anchor_directory_created_ = false;
+  std::atomic<unsigned> tcp_connections_{0};
+  std::unique_ptr<Generation> generation_;
+  uint64_t watchdog_usec_ = 0;
+  bool watchdog_warned_ = false;
+};
+
+}  // namespace dnsvagt

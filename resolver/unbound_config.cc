@@ -1,0 +1,116 @@
+#include "resolver/unbound_config.h"
+
+#include <algorithm>
+#include <sstream>
+
+namespace dnsvagt {
+namespace {
+
+constexpr const char* kSystemCaBundle = "/etc/ssl/certs/ca-certificates.crt";
+constexpr uint64_t kMinContextCache = 1ull << 20;
+
+// A value for the config file: quoted, with the quote that does not occur in it.
+std::string quoted(const std::string& value) {
+  char quote = value.find('"') == std::string::npos ? '"' : '\'';
+  return quote + value + quote;
+}
+
+std::string absolute_name(const std::string& name) {
+  if (name.empty() || name.back() == '.') return name.empty() ? "." : name;
+  return name + ".";
+}
+
+bool uses_tls(const UpstreamConfig& upstream, const std::vector<UpstreamServer>& servers) {
+  return upstream.tls || std::any_of(servers.begin(), servers.end(),
+                                     [](const UpstreamServer& s) { return !s.tls_name.empty(); });
+}
+
+void write_forward_zone(std::ostream& out, const std::string& name,
+                        const std::vector<UpstreamServer>& servers, bool tls) {
+  out << "forward-zone:\n  name: " << quoted(absolute_name(name)) << "\n";
+  for (const UpstreamServer& server : servers) {
+    out << "  forward-addr: " << quoted(forward_addr_text(server)) << "\n";
+  }
+  if (tls) out << "  forward-tls-upstream: yes\n";
+}
+
+}  // namespace
+
+std::string forward_addr_text(const UpstreamServer& server) {
+  std::string text = server.endpoint.address + "@" + std::to_string(server.endpoint.port);
+  if (!server.tls_name.empty()) text += "#" + server.tls_name;
+  return text;
+}
+
+uint64_t answer_cache_bytes(const CacheConfig& cache) { return cache.size / 4 * 3; }
+
+std::string unbound_config_text(const Config& config, UnboundContextRole role) {
+  const UpstreamConfig& upstream = config.upstream;
+  const DnssecConfig& dnssec = config.dnssec;
+  bool validating = role.validating && dnssec.validate;
+
+  uint64_t per_context =
+      std::max(kMinContextCache, (config.cache.size - answer_cache_bytes(config.cache)) /
+                                     std::max(1u, role.contexts));
+  std::ostringstream out;
+  out << "server:\n";
+  out << "  verbosity: " << (config.logging.level == LogLevel::debug ? 1 : 0) << "\n";
+  out << "  module-config: " << (validating ? "\"validator iterator\"" : "\"iterator\"") << "\n";
+  // The rrset cache holds the records, the message cache only references them: 1/3 to 2/3.
+  out << "  msg-cache-size: " << per_context / 3 << "\n";
+  out << "  rrset-cache-size: " << per_context / 3 * 2 << "\n";
+  // libunbound's default of 16 ports in flight throttles a busy forwarder to a crawl.
+  out << "  outgoing-range: 1024\n";
+  out << "  num-queries-per-thread: 2048\n";
+  // Forwarders and test worlds live on loopback addresses.
+  out << "  do-not-query-localhost: no\n";
+  // Level 2 makes libunbound explain bogus answers (why_bogus), which becomes the EDE text.
+  out << "  val-log-level: 2\n";
+  out << "  ede: yes\n";
+  out << "  serve-expired: " << (config.cache.serve_stale ? "yes" : "no") << "\n";
+
+  bool any_tls = uses_tls(upstream, upstream.servers);
+  for (const ForwardZone& zone : upstream.zones) any_tls |= uses_tls(upstream, zone.servers);
+  if (any_tls) out << "  tls-cert-bundle: " << quoted(kSystemCaBundle) << "\n";
+
+  if (validating) {
+    if (!dnssec.root_trust_anchor_file.empty()) {
+      out << "  auto-trust-anchor-file: " << quoted(dnssec.root_trust_anchor_file) << "\n";
+    }
+    for (const std::string& anchor : dnssec.trust_anchors) {
+      out << "  trust-anchor: " << quoted(anchor) << "\n";
+    }
+    for (const std::string& file : dnssec.trust_anchor_files) {
+      out << "  trust-anchor-file: " << quoted(file) << "\n";
+    }
+  }
+  // Built-in local zones answer RFC 6761/6303 names (test., local., 10.in-addr.arpa., ...)
+  // without asking anyone; an operator's zone below one of them must be resolved instead.
+  std::vector<std::string> insecure = dnssec.insecure_domains;
+  for (const ForwardZone& zone : upstream.zones) {
+    if (zone.insecure) insecure.push_back(zone.name);
+  }
+  std::vector<std::string> transparent = insecure;
+  for (const ForwardZone& zone : upstream.zones) transparent.push_back(zone.name);
+  std::sort(transparent.begin(), transparent.end());
+  transparent.erase(std::unique(transparent.begin(), transparent.end()), transparent.end());
+  for (const std::string& zone : transparent) {
+    if (absolute_name(zone) == ".") continue;
+    out << "  local-zone: " << quoted(absolute_name(zone)) << " transparent\n";
+  }
+  if (validating) {
+    for (const std::string& zone : insecure) {
+      out << "  domain-insecure: " << quoted(absolute_name(zone)) << "\n";
+    }
+  }
+
+  if (upstream.mode == UpstreamMode::forward) {
+    write_forward_zone(out, ".", upstream.servers, uses_tls(upstream, upstream.servers));
+  }
+  for (const ForwardZone& zone : upstream.zones) {
+    write_forward_zone(out, zone.name, zone.servers, uses_tls(upstream, zone.servers));
+  }
+  return out.str();
+}
+
+}  // namespace dnsvagt

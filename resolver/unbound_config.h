@@ -1,0 +1,26 @@
+// The unbound.conf text that configures one libunbound context from a Config: forwarding,
+// trust anchors, negative trust anchors, cache sizes. A file rather than ub_ctx_set_option()
+// calls, because only the file syntax can express forward-zone clauses and local-zone overrides.
+#pragma once
+
+#include <string>
+
+#include "config/config.h"
+
+namespace dnsvagt {
+
+struct UnboundContextRole {
+  bool validating = true;     // false: the CD=1 (or validation off) context, iterator only
+  unsigned contexts = 1;      // how many contexts share the cache budget (all workers' ones)
+};
+
+std::string unbound_config_text(const Config& config, UnboundContextRole role);
+
+// Bytes of cache.size left for the shared AnswerCache; the rest is split among the libunbound
+// contexts (their caches only help to build answers, the front cache serves repeats).
+uint64_t answer_cache_bytes(const CacheConfig& cache);
+
+// "192.0.2.1@853#dns.example" as forward-addr wants it.
+std::string forward_addr_text(const UpstreamServer& server);
+
+}  // namespace dnsvagt

@@ -1,0 +1,530 @@
+#include "resolver/worker.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+#include <stdexcept>
+
+#include "resolver/dns_name.h"
+#include "resolver/logging.h"
+#include "resolver/stale_reply.h"
+#include "resolver/unbound_config.h"
+
+namespace dnsvagt {
+namespace {
+
+constexpr uint16_t kRcodeFormErr = 1;
+constexpr uint16_t kRcodeServFail = 2;
+constexpr uint16_t kRcodeNotImp = 4;
+constexpr uint16_t kRcodeRefused = 5;
+constexpr uint16_t kRcodeBadVers = 16;
+constexpr size_t kTcpMaxMessage = 65535;
+constexpr size_t kUdpMaxQuery = 4096;  // a larger query is not a query we answer
+constexpr int kUdpBatch = 32;          // datagrams per recvmmsg/sendmmsg
+constexpr int kUdpBatchesPerWakeup = 4;  // then let the loop serve TCP and upstream answers
+constexpr size_t kControlSize = 64;    // room for one IP_PKTINFO or IPV6_PKTINFO message
+constexpr timeval kDrainTime = {2, 0};
+constexpr timeval kFlushTime = {0, 100000};  // lets the last TCP replies leave after a drain
+constexpr timeval kHeartbeat = {1, 0};
+constexpr size_t kMaxEdeText = 300;
+
+uint32_t monotonic_seconds() {
+  timespec now;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
+  return static_cast<uint32_t>(now.tv_sec);
+}
+
+size_t reply_limit(const Query& query, bool tcp) {
+  if (tcp) return kTcpMaxMessage;
+  if (!query.has_edns) return 512;
+  return std::min<size_t>(query.udp_size, kServerUdpSize);
+}
+
+// The in-flight key: the same as the cache key (name case-insensitively, type, class, DO, CD).
+std::string pending_key(const Query& query) {
+  std::string key;
+  key.reserve(query.qname.size() + 5);
+  for (uint8_t byte : query.qname) {
+    key.push_back(static_cast<char>(byte >= 'A' && byte <= 'Z' ? byte + 32 : byte));
+  }
+  key.push_back(static_cast<char>(query.qtype >> 8));
+  key.push_back(static_cast<char>(query.qtype));
+  key.push_back(static_cast<char>(query.qclass >> 8));
+  key.push_back(static_cast<char>(query.qclass));
+  key.push_back(static_cast<char>(query.do_bit << 1 | query.cd));
+  return key;
+}
+
+// The control message a reply needs to leave from the address the query came to (wildcard
+// sockets only): IP_PKTINFO with the source set, or IPV6_PKTINFO as received.
+size_t reply_control(msghdr& received, uint8_t* out) {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&received); c; c = CMSG_NXTHDR(&received, c)) {
+    msghdr reply = {};
+    reply.msg_control = out;
+    reply.msg_controllen = kControlSize;
+    cmsghdr* r = CMSG_FIRSTHDR(&reply);
+    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+      in_pktinfo info;
+      memcpy(&info, CMSG_DATA(c), sizeof info);
+      info.ipi_spec_dst = info.ipi_addr;
+      info.ipi_ifindex = 0;
+      r->cmsg_level = IPPROTO_IP;
+      r->cmsg_type = IP_PKTINFO;
+      r->cmsg_len = CMSG_LEN(sizeof info);
+      memcpy(CMSG_DATA(r), &info, sizeof info);
+      return CMSG_SPACE(sizeof info);
+    }
+    if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+      r->cmsg_level = IPPROTO_IPV6;
+      r->cmsg_type = IPV6_PKTINFO;
+      r->cmsg_len = CMSG_LEN(sizeof(in6_pktinfo));
+      memcpy(CMSG_DATA(r), CMSG_DATA(c), sizeof(in6_pktinfo));
+      return CMSG_SPACE(sizeof(in6_pktinfo));
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+// Where a reply goes: a UDP peer (with the source address to answer from) or a TCP connection.
+struct Worker::Client {
+  int udp_fd = -1;
+  sockaddr_storage address;
+  socklen_t address_length = 0;
+  alignas(cmsghdr) uint8_t control[kControlSize];
+  size_t control_length = 0;
+  std::shared_ptr<TcpConnection> connection;  // set for TCP
+};
+
+struct Worker::TcpConnection {
+  Worker* worker;
+  bufferevent* bev;  // null once closed; replies still in flight then go nowhere
+  Client client;
+  unsigned waiting = 0;      // queries whose answers are still to come
+  bool input_closed = false;  // the client half-closed; close after the last answer
+};
+
+// A client waiting for an upstream answer; the packet is kept to render its own reply.
+struct Worker::Waiter {
+  Client client;
+  std::vector<uint8_t> packet;
+};
+
+// One upstream resolution and everyone waiting for it (identical queries coalesce).
+struct Worker::Pending {
+  Worker* worker;
+  std::string key;
+  std::vector<uint8_t> query_packet;  // the first asker's: keys the cache insert
+  std::vector<Waiter> waiters;        // empty for a prefetch
+};
+
+struct Worker::UdpBatch {
+  mmsghdr messages[kUdpBatch];
+  iovec vectors[kUdpBatch];
+  sockaddr_storage addresses[kUdpBatch];
+  alignas(cmsghdr) uint8_t controls[kUdpBatch][kControlSize];
+  uint8_t queries[kUdpBatch][kUdpMaxQuery];
+  mmsghdr replies[kUdpBatch];
+  iovec reply_vectors[kUdpBatch];
+  alignas(cmsghdr) uint8_t reply_controls[kUdpBatch][kControlSize];
+  uint8_t reply_packets[kUdpBatch][kServerUdpSize];
+};
+
+WorkerShared::WorkerShared(Config config_in, std::atomic<unsigned>* tcp_connections_in)
+    : config(std::move(config_in)),
+      cache(AnswerCache::Options{answer_cache_bytes(config.cache), config.cache.serve_stale,
+                                 86400, config.cache.prefetch}),
+      access_list(config.server.allow),
+      tcp_connections(tcp_connections_in) {}
+
+Worker::Worker(std::shared_ptr<WorkerShared> shared, WorkerSockets sockets,
+               unsigned contexts_in_process)
+    : shared_(std::move(shared)),
+      sockets_(std::move(sockets)),
+      udp_batch_(std::make_unique<UdpBatch>()),
+      tcp_query_(kTcpMaxMessage),
+      reply_(2 + kTcpMaxMessage) {
+  base_ = event_base_new();
+  if (!base_) throw std::runtime_error("cannot create an event loop");
+  try {
+    upstream_ = std::make_unique<Upstream>(base_, shared_->config, contexts_in_process);
+  } catch (...) {
+    event_base_free(base_);
+    throw;
+  }
+  for (int fd : sockets_.udp) {
+    udp_events_.push_back(event_new(base_, fd, EV_READ | EV_PERSIST, on_udp_readable, this));
+    event_add(udp_events_.back(), nullptr);
+  }
+  for (int fd : sockets_.tcp) {
+    // The Server owns the socket (no LEV_OPT_CLOSE_ON_FREE): a reload's workers take it over.
+    tcp_listeners_.push_back(evconnlistener_new(base_, on_tcp_accept, this, 0, -1, fd));
+  }
+  stop_event_ = event_new(base_, -1, 0, on_stop, this);
+  heartbeat_event_ = event_new(base_, -1, EV_PERSIST, on_heartbeat, this);
+  event_add(heartbeat_event_, &kHeartbeat);
+  drain_deadline_ = evtimer_new(base_, on_drain_deadline, this);
+  heartbeat_.store(monotonic_seconds(), std::memory_order_relaxed);
+}
+
+Worker::~Worker() {
+  join();
+  for (auto& [raw, connection] : connections_) {
+    bufferevent_free(connection->bev);
+    connection->bev = nullptr;
+    shared_->tcp_connections->fetch_sub(1);
+  }
+  connections_.clear();
+  upstream_.reset();  // before the loop it runs on
+  pending_.clear();
+  for (event* e : udp_events_) event_free(e);
+  for (evconnlistener* listener : tcp_listeners_) evconnlistener_free(listener);
+  event_free(stop_event_);
+  event_free(heartbeat_event_);
+  event_free(drain_deadline_);
+  event_base_free(base_);
+}
+
+void Worker::start() { thread_ = std::thread([this] { run(); }); }
+
+void Worker::stop() { event_active(stop_event_, EV_READ, 0); }
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::run() { event_base_dispatch(base_); }
+
+size_t Worker::answer(std::span<const uint8_t> packet, const Client& client,
+                      std::span<uint8_t> out) {
+  Query query;
+  switch (parse_query(packet, query)) {
+    case QueryParse::drop: return 0;
+    case QueryParse::formerr: return write_error_reply(query, kRcodeFormErr, nullptr, out);
+    case QueryParse::notimp: return write_error_reply(query, kRcodeNotImp, nullptr, out);
+    case QueryParse::badvers: return write_error_reply(query, kRcodeBadVers, nullptr, out);
+    case QueryParse::ok: break;
+  }
+  if (!shared_->access_list.allows(reinterpret_cast<const sockaddr*>(&client.address))) {
+    // Never more bytes back than came in: REFUSED must not amplify.
+    size_t length = write_error_reply(query, kRcodeRefused, nullptr, out);
+    return length <= packet.size() ? length : 0;
+  }
+  // Blocklist policy goes here (DESIGN.md "Data flow"): a blocked name is answered from a
+  // synthesized Answer before the cache is asked.
+  size_t max_size = reply_limit(query, client.connection != nullptr);
+  uint32_t now = monotonic_seconds();
+  std::optional<AnswerCache::Hit> hit = shared_->cache.lookup(query, now);
+  if (hit && !hit->stale) {
+    if (hit->prefetch_due && !pending_.contains(pending_key(query))) {
+      wait_for_upstream(packet, query, nullptr);
+    }
+    return hit->answer->render(query, hit->age, max_size, out);
+  }
+  // A stale hit is only the fallback for a failed refresh; finish() looks it up again.
+  wait_for_upstream(packet, query, &client);
+  return 0;
+}
+
+// Queues `client` (nullptr: a prefetch) behind the resolution of `query`, starting one if no
+// identical query is in flight.
+void Worker::wait_for_upstream(std::span<const uint8_t> packet, const Query& query,
+                               const Client* client) {
+  std::string key = pending_key(query);
+  auto [it, inserted] = pending_.try_emplace(key);
+  if (inserted) {
+    it->second = std::make_unique<Pending>(
+        Pending{this, key, std::vector<uint8_t>(packet.begin(), packet.end()), {}});
+  }
+  Pending* pending = it->second.get();
+  if (client) {
+    pending->waiters.push_back(Waiter{*client, std::vector<uint8_t>(packet.begin(), packet.end())});
+    if (client->connection) ++client->connection->waiting;
+  }
+  if (!inserted) return;
+
+  std::optional<DnsName> name = DnsName::from_wire(packet, 12, nullptr);
+  // The callback may run inside resolve() (local zones) and free `pending`: touch it no more.
+  if (!name || !upstream_->resolve(name->to_text(), query.qtype, query.qclass, query.cd,
+                                   on_upstream_reply, pending)) {
+    UpstreamReply failure;
+    failure.rcode = kRcodeServFail;
+    finish(pending, failure);
+  }
+}
+
+void Worker::on_upstream_reply(void* pending, const UpstreamReply& reply) {
+  auto* p = static_cast<Pending*>(pending);
+  p->worker->finish(p, reply);
+}
+
+void Worker::finish(Pending* pending_raw, const UpstreamReply& reply) {
+  // Out of the map first: a query arriving from here on starts a new resolution.
+  std::unique_ptr<Pending> pending = std::move(pending_.extract(pending_raw->key).mapped());
+  Query key_query;
+  parse_query(pending->query_packet, key_query);
+  const Config& config = shared_->config;
+  uint32_t now = monotonic_seconds();
+
+  std::shared_ptr<const Answer> answer;
+  uint16_t ede_code = 0;
+  std::string_view ede_text;
+  if (reply.rcode != 0) {
+    ede_code = ede_code_for_failure(reply.rcode);
+  } else if (reply.status == DnssecStatus::bogus) {
+    ede_code = ede_code_for_bogus(reply.why_bogus);
+    ede_text = reply.why_bogus;
+  } else {
+    answer = Answer::from_upstream(reply.packet, reply.status, key_query.do_bit,
+                                   config.cache.max_ttl);
+    if (answer && answer->rcode() != kRcodeServFail) {
+      shared_->cache.insert(key_query, answer, now);
+    }
+  }
+  // RFC 8767: a failed refresh (never a bogus one) falls back to the expired answer.
+  uint32_t age = 0;
+  bool stale = false;
+  bool failed = !answer || answer->rcode() == kRcodeServFail;
+  if (failed && reply.status != DnssecStatus::bogus && config.cache.serve_stale) {
+    if (std::optional<AnswerCache::Hit> hit = shared_->cache.lookup(key_query, now)) {
+      answer = hit->answer;
+      age = hit->age;
+      stale = hit->stale;
+    }
+  }
+
+  for (const Waiter& waiter : pending->waiters) {
+    Query query;
+    parse_query(waiter.packet, query);
+    bool tcp = waiter.client.connection != nullptr;
+    size_t max_size = reply_limit(query, tcp);
+    std::span<uint8_t> out(reply_.data() + 2, kTcpMaxMessage);
+    size_t length;
+    if (answer) {
+      length = answer->render(query, age, max_size, out);
+      if (stale) length = mark_reply_stale(out, length, max_size);
+    } else {
+      length = render_failure(query, kRcodeServFail, ede_code, ede_text, max_size, out);
+    }
+    if (tcp) --waiter.client.connection->waiting;
+    if (length > 0) send(waiter.client, out.first(length));
+    if (tcp && waiter.client.connection->bev) close_tcp_if_done(waiter.client.connection.get());
+  }
+  end_if_drained();
+}
+
+size_t Worker::render_failure(const Query& query, uint16_t rcode, uint16_t ede_code,
+                              std::string_view ede_text, size_t max_size,
+                              std::span<uint8_t> out) {
+  std::span<uint8_t> limited = out.first(std::min(max_size, out.size()));
+  if (ede_code == 0) return write_error_reply(query, rcode, nullptr, limited);
+  Ede ede{ede_code, ede_text.substr(0, kMaxEdeText)};
+  if (size_t length = write_error_reply(query, rcode, &ede, limited)) return length;
+  ede.text = {};  // the explanation does not fit this client's buffer; the code still does
+  return write_error_reply(query, rcode, &ede, limited);
+}
+
+void Worker::send(const Client& client, std::span<const uint8_t> reply) {
+  if (TcpConnection* connection = client.connection.get()) {
+    if (!connection->bev) return;
+    uint8_t length[2] = {static_cast<uint8_t>(reply.size() >> 8),
+                         static_cast<uint8_t>(reply.size())};
+    evbuffer* output = bufferevent_get_output(connection->bev);
+    evbuffer_add(output, length, 2);
+    evbuffer_add(output, reply.data(), reply.size());
+    return;
+  }
+  iovec vector{const_cast<uint8_t*>(reply.data()), reply.size()};
+  msghdr message = {};
+  message.msg_name = const_cast<sockaddr_storage*>(&client.address);
+  message.msg_namelen = client.address_length;
+  message.msg_iov = &vector;
+  message.msg_iovlen = 1;
+  if (client.control_length) {
+    message.msg_control = const_cast<uint8_t*>(client.control);
+    message.msg_controllen = client.control_length;
+  }
+  // A full socket buffer drops the reply as the network would; the client retries.
+  (void)sendmsg(client.udp_fd, &message, MSG_DONTWAIT);
+}
+
+void Worker::on_udp_readable(int fd, short, void* worker) {
+  static_cast<Worker*>(worker)->read_udp(fd);
+}
+
+void Worker::read_udp(int fd) {
+  UdpBatch& b = *udp_batch_;
+  Client client;
+  client.udp_fd = fd;
+  for (int round = 0; round < kUdpBatchesPerWakeup; ++round) {
+    for (int i = 0; i < kUdpBatch; ++i) {
+      b.vectors[i] = {b.queries[i], kUdpMaxQuery};
+      msghdr& m = b.messages[i].msg_hdr;
+      m = {};
+      m.msg_name = &b.addresses[i];
+      m.msg_namelen = sizeof b.addresses[i];
+      m.msg_iov = &b.vectors[i];
+      m.msg_iovlen = 1;
+      m.msg_control = b.controls[i];
+      m.msg_controllen = kControlSize;
+    }
+    int received = recvmmsg(fd, b.messages, kUdpBatch, MSG_DONTWAIT, nullptr);
+    if (received <= 0) return;
+    int replies = 0;
+    for (int i = 0; i < received; ++i) {
+      msghdr& m = b.messages[i].msg_hdr;
+      if (m.msg_flags & MSG_TRUNC) continue;
+      memcpy(&client.address, &b.addresses[i], m.msg_namelen);
+      client.address_length = m.msg_namelen;
+      client.control_length = reply_control(m, client.control);
+      size_t length = answer({b.queries[i], b.messages[i].msg_len}, client,
+                             {b.reply_packets[replies], kServerUdpSize});
+      if (length == 0) continue;
+      memcpy(b.reply_controls[replies], client.control, client.control_length);
+      b.reply_vectors[replies] = {b.reply_packets[replies], length};
+      msghdr& r = b.replies[replies].msg_hdr;
+      r = {};
+      r.msg_name = &b.addresses[i];
+      r.msg_namelen = m.msg_namelen;
+      r.msg_iov = &b.reply_vectors[replies];
+      r.msg_iovlen = 1;
+      if (client.control_length) {
+        r.msg_control = b.reply_controls[replies];
+        r.msg_controllen = client.control_length;
+      }
+      ++replies;
+    }
+    for (int sent = 0; sent < replies;) {
+      int n = sendmmsg(fd, b.replies + sent, replies - sent, MSG_DONTWAIT);
+      if (n <= 0) break;  // socket buffer full: the rest is lost as on a busy network
+      sent += n;
+    }
+    if (received < kUdpBatch) return;
+  }
+}
+
+void Worker::on_tcp_accept(evconnlistener*, int fd, sockaddr* address, int length,
+                           void* worker) {
+  static_cast<Worker*>(worker)->accept_tcp(fd, address, length);
+}
+
+void Worker::accept_tcp(int fd, const sockaddr* address, int length) {
+  unsigned limit = shared_->config.server.max_tcp_connections;
+  if (draining_ || shared_->tcp_connections->fetch_add(1) >= limit) {
+    if (!draining_) shared_->tcp_connections->fetch_sub(1);
+    close(fd);
+    return;
+  }
+  bufferevent* bev = bufferevent_socket_new(base_, fd, BEV_OPT_CLOSE_ON_FREE);
+  if (!bev) {
+    close(fd);
+    shared_->tcp_connections->fetch_sub(1);
+    return;
+  }
+  auto connection = std::make_shared<TcpConnection>();
+  connection->worker = this;
+  connection->bev = bev;
+  memcpy(&connection->client.address, address, length);
+  connection->client.address_length = length;
+  connections_.emplace(connection.get(), connection);
+  timeval idle = {static_cast<time_t>(shared_->config.server.tcp_idle_timeout.count()), 0};
+  bufferevent_set_timeouts(bev, &idle, &idle);
+  bufferevent_setcb(bev, on_tcp_read, on_tcp_write, on_tcp_event, connection.get());
+  bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+void Worker::on_tcp_read(bufferevent*, void* connection) {
+  auto* c = static_cast<TcpConnection*>(connection);
+  c->worker->read_tcp(c);
+}
+
+void Worker::read_tcp(TcpConnection* connection) {
+  evbuffer* input = bufferevent_get_input(connection->bev);
+  Client client = connection->client;
+  client.connection = connections_.at(connection);
+  while (connection->bev) {
+    uint8_t prefix[2];
+    if (evbuffer_copyout(input, prefix, 2) < 2) return;
+    size_t length = size_t{prefix[0]} << 8 | prefix[1];
+    if (evbuffer_get_length(input) < 2 + length) return;
+    evbuffer_drain(input, 2);
+    evbuffer_remove(input, tcp_query_.data(), length);
+    size_t reply_length = answer({tcp_query_.data(), length}, client,
+                                 {reply_.data() + 2, kTcpMaxMessage});
+    if (reply_length > 0) send(client, {reply_.data() + 2, reply_length});
+  }
+}
+
+void Worker::on_tcp_write(bufferevent*, void* connection) {
+  auto* c = static_cast<TcpConnection*>(connection);
+  c->worker->close_tcp_if_done(c);
+}
+
+void Worker::on_tcp_event(bufferevent* bev, short events, void* connection) {
+  auto* c = static_cast<TcpConnection*>(connection);
+  Worker* worker = c->worker;
+  if (events & BEV_EVENT_EOF) {
+    // A client may half-close after its last query and still wait for the answers.
+    c->input_closed = true;
+    bufferevent_disable(bev, EV_READ);
+    worker->close_tcp_if_done(c);
+  } else if ((events & BEV_EVENT_TIMEOUT) && (events & BEV_EVENT_READING) && c->waiting > 0) {
+    // Idle only counts while no answer is owed.
+    bufferevent_enable(bev, EV_READ);
+  } else {
+    worker->close_tcp(c);
+  }
+}
+
+// Closes a connection that has nothing more to say: half-closed by the client, or draining,
+// with all answers given and written.
+void Worker::close_tcp_if_done(TcpConnection* connection) {
+  if (!connection->bev || connection->waiting > 0) return;
+  if (!connection->input_closed && !draining_) return;
+  if (evbuffer_get_length(bufferevent_get_output(connection->bev)) > 0) return;
+  close_tcp(connection);
+}
+
+void Worker::close_tcp(TcpConnection* connection) {
+  bufferevent_free(connection->bev);
+  connection->bev = nullptr;
+  shared_->tcp_connections->fetch_sub(1);
+  connections_.erase(connection);  // may free it; waiters keep theirs alive
+}
+
+void Worker::on_stop(int, short, void* worker) { static_cast<Worker*>(worker)->begin_drain(); }
+
+void Worker::begin_drain() {
+  draining_ = true;
+  for (event* e : udp_events_) event_del(e);
+  for (evconnlistener* listener : tcp_listeners_) evconnlistener_disable(listener);
+  std::vector<TcpConnection*> open;
+  for (auto& [raw, connection] : connections_) open.push_back(raw);
+  for (TcpConnection* connection : open) close_tcp_if_done(connection);
+  evtimer_add(drain_deadline_, &kDrainTime);
+  end_if_drained();
+}
+
+void Worker::end_if_drained() {
+  if (!draining_) return;
+  bool answers_owed = std::any_of(pending_.begin(), pending_.end(),
+                                  [](const auto& entry) { return !entry.second->waiters.empty(); });
+  if (!answers_owed) event_base_loopexit(base_, &kFlushTime);
+}
+
+void Worker::on_drain_deadline(int, short, void* worker) {
+  event_base_loopexit(static_cast<Worker*>(worker)->base_, nullptr);
+}
+
+void Worker::on_heartbeat(int, short, void* worker) {
+  static_cast<Worker*>(worker)->heartbeat_.store(monotonic_seconds(), std::memory_order_relaxed);
+}
+
+}  // namespace dnsvagt
