@@ -6,10 +6,13 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <set>
 
 namespace dnsvagt {
 namespace {
@@ -322,6 +325,68 @@ TEST(ExampleConfig, LoadsAndRoundTrips) {
   EXPECT_EQ(c.blocking.lists.size(), 3u);
   EXPECT_EQ(c.blocking.allow.size(), 1u);
   EXPECT_EQ(parse_config(to_yaml(c), c.source), c);
+}
+
+// The dotted key paths of a YAML tree, list elements as "[]": "blocking.lists[].refresh".
+void collect_keys(const YAML::Node& node, const std::string& path, std::set<std::string>& keys) {
+  if (node.IsMap()) {
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      std::string key = (path.empty() ? "" : path + ".") + it->first.Scalar();
+      keys.insert(key);
+      collect_keys(it->second, key, keys);
+    }
+  } else if (node.IsSequence()) {
+    for (const YAML::Node& element : node) collect_keys(element, path + "[]", keys);
+  }
+}
+
+// Every key to_yaml() writes, found from a config whose lists of maps are not empty.
+std::set<std::string> all_keys() {
+  Config c = parse_config(
+      "upstream:\n  zones: [{name: z.example, servers: [\"192.0.2.1\"]}]\n"
+      "blocking:\n  lists: [{name: a, file: /a}]\n  allow: [{name: b, file: /b}]\n",
+      "t.yaml");
+  std::set<std::string> keys;
+  collect_keys(YAML::Load(to_yaml(c)), "", keys);
+  return keys;
+}
+
+TEST(ExampleConfig, UsesEveryKey) {
+  std::set<std::string> used;
+  collect_keys(YAML::LoadFile(source_dir() + "/docs/dnsvagt.example.yaml"), "", used);
+  // Allow lists have the same shape as block lists: the example shows each key once.
+  std::set<std::string> normalized;
+  for (const std::string& key : used) {
+    std::string k = key;
+    if (k.starts_with("blocking.allow[]")) k.replace(0, 16, "blocking.lists[]");
+    normalized.insert(k);
+  }
+  for (std::string key : all_keys()) {
+    if (key.starts_with("blocking.allow[]")) key.replace(0, 16, "blocking.lists[]");
+    EXPECT_TRUE(normalized.count(key)) << key << " is not in docs/dnsvagt.example.yaml";
+  }
+}
+
+TEST(ConfigurationDoc, DescribesEveryKey) {
+  std::ifstream file(source_dir() + "/docs/configuration.md");
+  std::string doc((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(doc.empty());
+  for (const std::string& key : all_keys()) {
+    size_t dot = key.find_last_of('.');
+    if (dot == std::string::npos) {
+      EXPECT_NE(doc.find("\n## " + key + "\n"), std::string::npos) << "no section " << key;
+      continue;
+    }
+    // As a table key: `name`, `parent.name` or `name.child`, `zones[].name`.
+    std::string name = key.substr(dot + 1);
+    bool described = false;
+    for (const char* before : {"`", "."}) {
+      for (const char* after : {"`", "."}) {
+        described |= doc.find(before + name + after) != std::string::npos;
+      }
+    }
+    EXPECT_TRUE(described) << key << " is not in docs/configuration.md";
+  }
 }
 
 TEST(LoadConfig, ReadsFileAndRecordsSource) {
