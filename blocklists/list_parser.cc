@@ -1,0 +1,223 @@
+#include "blocklists/list_parser.h"
+
+#include <algorithm>
+#include <array>
+#include <string>
+#include <vector>
+
+#include "blocklists/domain_text.h"
+#include "blocklists/rpz_parser.h"
+
+namespace dnsvagt {
+namespace {
+
+constexpr std::string_view kBlanks = " \t\r\v\f";
+
+// Splits `line` at blanks into `tokens`; returns how many.
+size_t split_blanks(std::string_view line, std::vector<std::string_view>& tokens) {
+  tokens.clear();
+  size_t at = line.find_first_not_of(kBlanks);
+  while (at != std::string_view::npos) {
+    size_t end = line.find_first_of(kBlanks, at);
+    tokens.push_back(line.substr(at, end == std::string_view::npos ? end : end - at));
+    at = end == std::string_view::npos ? end : line.find_first_not_of(kBlanks, end);
+  }
+  return tokens.size();
+}
+
+// The line without a `#` comment and surrounding blanks.
+std::string_view strip_hash_comment(std::string_view line) {
+  return trim_blanks(line.substr(0, line.find('#')));
+}
+
+// Adds `name` (a list's spelling of a domain) with `scope` and `kind`, or counts why not.
+void add_name(ListCollector& collector, size_t line, std::string_view name, EntryScope scope,
+              EntryKind kind) {
+  thread_local std::string normalized;
+  switch (normalize_domain(name, normalized)) {
+    case NameStatus::ok:
+      return collector.add(normalized, scope, kind);
+    case NameStatus::reserved_name:
+    case NameStatus::ip_address:
+      return collector.ignored();
+    case NameStatus::invalid:
+      return collector.invalid(line, name, normalized);
+  }
+}
+
+void parse_hosts(std::string_view content, ListCollector& collector) {
+  std::vector<std::string_view> tokens;
+  collector.set_lines(for_each_line(content, [&](size_t number, std::string_view line) {
+    line = trim_blanks(line);
+    if (line.empty() || line.front() == '!') return;
+    if (split_blanks(strip_hash_comment(line), tokens) == 0) return;
+    if (!is_ip_address(tokens[0])) {
+      collector.invalid(number, line, "a hosts line starts with an IP address");
+      return;
+    }
+    if (tokens.size() == 1) {
+      collector.invalid(number, line, "no host name after the address");
+      return;
+    }
+    for (size_t i = 1; i < tokens.size(); ++i) {
+      add_name(collector, number, tokens[i], EntryScope::name_and_below, EntryKind::block);
+    }
+  }));
+}
+
+// Splits a leading "*." (a wildcard: names below only) off `name`.
+EntryScope take_wildcard(std::string_view& name, EntryScope plain_scope) {
+  if (name.substr(0, 2) != "*.") return plain_scope;
+  name.remove_prefix(2);
+  return EntryScope::below;
+}
+
+void parse_domains(std::string_view content, ListCollector& collector) {
+  std::vector<std::string_view> tokens;
+  collector.set_lines(for_each_line(content, [&](size_t number, std::string_view line) {
+    line = trim_blanks(line);
+    if (line.empty() || line.front() == '!') return;
+    size_t count = split_blanks(strip_hash_comment(line), tokens);
+    if (count == 0) return;
+    if (count > 1) {
+      collector.invalid(number, line, "more than one name on a line");
+      return;
+    }
+    std::string_view name = tokens[0];
+    EntryScope scope = take_wildcard(name, EntryScope::name_and_below);
+    add_name(collector, number, name, scope, EntryKind::block);
+  }));
+}
+
+bool is_cosmetic_rule(std::string_view rule) {
+  for (std::string_view marker : {"##", "#@#", "#?#", "#$#", "#%#"}) {
+    if (rule.find(marker) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
+// One AdBlock rule. Only rules that name exactly a domain become entries:
+// `||name^` (name and below), `||*.name^` (below), `|name^` (the name only), each with an
+// optional trailing `|`, and `@@` before any of them for an exception; a bare domain is a
+// plain entry. Everything else is a URL pattern whose meaning at DNS level would be a guess.
+void parse_adblock_rule(ListCollector& collector, size_t number, std::string_view rule) {
+  if (is_cosmetic_rule(rule)) return collector.skipped(number, rule, "cosmetic rule");
+  if (rule.front() == '#') return;  // AdGuard `#` comment
+  std::string_view body = rule;
+  EntryKind kind = EntryKind::block;
+  if (body.substr(0, 2) == "@@") {
+    kind = EntryKind::allow;
+    body.remove_prefix(2);
+  }
+  if (body.find('$') != std::string_view::npos) {
+    return collector.skipped(number, rule, "rule with $modifiers");
+  }
+  if (body.size() >= 2 && body.front() == '/' && body.back() == '/') {
+    return collector.skipped(number, rule, "regular expression rule");
+  }
+  EntryScope scope;
+  if (body.substr(0, 2) == "||") {
+    scope = EntryScope::name_and_below;
+    body.remove_prefix(2);
+  } else if (body.substr(0, 1) == "|") {
+    scope = EntryScope::name;
+    body.remove_prefix(1);
+  } else if (body.find_first_of("^|*/:") == std::string_view::npos) {
+    return add_name(collector, number, body, EntryScope::name_and_below, kind);
+  } else {
+    return collector.skipped(number, rule, "pattern without a domain anchor");
+  }
+  size_t separator = body.find('^');
+  if (separator == std::string_view::npos) {
+    return collector.skipped(number, rule, "no '^' after the domain");
+  }
+  std::string_view tail = body.substr(separator + 1);
+  if (!tail.empty() && tail != "|") return collector.skipped(number, rule, "path after '^'");
+  std::string_view name = body.substr(0, separator);
+  if (scope == EntryScope::name_and_below) scope = take_wildcard(name, scope);
+  if (name.find_first_of("*/:?=&") != std::string_view::npos) {
+    return collector.skipped(number, rule, "wildcard or path inside the domain");
+  }
+  add_name(collector, number, name, scope, kind);
+}
+
+void parse_adblock(std::string_view content, ListCollector& collector) {
+  collector.set_lines(for_each_line(content, [&](size_t number, std::string_view line) {
+    line = trim_blanks(line);
+    if (line.empty() || line.front() == '!') return;
+    if (line.front() == '[' && line.back() == ']') return;  // [Adblock Plus 2.0]
+    if (line.find_first_of(kBlanks) != std::string_view::npos) {
+      return collector.invalid(number, line, "blank inside a rule");
+    }
+    parse_adblock_rule(collector, number, line);
+  }));
+}
+
+bool is_zone_record(const std::vector<std::string_view>& tokens) {
+  constexpr std::array<std::string_view, 9> kWords = {"IN", "SOA", "NS", "CNAME", "A",
+                                                      "AAAA", "TXT", "DNAME", "PTR"};
+  for (size_t i = 0; i < tokens.size() && i < 4; ++i) {
+    for (std::string_view word : kWords) {
+      if (tokens[i].size() != word.size()) continue;
+      bool same = true;
+      for (size_t k = 0; k < word.size(); ++k) {
+        same = same && (tokens[i][k] & ~0x20) == word[k];
+      }
+      if (same) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+ListFormat detect_format(std::string_view content) {
+  constexpr int kVotingLines = 200;
+  int votes[5] = {};  // indexed by ListFormat
+  int voters = 0;
+  std::vector<std::string_view> tokens;
+  auto vote = [&](ListFormat format) {
+    ++votes[static_cast<int>(format)];
+    ++voters;
+  };
+  for_each_line(content, [&](size_t, std::string_view line) {
+    line = trim_blanks(line);
+    if (voters >= kVotingLines || line.empty() || line.front() == '#' || line.front() == '!' ||
+        line.front() == ';') {
+      return;
+    }
+    if (line.front() == '[' && line.find("Adblock") != std::string_view::npos) {
+      return vote(ListFormat::adblock);
+    }
+    if (line.front() == '$') return vote(ListFormat::rpz);  // $TTL, $ORIGIN
+    if (line.front() == '|' || line.substr(0, 2) == "@@" || line.back() == '^') {
+      return vote(ListFormat::adblock);
+    }
+    split_blanks(strip_hash_comment(line), tokens);
+    if (tokens.size() >= 2 && is_ip_address(tokens[0])) return vote(ListFormat::hosts);
+    if (tokens.size() >= 2 && is_zone_record(tokens)) return vote(ListFormat::rpz);
+    if (tokens.size() == 1) return vote(ListFormat::domains);
+  });
+  ListFormat best = ListFormat::domains;
+  for (ListFormat format : {ListFormat::hosts, ListFormat::adblock, ListFormat::rpz}) {
+    if (votes[static_cast<int>(format)] > votes[static_cast<int>(best)]) best = format;
+  }
+  return best;
+}
+
+ParsedList parse_list(std::string_view content, ListFormat format) {
+  bool detected = format == ListFormat::auto_detect;
+  if (detected) format = detect_format(content);
+  size_t line_count = static_cast<size_t>(std::count(content.begin(), content.end(), '\n')) + 1;
+  ListCollector collector(format, detected, line_count);
+  switch (format) {
+    case ListFormat::hosts: parse_hosts(content, collector); break;
+    case ListFormat::domains: parse_domains(content, collector); break;
+    case ListFormat::adblock: parse_adblock(content, collector); break;
+    case ListFormat::rpz: collector.set_lines(parse_rpz(content, collector)); break;
+    case ListFormat::auto_detect: break;  // detect_format never returns it
+  }
+  return std::move(collector).finish();
+}
+
+}  // namespace dnsvagt

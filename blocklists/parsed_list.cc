@@ -1,0 +1,163 @@
+#include "blocklists/parsed_list.h"
+
+#include <functional>
+#include <stdexcept>
+
+namespace dnsvagt {
+namespace {
+
+constexpr size_t kMaxSampleText = 200;
+
+void add_sample(std::vector<LineIssue>& samples, size_t line, std::string_view text,
+                std::string reason) {
+  if (samples.size() >= ParseStats::kMaxSamples) return;
+  samples.push_back({line, std::string(text.substr(0, kMaxSampleText)), std::move(reason)});
+}
+
+uint64_t entry_hash(std::string_view name, EntryScope scope, EntryKind kind) {
+  uint64_t hash = std::hash<std::string_view>()(name);
+  hash ^= (static_cast<uint64_t>(scope) << 1 | static_cast<uint64_t>(kind)) + 1;
+  hash *= 0x9E3779B97F4A7C15ull;
+  return hash ^ (hash >> 29);
+}
+
+size_t power_of_two_at_least(size_t n) {
+  size_t size = 1024;
+  while (size < n) size *= 2;
+  return size;
+}
+
+}  // namespace
+
+std::string_view trim_blanks(std::string_view text) {
+  constexpr std::string_view kBlanks = " \t\r\v\f";
+  size_t first = text.find_first_not_of(kBlanks);
+  if (first == std::string_view::npos) return {};
+  return text.substr(first, text.find_last_not_of(kBlanks) - first + 1);
+}
+
+std::string ParseStats::summary() const {
+  std::string text = std::string(to_string(format)) + (format_detected ? " (detected)" : "") +
+                     ": " + std::to_string(lines) + " lines, " + std::to_string(entries) +
+                     " entries";
+  auto add = [&text](uint64_t count, const char* what) {
+    if (count != 0) text += ", " + std::to_string(count) + " " + what;
+  };
+  add(allow_entries, "of them allow");
+  add(duplicates, "duplicates");
+  add(ignored, "ignored (localhost/IP)");
+  add(skipped, "skipped (not a plain domain rule)");
+  add(unsupported, "unsupported");
+  add(invalid, "invalid");
+  for (const LineIssue& issue : invalid_samples) {
+    text += "; invalid line " + std::to_string(issue.line) + " (" + issue.reason + "): " +
+            issue.text;
+  }
+  return text;
+}
+
+std::vector<LocalAddress> ParsedList::local_data(size_t index) const {
+  uint32_t data = entries_[index].local_data;
+  return data == kNoLocalData ? std::vector<LocalAddress>() : local_data_[data];
+}
+
+ListEntry ParsedList::entry(size_t index) const {
+  return {std::string(name(index)), scope(index), kind(index), action(index), local_data(index)};
+}
+
+ListCollector::ListCollector(ListFormat format, bool detected, size_t expected_entries)
+    : seen_(power_of_two_at_least(expected_entries * 2), 0) {
+  result_.stats.format = format;
+  result_.stats.format_detected = detected;
+  result_.entries_.reserve(expected_entries);
+  result_.names_.reserve(expected_entries * 16);
+}
+
+size_t ListCollector::find_slot(std::string_view name, EntryScope scope, EntryKind kind,
+                                uint64_t hash) const {
+  size_t mask = seen_.size() - 1;
+  for (size_t slot = hash & mask;; slot = (slot + 1) & mask) {
+    uint64_t used = seen_[slot];
+    if (used == 0) return slot;
+    if ((used >> 32) != (hash >> 32)) continue;
+    size_t index = (used & 0xFFFFFFFFu) - 1;
+    if (result_.scope(index) == scope && result_.kind(index) == kind &&
+        result_.name(index) == name) {
+      return slot;
+    }
+  }
+}
+
+void ListCollector::grow_seen() {
+  std::vector<uint64_t> old(seen_.size() * 2, 0);
+  old.swap(seen_);
+  for (uint64_t used : old) {
+    if (used == 0) continue;
+    size_t index = (used & 0xFFFFFFFFu) - 1;
+    uint64_t hash = entry_hash(result_.name(index), result_.scope(index), result_.kind(index));
+    seen_[find_slot(result_.name(index), result_.scope(index), result_.kind(index), hash)] = used;
+  }
+}
+
+void ListCollector::add(std::string_view name, EntryScope scope, EntryKind kind,
+                        EntryAction action, const LocalAddress* local_address) {
+  uint64_t hash = entry_hash(name, scope, kind);
+  size_t slot = find_slot(name, scope, kind, hash);
+  if (seen_[slot] == 0) {
+    if (result_.names_.size() + name.size() > UINT32_MAX) {
+      throw std::length_error("list too large: more than 4 GiB of names");
+    }
+    uint32_t local_data = ParsedList::kNoLocalData;
+    if (local_address != nullptr) {
+      local_data = static_cast<uint32_t>(result_.local_data_.size());
+      result_.local_data_.push_back({*local_address});
+    }
+    result_.entries_.push_back({static_cast<uint32_t>(result_.names_.size()),
+                                static_cast<uint8_t>(name.size()), scope, kind, action,
+                                local_data});
+    result_.names_.append(name);
+    seen_[slot] = (hash & 0xFFFFFFFF00000000ull) | result_.entries_.size();
+    if (result_.entries_.size() * 2 > seen_.size()) grow_seen();
+    return;
+  }
+  ParsedList::PackedEntry& earlier = result_.entries_[(seen_[slot] & 0xFFFFFFFFu) - 1];
+  if (local_address != nullptr && earlier.local_data != ParsedList::kNoLocalData) {
+    std::vector<LocalAddress>& addresses = result_.local_data_[earlier.local_data];
+    bool known = false;
+    for (const LocalAddress& existing : addresses) known = known || existing == *local_address;
+    if (!known) {
+      addresses.push_back(*local_address);
+      return;
+    }
+  }
+  ++result_.stats.duplicates;
+}
+
+void ListCollector::skipped(size_t line, std::string_view text, std::string reason) {
+  ++result_.stats.skipped;
+  add_sample(result_.stats.skipped_samples, line, text, std::move(reason));
+}
+
+void ListCollector::unsupported(size_t line, std::string_view text, std::string reason) {
+  ++result_.stats.unsupported;
+  add_sample(result_.stats.skipped_samples, line, text, std::move(reason));
+}
+
+void ListCollector::invalid(size_t line, std::string_view text, std::string reason) {
+  ++result_.stats.invalid;
+  add_sample(result_.stats.invalid_samples, line, text, std::move(reason));
+}
+
+ParsedList ListCollector::finish() && {
+  result_.stats.entries = result_.entries_.size();
+  result_.stats.allow_entries = 0;
+  for (const ParsedList::PackedEntry& entry : result_.entries_) {
+    if (entry.kind == EntryKind::allow) ++result_.stats.allow_entries;
+  }
+  seen_ = {};
+  result_.names_.shrink_to_fit();
+  result_.entries_.shrink_to_fit();
+  return std::move(result_);
+}
+
+}  // namespace dnsvagt

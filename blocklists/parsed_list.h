@@ -1,0 +1,130 @@
+// The result of parsing one list: its entries with duplicates merged, and what the parser
+// did with every line (counts and the first few problem lines), for logs and `lookup`.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "blocklists/list_entry.h"
+#include "config/config.h"
+
+namespace dnsvagt {
+
+// A line the parser did not turn into an entry, for the report.
+struct LineIssue {
+  size_t line = 0;     // 1-based
+  std::string text;    // the line (cut to 200 characters)
+  std::string reason;
+};
+
+struct ParseStats {
+  static constexpr size_t kMaxSamples = 5;
+
+  ListFormat format = ListFormat::auto_detect;  // the format parsed
+  bool format_detected = false;                 // true if chosen by detect_format()
+  uint64_t lines = 0;
+  uint64_t entries = 0;      // distinct entries kept (block + allow)
+  uint64_t allow_entries = 0;
+  uint64_t duplicates = 0;   // entries equal to an earlier one (same name, scope and kind)
+  uint64_t ignored = 0;      // localhost-type names and IP addresses where a name belongs
+  uint64_t skipped = 0;      // rules that are not a plain domain (AdBlock $modifiers, paths,
+                             // wildcards inside labels, cosmetic rules): not guessed at
+  uint64_t unsupported = 0;  // RPZ triggers and actions this filter does not implement
+  uint64_t invalid = 0;      // lines or names that are malformed
+  std::vector<LineIssue> invalid_samples;  // the first kMaxSamples invalid ones
+  std::vector<LineIssue> skipped_samples;  // the first kMaxSamples skipped or unsupported
+
+  // One line for logs: "hosts (detected): 2030 lines, 2011 entries, 3 duplicates, ..."
+  std::string summary() const;
+};
+
+// The entries of one list, packed: a list of a million names is parsed and compiled at once,
+// so names share one buffer instead of being a string each.
+class ParsedList {
+ public:
+  ParseStats stats;
+
+  size_t size() const { return entries_.size(); }
+  std::string_view name(size_t index) const {
+    return std::string_view(names_).substr(entries_[index].name_offset,
+                                           entries_[index].name_length);
+  }
+  EntryScope scope(size_t index) const { return entries_[index].scope; }
+  EntryKind kind(size_t index) const { return entries_[index].kind; }
+  EntryAction action(size_t index) const { return entries_[index].action; }
+  std::vector<LocalAddress> local_data(size_t index) const;
+  ListEntry entry(size_t index) const;  // all of the above as one value
+
+ private:
+  friend class ListCollector;
+  static constexpr uint32_t kNoLocalData = UINT32_MAX;
+  struct PackedEntry {
+    uint32_t name_offset;
+    uint8_t name_length;
+    EntryScope scope;
+    EntryKind kind;
+    EntryAction action;
+    uint32_t local_data;  // index into local_data_ or kNoLocalData
+  };
+  std::string names_;
+  std::vector<PackedEntry> entries_;
+  std::vector<std::vector<LocalAddress>> local_data_;
+};
+
+// Collects the entries of one parse, merging duplicates and counting what was dropped.
+// Shared by the parsers of every format.
+class ListCollector {
+ public:
+  // `expected_entries` sizes the buffers (a guess, e.g. the line count: only speed depends on
+  // it).
+  ListCollector(ListFormat format, bool detected, size_t expected_entries);
+
+  // Adds an entry (`name` canonical, as normalize_domain gives it); one with the same name,
+  // scope and kind as an earlier one is counted as a duplicate, except that RPZ local data of
+  // one name merges into one entry.
+  void add(std::string_view name, EntryScope scope, EntryKind kind,
+           EntryAction action = EntryAction::list_default,
+           const LocalAddress* local_address = nullptr);
+  void ignored() { ++result_.stats.ignored; }
+  void skipped(size_t line, std::string_view text, std::string reason);
+  void unsupported(size_t line, std::string_view text, std::string reason);
+  void invalid(size_t line, std::string_view text, std::string reason);
+  void set_lines(uint64_t lines) { result_.stats.lines = lines; }
+
+  ParsedList finish() &&;
+
+ private:
+  // The slot of the entry (name, scope, kind) in seen_: where it is, or the free slot where
+  // it belongs.
+  size_t find_slot(std::string_view name, EntryScope scope, EntryKind kind,
+                   uint64_t hash) const;
+  void grow_seen();
+
+  ParsedList result_;
+  // Open-addressing set of the entries so far: (hash high 32 bits << 32) | (index + 1);
+  // 0 is a free slot. At most half full.
+  std::vector<uint64_t> seen_;
+};
+
+// Calls on_line(line_number, line) for every line of `content`, without its line ending
+// (LF or CRLF) and with a leading UTF-8 byte-order mark removed; returns the number of lines.
+template <typename OnLine>
+uint64_t for_each_line(std::string_view content, OnLine&& on_line) {
+  if (content.substr(0, 3) == "\xEF\xBB\xBF") content.remove_prefix(3);
+  uint64_t number = 0;
+  while (!content.empty()) {
+    size_t end = content.find('\n');
+    std::string_view line = content.substr(0, end);
+    content.remove_prefix(end == std::string_view::npos ? content.size() : end + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    on_line(++number, line);
+  }
+  return number;
+}
+
+// `text` without leading and trailing blanks (space, TAB, CR, VT, FF).
+std::string_view trim_blanks(std::string_view text);
+
+}  // namespace dnsvagt

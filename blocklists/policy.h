@@ -1,0 +1,127 @@
+// The filtering policy: every block and allow list compiled into one immutable DomainSet,
+// answering per query whether it is blocked, by which list and entry, and how to answer.
+// Built off the query path and published by an atomic pointer swap (PublishedPolicy).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "blocklists/domain_set.h"
+#include "blocklists/list_entry.h"
+#include "blocklists/parsed_list.h"
+#include "config/config.h"
+
+namespace dnsvagt {
+
+// How to answer a blocked query: the configured blocking.action (nxdomain, nodata, null,
+// refused, sinkhole), or an RPZ entry's own action (nxdomain, nodata, drop, local_data).
+enum class PolicyAction : uint8_t { nxdomain, nodata, null, refused, sinkhole, drop, local_data };
+const char* to_string(PolicyAction action);
+
+// One configured list as loaded into a policy.
+struct PolicyList {
+  std::string name;         // from the config; used in metrics, logs and EDE text
+  bool allow_list = false;  // from blocking.allow: every entry allows
+  std::string path;         // the file read
+  std::string error;        // non-empty: the list could not be loaded and has no entries
+  std::string note;
+  ParseStats stats;
+};
+
+struct PolicyVerdict {
+  bool blocked = false;
+  bool allowed = false;  // an allow entry matched: never blocked, whatever else matches
+  // The deciding entry (if blocked or allowed): its list (index into Policy::lists()) and id.
+  uint16_t list = 0;
+  DomainSet::EntryId entry = 0;
+  PolicyAction action = PolicyAction::nxdomain;  // blocked only
+  std::span<const LocalAddress> local_data;       // action local_data only
+};
+
+class Policy {
+ public:
+  // One matching entry, for `dnsvagt lookup`.
+  struct Match {
+    uint16_t list;
+    DomainSet::EntryId entry;
+    EntryKind kind;
+    PolicyAction action;  // block entries only
+  };
+
+  Policy();  // no lists: blocks nothing
+
+  // The decision for a query name (uncompressed wire format, any case). An allow entry on the
+  // name or a parent wins; else the most specific block entry decides. Never allocates.
+  PolicyVerdict check(std::span<const uint8_t> wire_name) const;
+  PolicyVerdict check(std::string_view text_name) const;  // ASCII, trailing dot optional
+
+  // Every entry matching the name, most specific first.
+  std::vector<Match> all_matches(std::string_view text_name) const;
+
+  const std::vector<PolicyList>& lists() const { return lists_; }
+  std::string entry_rule(DomainSet::EntryId entry) const;  // "example.com", "*.example.com"
+  size_t entry_count() const { return set_.size(); }
+  size_t memory_bytes() const { return set_.memory_bytes(); }
+
+ private:
+  friend class PolicyBuilder;
+  // What an entry stands for; DomainSet values index a table of these.
+  struct RuleClass {
+    uint16_t list;
+    EntryKind kind;
+    PolicyAction action;
+  };
+  PolicyVerdict decide(DomainSet::Matches& matches) const;
+
+  DomainSet set_;
+  std::vector<PolicyList> lists_;
+  std::vector<RuleClass> classes_;
+  std::unordered_map<DomainSet::EntryId, std::vector<LocalAddress>> local_data_;
+};
+
+// Compiles lists into a Policy. Each list's entries are copied in as it is added, so the
+// caller can drop a ParsedList right after add_list.
+class PolicyBuilder {
+ public:
+  explicit PolicyBuilder(BlockAction configured_action);
+  // Adds a list and its entries (none if list.error is set). In an allow list every entry
+  // allows (its RPZ actions don't matter). Throws std::length_error past 65535 lists.
+  void add_list(PolicyList list, const ParsedList& entries);
+  std::shared_ptr<const Policy> build() &&;
+
+ private:
+  uint16_t class_of(uint16_t list, EntryKind kind, PolicyAction action);
+
+  BlockAction configured_action_;
+  DomainSet::Builder set_;
+  std::unique_ptr<Policy> policy_;
+};
+
+// Loads every list of the config (file: lists from their file, url: lists from their cached
+// copy in cache_dir) and compiles them. A list that cannot be read has `error` set and no
+// entries; the others still load.
+std::shared_ptr<const Policy> build_policy(const BlockingConfig& config);
+
+// The policy the query path uses. Readers take a reference with current() and keep it for the
+// query; a new policy is published with one atomic swap, so no query ever waits for a reload.
+class PublishedPolicy {
+ public:
+  PublishedPolicy();  // starts with an empty policy
+  std::shared_ptr<const Policy> current() const {
+    return policy_.load(std::memory_order_acquire);
+  }
+  void publish(std::shared_ptr<const Policy> policy) {
+    policy_.store(std::move(policy), std::memory_order_release);
+  }
+
+ private:
+  std::atomic<std::shared_ptr<const Policy>> policy_;
+};
+
+}  // namespace dnsvagt

@@ -1,0 +1,166 @@
+#include "blocklists/rpz_parser.h"
+
+#include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "blocklists/list_parser.h"
+
+namespace dnsvagt {
+namespace {
+
+using ::testing::HasSubstr;
+
+// The index of the entry (name, scope) or -1.
+int find_entry(const ParsedList& parsed, std::string_view name, EntryScope scope) {
+  for (size_t i = 0; i < parsed.size(); ++i) {
+    if (parsed.name(i) == name && parsed.scope(i) == scope) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+TEST(RpzFormat, TriggersAndActions) {
+  const std::string text =
+      "$TTL 300\n"
+      "@ SOA localhost. root.localhost. 1757835180 43200 3600 86400 300\n"
+      "  NS  localhost.\n"
+      ";\n"
+      "; comment\n"
+      "nx.example CNAME .\n"
+      "*.nx.example CNAME .\n"
+      "NoData.Example CNAME *.\n"
+      "pass.example CNAME rpz-passthru.\n"
+      "drop.example CNAME rpz-drop.\n"
+      "local.example A 192.0.2.1\n"
+      "local.example A 192.0.2.2\n"
+      "local.example AAAA 2001:db8::1\n"
+      "local.example A 192.0.2.1\n"
+      "nx.example CNAME .\n"
+      "1.0.218.230.rpz-ip CNAME .\n"
+      "32.1.2.0.192.rpz-client-ip CNAME .\n"
+      "ns.example.rpz-nsdname CNAME .\n"
+      "32.1.2.0.192.rpz-nsip CNAME .\n"
+      "rewrite.example CNAME other.example.\n"
+      "tcp.example CNAME rpz-tcp-only.\n"
+      "txt.example TXT \"local text\"\n";
+  ParsedList parsed = parse_list(text, ListFormat::rpz);
+  EXPECT_EQ(parsed.stats.lines, 22u);
+  EXPECT_EQ(parsed.stats.entries, 6u);
+  EXPECT_EQ(parsed.stats.duplicates, 2u);  // the second nx.example and 192.0.2.1
+  EXPECT_EQ(parsed.stats.unsupported, 7u);
+  EXPECT_EQ(parsed.stats.invalid, 0u);
+
+  int nx = find_entry(parsed, "nx.example", EntryScope::name);
+  ASSERT_GE(nx, 0);
+  EXPECT_EQ(parsed.action(nx), EntryAction::nxdomain);
+  int below = find_entry(parsed, "nx.example", EntryScope::below);
+  ASSERT_GE(below, 0);
+  EXPECT_EQ(parsed.action(below), EntryAction::nxdomain);
+  int nodata = find_entry(parsed, "nodata.example", EntryScope::name);
+  ASSERT_GE(nodata, 0);
+  EXPECT_EQ(parsed.action(nodata), EntryAction::nodata);
+  int pass = find_entry(parsed, "pass.example", EntryScope::name);
+  ASSERT_GE(pass, 0);
+  EXPECT_EQ(parsed.kind(pass), EntryKind::allow);
+  int drop = find_entry(parsed, "drop.example", EntryScope::name);
+  ASSERT_GE(drop, 0);
+  EXPECT_EQ(parsed.action(drop), EntryAction::drop);
+  int local = find_entry(parsed, "local.example", EntryScope::name);
+  ASSERT_GE(local, 0);
+  EXPECT_EQ(parsed.action(local), EntryAction::local_data);
+  std::vector<LocalAddress> addresses = parsed.local_data(local);
+  ASSERT_EQ(addresses.size(), 3u);
+  EXPECT_EQ(addresses[0].family, AF_INET);
+  EXPECT_EQ(addresses[0].to_string(), "192.0.2.1");
+  EXPECT_EQ(addresses[1].to_string(), "192.0.2.2");
+  EXPECT_EQ(addresses[2].family, AF_INET6);
+  EXPECT_EQ(addresses[2].to_string(), "2001:db8::1");
+
+  ASSERT_EQ(parsed.stats.skipped_samples.size(), 5u);
+  EXPECT_EQ(parsed.stats.skipped_samples[0].line, 16u);
+  EXPECT_EQ(parsed.stats.skipped_samples[0].reason, "rpz-ip trigger");
+  EXPECT_EQ(parsed.stats.skipped_samples[0].text, "1.0.218.230.rpz-ip CNAME .");
+  EXPECT_EQ(parsed.stats.skipped_samples[4].reason, "CNAME rewrite to other.example.");
+}
+
+TEST(RpzFormat, MultiLineSoaWithCommentsClassAndBlankLines) {
+  const std::string text =
+      "; Title: AdGuard style\r\n"
+      "\r\n"
+      "$TTL 300\r\n"
+      "@    IN   SOA   localhost. root.localhost. (\r\n"
+      "           1736755208296        ; Serial\r\n"
+      "                  604800        ; Refresh\r\n"
+      "                   86400        ; Retry\r\n"
+      "                  777600        ; Expire\r\n"
+      "                     300 )      ; Negative Cache TTL\r\n"
+      ";\r\n"
+      "@    IN   NS    localhost.\r\n"
+      "\r\n"
+      "0-10--app-final.agent.datadoghq.com CNAME .\r\n"
+      "b.example IN CNAME .\r\n";
+  ParsedList parsed = parse_list(text, ListFormat::auto_detect);
+  EXPECT_EQ(parsed.stats.format, ListFormat::rpz);
+  EXPECT_EQ(parsed.stats.entries, 2u);
+  EXPECT_EQ(parsed.stats.invalid, 0u) << parsed.stats.summary();
+  EXPECT_GE(find_entry(parsed, "0-10--app-final.agent.datadoghq.com", EntryScope::name), 0);
+  EXPECT_GE(find_entry(parsed, "b.example", EntryScope::name), 0);
+}
+
+TEST(RpzFormat, OwnersAreRelativeToTheOrigin) {
+  const std::string text =
+      "$ORIGIN rpz.example.net.\n"
+      "$TTL 60\n"
+      "@ SOA ns.example.net. admin.example.net. 1 3600 600 86400 60\n"
+      "@ NS ns.example.net.\n"
+      "bad.example CNAME .\n"
+      "absolute.example.rpz.example.net. CNAME .\n"
+      "outside.example. CNAME .\n"
+      "$ORIGIN sub.rpz.example.net.\n"
+      "deep CNAME .\n"
+      "relative-target.example CNAME rpz-passthru\n";
+  ParsedList parsed = parse_list(text, ListFormat::rpz);
+  EXPECT_GE(find_entry(parsed, "bad.example", EntryScope::name), 0);
+  EXPECT_GE(find_entry(parsed, "absolute.example", EntryScope::name), 0);
+  EXPECT_GE(find_entry(parsed, "deep.sub", EntryScope::name), 0);
+  int pass = find_entry(parsed, "relative-target.example.sub", EntryScope::name);
+  ASSERT_GE(pass, 0);
+  EXPECT_EQ(parsed.kind(pass), EntryKind::allow);
+  EXPECT_EQ(parsed.stats.entries, 4u);
+  EXPECT_EQ(parsed.stats.invalid, 1u);
+  ASSERT_EQ(parsed.stats.invalid_samples.size(), 1u);
+  EXPECT_EQ(parsed.stats.invalid_samples[0].line, 7u);
+  EXPECT_THAT(parsed.stats.invalid_samples[0].reason, HasSubstr("outside the zone"));
+}
+
+TEST(RpzFormat, ZoneFragmentWithoutSoa) {
+  ParsedList parsed = parse_list("a.example CNAME .\n*.b.example CNAME .\n", ListFormat::rpz);
+  EXPECT_EQ(parsed.stats.entries, 2u);
+  EXPECT_GE(find_entry(parsed, "a.example", EntryScope::name), 0);
+  EXPECT_GE(find_entry(parsed, "b.example", EntryScope::below), 0);
+}
+
+TEST(RpzFormat, SyntaxErrorsAreCountedWithLineNumbersAndTheRestLoads) {
+  const std::string text =
+      "a.example CNAME .\n"
+      "broken.example A not-an-address\n"
+      "b.example CNAME .\n"
+      "c.example BOGUSTYPE .\n"
+      "d.example CNAME .";
+  ParsedList parsed = parse_list(text, ListFormat::rpz);
+  EXPECT_EQ(parsed.stats.entries, 3u);
+  EXPECT_EQ(parsed.stats.invalid, 2u);
+  ASSERT_EQ(parsed.stats.invalid_samples.size(), 2u);
+  EXPECT_EQ(parsed.stats.invalid_samples[0].line, 2u);
+  EXPECT_EQ(parsed.stats.invalid_samples[0].text, "broken.example A not-an-address");
+  EXPECT_EQ(parsed.stats.invalid_samples[1].line, 4u);
+}
+
+TEST(RpzFormat, EmptyZone) {
+  ParsedList parsed = parse_list("", ListFormat::rpz);
+  EXPECT_EQ(parsed.stats.entries, 0u);
+  EXPECT_EQ(parsed.stats.invalid, 0u);
+}
+
+}  // namespace
+}  // namespace dnsvagt
