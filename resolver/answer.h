@@ -27,7 +27,9 @@ class Answer {
                                                      uint32_t max_ttl);
 
   // A locally made answer (policy, blocked names): rcode plus answer/authority records given
-  // as zone-file lines ("example.com. 300 IN SOA ..."), and an EDE attached to every rendering.
+  // as zone-file lines ("example.com. 300 IN SOA ..."), and an EDE attached to every rendering
+  // to an EDNS client. Class IN; status indeterminate (never AD). Throws std::invalid_argument
+  // naming the line if a record does not parse.
   static std::shared_ptr<const Answer> synthesize(const DnsName& qname, uint16_t qtype,
                                                   uint16_t rcode,
                                                   const std::vector<std::string>& answer_rrs,
@@ -53,13 +55,19 @@ class Answer {
   size_t memory_size() const;
 
  private:
-  std::vector<uint8_t> wire_;        // header + question + records, no OPT
-  std::vector<uint16_t> ttl_offsets_;
+  Answer(std::vector<uint8_t> wire, DnssecStatus status, uint16_t rcode);
+  // Walks `wire_` once: question end, TTL offsets, ttl_, cname_targets_. False if malformed.
+  bool index_records();
+
+  std::vector<uint8_t> wire_;          // header + question + records (compressed), no OPT
+  std::vector<uint16_t> ttl_offsets_;  // where each record's TTL sits in wire_
   std::vector<DnsName> cname_targets_;
-  uint16_t rcode_ = 0;
+  uint16_t question_end_ = 0;          // header + question: what a truncated reply keeps
+  uint16_t rcode_ = 0;                 // extended: may exceed 15
   DnssecStatus status_ = DnssecStatus::indeterminate;
   uint32_t ttl_ = 0;
-  uint16_t ede_code_ = 0xffff;  // none
+  bool has_ede_ = false;
+  uint16_t ede_code_ = 0;
   std::string ede_text_;
 };
 
