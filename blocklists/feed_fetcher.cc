@@ -1,0 +1,201 @@
+#include "blocklists/feed_fetcher.h"
+
+#include <curl/curl.h>
+
+#include <cctype>
+#include <memory>
+#include <mutex>
+#include <string_view>
+
+#include "version.h"
+
+namespace dnsvagt {
+namespace {
+
+struct Transfer {
+  std::string body;
+  uint64_t max_size = 0;
+  bool too_large = false;
+  Validators validators;
+  const std::atomic<bool>* stop = nullptr;
+};
+
+size_t on_body(char* data, size_t size, size_t count, void* user) {
+  auto* transfer = static_cast<Transfer*>(user);
+  size_t bytes = size * count;
+  // Chunked and compressed bodies announce no length: MAXFILESIZE cannot catch them.
+  if (transfer->body.size() + bytes > transfer->max_size) {
+    transfer->too_large = true;
+    return 0;  // aborts the transfer with CURLE_WRITE_ERROR
+  }
+  transfer->body.append(data, bytes);
+  return bytes;
+}
+
+std::string_view trim_header_value(std::string_view value) {
+  size_t start = value.find_first_not_of(" \t");
+  if (start == std::string_view::npos) return {};
+  size_t end = value.find_last_not_of(" \t\r\n");
+  return value.substr(start, end - start + 1);
+}
+
+bool header_is(std::string_view line, std::string_view name) {
+  if (line.size() <= name.size() || line[name.size()] != ':') return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(line[i])) != name[i]) return false;
+  }
+  return true;
+}
+
+size_t on_header(char* data, size_t size, size_t count, void* user) {
+  auto* transfer = static_cast<Transfer*>(user);
+  std::string_view line(data, size * count);
+  // A status line starts the headers of each response (redirects, 100 Continue): only the
+  // last response's validators count.
+  if (line.substr(0, 5) == "HTTP/") transfer->validators = {};
+  if (header_is(line, "etag")) {
+    transfer->validators.etag = trim_header_value(line.substr(5));
+  } else if (header_is(line, "last-modified")) {
+    transfer->validators.last_modified = trim_header_value(line.substr(14));
+  }
+  return size * count;
+}
+
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  auto* transfer = static_cast<Transfer*>(user);
+  return transfer->stop && transfer->stop->load() ? 1 : 0;  // non-zero aborts
+}
+
+UpdateFailure failure_of(CURLcode code) {
+  switch (code) {
+    case CURLE_OPERATION_TIMEDOUT:
+      return UpdateFailure::timeout;
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CRL_BADFILE:
+      return UpdateFailure::tls;
+    case CURLE_FILESIZE_EXCEEDED:
+      return UpdateFailure::too_large;
+    default:
+      return UpdateFailure::connect;
+  }
+}
+
+void global_init() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+using Easy = std::unique_ptr<CURL, decltype(&curl_easy_cleanup)>;
+using HeaderList = std::unique_ptr<curl_slist, decltype(&curl_slist_free_all)>;
+
+FetchResult failed(UpdateFailure failure, std::string error, long status = 0) {
+  FetchResult result;
+  result.outcome = FetchResult::Outcome::failed;
+  result.failure = failure;
+  result.error = std::move(error);
+  result.http_status = status;
+  return result;
+}
+
+}  // namespace
+
+const char* to_string(UpdateFailure failure) {
+  switch (failure) {
+    case UpdateFailure::http_status: return "http_status";
+    case UpdateFailure::timeout: return "timeout";
+    case UpdateFailure::tls: return "tls";
+    case UpdateFailure::connect: return "connect";
+    case UpdateFailure::too_large: return "too_large";
+    case UpdateFailure::parse_budget: return "parse_budget";
+    case UpdateFailure::too_small: return "too_small";
+    case UpdateFailure::shrink: return "shrink";
+    case UpdateFailure::io: return "io";
+  }
+  return "unknown";
+}
+
+FetchResult fetch_feed(const std::string& url, const Validators& cached, const FetchLimits& limits,
+                       const std::atomic<bool>* stop) {
+  global_init();
+  Easy easy(curl_easy_init(), curl_easy_cleanup);
+  if (!easy) return failed(UpdateFailure::connect, "curl_easy_init failed");
+  CURL* curl = easy.get();
+
+  Transfer transfer;
+  transfer.max_size = limits.max_size;
+  transfer.stop = stop;
+
+  HeaderList headers(nullptr, curl_slist_free_all);
+  auto add_header = [&headers](const std::string& line) {
+    curl_slist* appended = curl_slist_append(headers.get(), line.c_str());
+    if (appended) {
+      headers.release();
+      headers.reset(appended);
+    }
+  };
+  if (!cached.etag.empty()) add_header("If-None-Match: " + cached.etag);
+  if (!cached.last_modified.empty()) add_header("If-Modified-Since: " + cached.last_modified);
+
+  char error_buffer[CURL_ERROR_SIZE] = {};
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(curl, CURLOPT_MAXREDIRS, limits.max_redirects);
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, "dnsvagt/" DNSVAGT_VERSION);
+  curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // every encoding libcurl can decode
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!limits.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, limits.ca_file.c_str());
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, static_cast<long>(limits.connect_timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT, static_cast<long>(limits.total_timeout.count()));
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, static_cast<long>(limits.low_speed_bytes));
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, static_cast<long>(limits.low_speed_time.count()));
+  curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(limits.max_size));
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // timeouts without SIGALRM in threads
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
+  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &transfer);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
+
+  CURLcode code = curl_easy_perform(curl);
+  long status = 0;
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  if (transfer.too_large) {
+    return failed(UpdateFailure::too_large,
+                  "body larger than " + std::to_string(limits.max_size) + " bytes", status);
+  }
+  if (code != CURLE_OK) {
+    std::string error = error_buffer[0] ? error_buffer : curl_easy_strerror(code);
+    return failed(failure_of(code), std::move(error), status);
+  }
+
+  FetchResult result;
+  result.http_status = status;
+  if (status == 304) {
+    result.outcome = FetchResult::Outcome::not_modified;
+    result.validators = cached;
+    return result;
+  }
+  if (status != 200) {
+    return failed(UpdateFailure::http_status, "HTTP status " + std::to_string(status), status);
+  }
+  result.outcome = FetchResult::Outcome::fetched;
+  result.body = std::move(transfer.body);
+  result.validators = std::move(transfer.validators);
+  return result;
+}
+
+}  // namespace dnsvagt

@@ -1,0 +1,65 @@
+// Downloads one list feed over HTTP(S) with libcurl: verified TLS, gzip, bounded time, size and
+// redirects, and conditional requests (ETag / Last-Modified) so an unchanged feed costs a 304.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace dnsvagt {
+
+// Why a list update was not activated. The fetch reasons come from fetch_feed(); the gate
+// reasons (parse_budget, too_small, shrink) from check_list_gates(); io from the disk.
+enum class UpdateFailure : uint8_t {
+  http_status,   // the server answered with a status other than 200 or 304
+  timeout,       // no connection, no data or no end within the time limits
+  tls,           // TLS handshake or certificate verification failed
+  connect,       // DNS, connection refused or reset, body cut short
+  too_large,     // over the list's max_size
+  parse_budget,  // too many lines that are not rules (an HTML page, binary data)
+  too_small,     // fewer than min_entries entries
+  shrink,        // lost more than max_shrink of the last good version's entries
+  io,            // the local file or the cache could not be read or written
+};
+inline constexpr size_t kUpdateFailureCount = 9;
+// The metric label: "http_status", "timeout", ...
+const char* to_string(UpdateFailure failure);
+
+// The validators of a cached copy, sent back as If-None-Match / If-Modified-Since.
+struct Validators {
+  std::string etag;           // as the server sent it, quotes included
+  std::string last_modified;  // the Last-Modified header's text
+  bool empty() const { return etag.empty() && last_modified.empty(); }
+  bool operator==(const Validators&) const = default;
+};
+
+struct FetchLimits {
+  std::chrono::seconds connect_timeout{10};
+  // The whole transfer; a feed of max_size on a slow link must still fit in it.
+  std::chrono::seconds total_timeout{600};
+  // A transfer slower than low_speed_bytes per second for low_speed_time is abandoned, so a
+  // body that stalls halfway fails long before total_timeout.
+  uint32_t low_speed_bytes = 100;
+  std::chrono::seconds low_speed_time{30};
+  uint64_t max_size = 256ull << 20;
+  long max_redirects = 5;
+  std::string ca_file;  // "" = the system CA store only
+};
+
+struct FetchResult {
+  enum class Outcome { fetched, not_modified, failed };
+  Outcome outcome = Outcome::failed;
+  long http_status = 0;   // 0 if no response
+  std::string body;       // fetched only (decompressed)
+  Validators validators;  // fetched: the new ones; not_modified: the ones sent back
+  UpdateFailure failure = UpdateFailure::connect;  // failed only
+  std::string error;      // failed only: for logs
+};
+
+// Fetches `url`, conditionally if `cached` has validators. Never throws for network or HTTP
+// problems (they are a failed result). `stop`, if given, aborts the transfer when set.
+FetchResult fetch_feed(const std::string& url, const Validators& cached, const FetchLimits& limits,
+                       const std::atomic<bool>* stop = nullptr);
+
+}  // namespace dnsvagt

@@ -1,0 +1,262 @@
+#include "blocklists/list_store.h"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <optional>
+#include <system_error>
+
+#include "config/config.h"
+
+namespace dnsvagt {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kMetaHeader = "dnsvagt-list-meta 1";
+
+std::string errno_text(const std::string& what, const std::string& path) {
+  return what + " " + path + ": " + std::strerror(errno);
+}
+
+// Reads the whole file into `data`; false if it does not exist. Throws StoreError on other
+// errors.
+bool read_file(const std::string& path, std::string& data) {
+  data.clear();
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return false;
+    throw StoreError(errno_text("cannot open", path));
+  }
+  char buffer[1 << 16];
+  for (;;) {
+    ssize_t got = ::read(fd, buffer, sizeof buffer);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) {
+      std::string error = errno_text("cannot read", path);
+      ::close(fd);
+      throw StoreError(error);
+    }
+    if (got == 0) break;
+    data.append(buffer, static_cast<size_t>(got));
+  }
+  ::close(fd);
+  return true;
+}
+
+void fsync_directory(const std::string& directory) {
+  int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw StoreError(errno_text("cannot open directory", directory));
+  int result = ::fsync(fd);
+  ::close(fd);
+  if (result != 0) throw StoreError(errno_text("cannot fsync directory", directory));
+}
+
+int64_t to_unix(WallClock::time_point time) {
+  return std::chrono::duration_cast<std::chrono::seconds>(time.time_since_epoch()).count();
+}
+
+WallClock::time_point from_unix(std::string_view text) {
+  std::optional<uint64_t> seconds = parse_decimal(text);
+  if (!seconds) throw std::invalid_argument("expected seconds since 1970, got " + std::string(text));
+  return WallClock::time_point(std::chrono::seconds(*seconds));
+}
+
+uint64_t number(std::string_view text) {
+  std::optional<uint64_t> value = parse_decimal(text);
+  if (!value) throw std::invalid_argument("expected a number, got " + std::string(text));
+  return *value;
+}
+
+// Header values and paths never hold line breaks; drop any so the format stays line-based.
+std::string one_line(std::string_view text) {
+  std::string line(text);
+  std::erase_if(line, [](char c) { return c == '\n' || c == '\r'; });
+  return line;
+}
+
+}  // namespace
+
+std::string sha256_hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
+    throw std::runtime_error("SHA-256 failed");
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < length; ++i) {
+    hex += kHex[digest[i] >> 4];
+    hex += kHex[digest[i] & 15];
+  }
+  return hex;
+}
+
+std::string format_list_info(const StoredListInfo& info) {
+  std::string text(kMetaHeader);
+  text += "\nsource " + one_line(info.source);
+  text += "\netag " + one_line(info.validators.etag);
+  text += "\nlast_modified " + one_line(info.validators.last_modified);
+  text += "\nfetched_at " + std::to_string(to_unix(info.fetched_at));
+  text += "\nchecked_at " + std::to_string(to_unix(info.checked_at));
+  text += "\nentries " + std::to_string(info.entries);
+  text += "\nsize " + std::to_string(info.size);
+  text += "\nsha256 " + info.sha256 + "\n";
+  return text;
+}
+
+StoredListInfo parse_list_info(std::string_view text) {
+  if (!text.starts_with(kMetaHeader)) throw std::invalid_argument("not a dnsvagt list metadata file");
+  StoredListInfo info;
+  bool has_sha256 = false;
+  size_t line_start = 0;
+  while (line_start < text.size()) {
+    size_t end = text.find('\n', line_start);
+    if (end == std::string_view::npos) throw std::invalid_argument("last line is incomplete");
+    std::string_view line = text.substr(line_start, end - line_start);
+    line_start = end + 1;
+    size_t space = line.find(' ');
+    std::string_view key = line.substr(0, space);
+    std::string_view value = space == std::string_view::npos ? "" : line.substr(space + 1);
+    if (key == "source") info.source = value;
+    else if (key == "etag") info.validators.etag = value;
+    else if (key == "last_modified") info.validators.last_modified = value;
+    else if (key == "fetched_at") info.fetched_at = from_unix(value);
+    else if (key == "checked_at") info.checked_at = from_unix(value);
+    else if (key == "entries") info.entries = number(value);
+    else if (key == "size") info.size = number(value);
+    else if (key == "sha256") {
+      info.sha256 = value;
+      has_sha256 = value.size() == 64;
+    }
+  }
+  if (!has_sha256) throw std::invalid_argument("no sha256 checksum");
+  return info;
+}
+
+ListStore::ListStore(std::string directory) : directory_(std::move(directory)) {
+  std::error_code error;
+  fs::create_directories(directory_, error);
+  if (error) throw StoreError("cannot create " + directory_ + ": " + error.message());
+}
+
+std::string ListStore::path(std::string_view name, std::string_view suffix) const {
+  // Config names are letters, digits, '_', '.' and '-': only these two could leave the directory.
+  if (name.empty() || name == "." || name == "..") {
+    throw StoreError("unusable list name \"" + std::string(name) + "\"");
+  }
+  return directory_ + "/" + std::string(name) + std::string(suffix);
+}
+
+std::string ListStore::list_path(std::string_view name) const { return path(name, ".list"); }
+std::string ListStore::rejected_path(std::string_view name) const {
+  return path(name, ".rejected");
+}
+
+void ListStore::remove_temp_files() {
+  std::lock_guard lock(mutex_);
+  std::error_code error;
+  for (const fs::directory_entry& entry : fs::directory_iterator(directory_, error)) {
+    if (entry.path().extension() == ".tmp") fs::remove(entry.path(), error);
+  }
+}
+
+ListStore::Loaded ListStore::load(std::string_view name) {
+  std::lock_guard lock(mutex_);
+  Loaded loaded;
+  const std::string list_file = path(name, ".list");
+  const std::string staged_file = path(name, ".list.new");
+  std::string meta;
+  const bool has_meta = read_file(path(name, ".meta"), meta);
+  const bool has_content = read_file(list_file, loaded.content);
+  if (!has_meta) {
+    if (!has_content) return loaded;  // missing
+    loaded.status = LoadStatus::damaged;
+    loaded.problem = list_file + " has no metadata";
+    return loaded;
+  }
+  try {
+    loaded.info = parse_list_info(meta);
+  } catch (const std::invalid_argument& error) {
+    loaded.status = LoadStatus::damaged;
+    loaded.problem = path(name, ".meta") + ": " + error.what();
+    return loaded;
+  }
+  std::string staged;
+  const bool has_staged = read_file(staged_file, staged);
+  std::error_code ignored;
+  if (has_content && sha256_hex(loaded.content) == loaded.info.sha256) {
+    if (has_staged) fs::remove(staged_file, ignored);  // a save that crashed before its commit
+  } else if (has_staged && sha256_hex(staged) == loaded.info.sha256) {
+    rename_durably(staged_file, list_file);  // a save that crashed after its commit
+    loaded.content = std::move(staged);
+  } else {
+    loaded.status = LoadStatus::damaged;
+    loaded.problem = list_file + (has_content ? " does not match its sha256 checksum" : " is missing");
+    loaded.content.clear();
+    return loaded;
+  }
+  loaded.status = LoadStatus::ok;
+  return loaded;
+}
+
+StoredListInfo ListStore::save(std::string_view name, std::string_view content,
+                               StoredListInfo info) {
+  std::lock_guard lock(mutex_);
+  info.size = content.size();
+  info.sha256 = sha256_hex(content);
+  const std::string staged_file = path(name, ".list.new");
+  write_durably(staged_file, content);
+  write_durably(path(name, ".meta"), format_list_info(info));  // the commit
+  rename_durably(staged_file, path(name, ".list"));
+  return info;
+}
+
+void ListStore::save_info(std::string_view name, const StoredListInfo& info) {
+  std::lock_guard lock(mutex_);
+  write_durably(path(name, ".meta"), format_list_info(info));
+}
+
+void ListStore::save_rejected(std::string_view name, std::string_view content) {
+  std::lock_guard lock(mutex_);
+  write_durably(path(name, ".rejected"), content);
+}
+
+void ListStore::write_durably(const std::string& target, std::string_view data) {
+  const std::string temp = target + ".tmp";
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw StoreError(errno_text("cannot create", temp));
+  size_t written = 0;
+  while (written < data.size()) {
+    ssize_t put = ::write(fd, data.data() + written, data.size() - written);
+    if (put < 0 && errno == EINTR) continue;
+    if (put < 0) {
+      std::string error = errno_text("cannot write", temp);
+      ::close(fd);
+      ::unlink(temp.c_str());
+      throw StoreError(error);
+    }
+    written += static_cast<size_t>(put);
+  }
+  if (::fsync(fd) != 0) {
+    std::string error = errno_text("cannot fsync", temp);
+    ::close(fd);
+    ::unlink(temp.c_str());
+    throw StoreError(error);
+  }
+  ::close(fd);
+  rename_durably(temp, target);
+}
+
+void ListStore::rename_durably(const std::string& from, const std::string& to) {
+  if (::rename(from.c_str(), to.c_str()) != 0) {
+    throw StoreError(errno_text("cannot rename " + from + " to", to));
+  }
+  fsync_directory(directory_);
+}
+
+}  // namespace dnsvagt

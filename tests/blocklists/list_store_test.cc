@@ -1,0 +1,175 @@
+#include "blocklists/list_store.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace dnsvagt {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ListStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/list_store_test.XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  void write(const std::string& file, const std::string& data) {
+    std::ofstream(dir_ + "/" + file, std::ios::binary) << data;
+  }
+  std::string read(const std::string& file) {
+    std::ifstream in(dir_ + "/" + file, std::ios::binary);
+    std::ostringstream out;
+    out << in.rdbuf();
+    return out.str();
+  }
+  static StoredListInfo info_for(const std::string& source) {
+    StoredListInfo info;
+    info.source = source;
+    info.validators = {"\"abc-1\"", "Wed, 21 Oct 2015 07:28:00 GMT"};
+    info.fetched_at = WallClock::time_point(std::chrono::seconds(1700000000));
+    info.checked_at = WallClock::time_point(std::chrono::seconds(1700000100));
+    info.entries = 2;
+    return info;
+  }
+
+  std::string dir_;
+};
+
+TEST_F(ListStoreTest, MissingListIsMissing) {
+  ListStore store(dir_);
+  EXPECT_EQ(store.load("feed").status, ListStore::LoadStatus::missing);
+}
+
+TEST_F(ListStoreTest, SaveThenLoadRoundTrips) {
+  ListStore store(dir_);
+  const std::string content = "example.com\nexample.net\n";
+  StoredListInfo saved = store.save("feed", content, info_for("https://127.0.0.1/feed"));
+  EXPECT_EQ(saved.size, content.size());
+  EXPECT_EQ(saved.sha256, sha256_hex(content));
+
+  ListStore reopened(dir_);
+  ListStore::Loaded loaded = reopened.load("feed");
+  ASSERT_EQ(loaded.status, ListStore::LoadStatus::ok) << loaded.problem;
+  EXPECT_EQ(loaded.content, content);
+  EXPECT_EQ(loaded.info, saved);
+  EXPECT_EQ(read("feed.list"), content);  // the content stays readable as the list itself
+}
+
+TEST_F(ListStoreTest, SaveInfoKeepsContentAndUpdatesValidators) {
+  ListStore store(dir_);
+  StoredListInfo info = store.save("feed", "example.com\n", info_for("u"));
+  info.validators.etag = "\"abc-2\"";
+  info.checked_at += std::chrono::seconds(60);
+  store.save_info("feed", info);
+  ListStore::Loaded loaded = store.load("feed");
+  ASSERT_EQ(loaded.status, ListStore::LoadStatus::ok);
+  EXPECT_EQ(loaded.info.validators.etag, "\"abc-2\"");
+  EXPECT_EQ(loaded.info.checked_at, info.checked_at);
+}
+
+TEST_F(ListStoreTest, ChangedContentIsDamaged) {
+  ListStore store(dir_);
+  store.save("feed", "example.com\nexample.net\n", info_for("u"));
+  write("feed.list", "example.com\nexample.org\n");
+  ListStore::Loaded loaded = store.load("feed");
+  EXPECT_EQ(loaded.status, ListStore::LoadStatus::damaged);
+  EXPECT_NE(loaded.problem.find("checksum"), std::string::npos) << loaded.problem;
+  EXPECT_TRUE(loaded.content.empty());
+}
+
+TEST_F(ListStoreTest, TruncatedMetadataIsDamaged) {
+  ListStore store(dir_);
+  store.save("feed", "example.com\n", info_for("u"));
+  std::string meta = read("feed.meta");
+  write("feed.meta", meta.substr(0, meta.find("sha256")));
+  EXPECT_EQ(store.load("feed").status, ListStore::LoadStatus::damaged);
+}
+
+TEST_F(ListStoreTest, ContentWithoutMetadataIsDamaged) {
+  write("feed.list", "example.com\n");
+  ListStore store(dir_);
+  EXPECT_EQ(store.load("feed").status, ListStore::LoadStatus::damaged);
+}
+
+TEST_F(ListStoreTest, TempFilesAreIgnoredAndRemoved) {
+  ListStore store(dir_);
+  store.save("feed", "example.com\n", info_for("u"));
+  write("feed.list.tmp", "half a wri");
+  write("feed.meta.tmp", "dnsvagt-list-meta 1\nsha");
+  ListStore::Loaded loaded = store.load("feed");
+  ASSERT_EQ(loaded.status, ListStore::LoadStatus::ok);
+  EXPECT_EQ(loaded.content, "example.com\n");
+  store.remove_temp_files();
+  EXPECT_FALSE(fs::exists(dir_ + "/feed.list.tmp"));
+  EXPECT_FALSE(fs::exists(dir_ + "/feed.meta.tmp"));
+  EXPECT_TRUE(fs::exists(dir_ + "/feed.list"));
+}
+
+// A crash after the new metadata was committed but before the content was renamed.
+TEST_F(ListStoreTest, LoadFinishesASaveInterruptedAfterItsCommit) {
+  ListStore store(dir_);
+  store.save("feed", "old.example\n", info_for("u"));
+  const std::string fresh = "new.example\nnewer.example\n";
+  StoredListInfo info = info_for("u");
+  info.size = fresh.size();
+  info.sha256 = sha256_hex(fresh);
+  write("feed.list.new", fresh);
+  write("feed.meta", format_list_info(info));
+  ListStore::Loaded loaded = store.load("feed");
+  ASSERT_EQ(loaded.status, ListStore::LoadStatus::ok) << loaded.problem;
+  EXPECT_EQ(loaded.content, fresh);
+  EXPECT_EQ(read("feed.list"), fresh);
+  EXPECT_FALSE(fs::exists(dir_ + "/feed.list.new"));
+}
+
+// A crash after the new content was staged but before the metadata named it.
+TEST_F(ListStoreTest, LoadDropsContentStagedBeforeACommit) {
+  ListStore store(dir_);
+  store.save("feed", "old.example\n", info_for("u"));
+  write("feed.list.new", "new.example\n");
+  ListStore::Loaded loaded = store.load("feed");
+  ASSERT_EQ(loaded.status, ListStore::LoadStatus::ok);
+  EXPECT_EQ(loaded.content, "old.example\n");
+  EXPECT_FALSE(fs::exists(dir_ + "/feed.list.new"));
+}
+
+TEST_F(ListStoreTest, RejectedVersionIsKeptApart) {
+  ListStore store(dir_);
+  store.save("feed", "good.example\n", info_for("u"));
+  store.save_rejected("feed", "<html>error</html>");
+  EXPECT_EQ(read("feed.rejected"), "<html>error</html>");
+  EXPECT_EQ(store.load("feed").content, "good.example\n");
+}
+
+TEST_F(ListStoreTest, NamesThatLeaveTheDirectoryAreRefused) {
+  ListStore store(dir_);
+  EXPECT_THROW(store.save("..", "x\n", info_for("u")), StoreError);
+}
+
+TEST(ListInfoFormat, RoundTripsAndRejectsForeignText) {
+  StoredListInfo info;
+  info.source = "https://127.0.0.1:8443/feed.txt";
+  info.validators = {"W/\"a b\"", "Wed, 21 Oct 2015 07:28:00 GMT"};
+  info.fetched_at = WallClock::time_point(std::chrono::seconds(42));
+  info.checked_at = WallClock::time_point(std::chrono::seconds(43));
+  info.entries = 7;
+  info.size = 99;
+  info.sha256 = sha256_hex("x");
+  EXPECT_EQ(parse_list_info(format_list_info(info)), info);
+  EXPECT_THROW(parse_list_info("example.com\n"), std::invalid_argument);
+}
+
+TEST(Sha256, KnownDigest) {
+  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+}  // namespace
+}  // namespace dnsvagt
