@@ -1,0 +1,57 @@
+#include "resolver/trust_anchor.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace dnsvagt {
+namespace {
+
+class TrustAnchorTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/dnsvagt-anchor-test-XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    directory_ = pattern;
+  }
+  void TearDown() override { std::filesystem::remove_all(directory_); }
+  std::string directory_;
+};
+
+std::string read(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST_F(TrustAnchorTest, CreatesMissingFileAndDirectoryWithBothRootKeys) {
+  std::string path = directory_ + "/sub/root.key";
+  CreatedAnchor created = ensure_root_trust_anchor_file(path);
+  EXPECT_TRUE(created.file);
+  EXPECT_TRUE(created.directory);
+  std::string text = read(path);
+  EXPECT_NE(text.find(". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D"),
+            std::string::npos);
+  EXPECT_NE(text.find(". IN DS 38696 8 2 683D2D0ACB8C9B712A1948B27F741219298D0A450D612C483AF444A4C0FB2B16"),
+            std::string::npos);
+}
+
+TEST_F(TrustAnchorTest, KeepsAnExistingFile) {
+  std::string path = directory_ + "/root.key";
+  std::ofstream(path) << "; managed\n";
+  CreatedAnchor created = ensure_root_trust_anchor_file(path);
+  EXPECT_FALSE(created.file);
+  EXPECT_EQ(read(path), "; managed\n");
+}
+
+TEST_F(TrustAnchorTest, ReportsAnUncreatableDirectory) {
+  std::ofstream(directory_ + "/file") << "x";
+  EXPECT_THROW(ensure_root_trust_anchor_file(directory_ + "/file/root.key"), std::runtime_error);
+}
+
+}  // namespace
+}  // namespace dnsvagt
