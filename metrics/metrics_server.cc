@@ -1,6 +1,19 @@
 #include "metrics/metrics_server.h"
 
-#include <CivetServer.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+#include <netinet/in.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
 
 #include "metrics/compliance.h"
 #include "metrics/exposition.h"
@@ -9,71 +22,158 @@ namespace dnsvagt {
 
 namespace {
 
-void send(mg_connection* connection, int status, const char* content_type,
-          const std::string& body) {
-  mg_printf(connection,
-            "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-            "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
-            status, mg_get_response_code_text(connection, status), content_type, body.size());
-  mg_write(connection, body.data(), body.size());
+// "127.0.0.1:9153" or "[::1]:9153" (port 0 = any free port) into `address`; false if malformed.
+bool parse_listen_address(const std::string& listen, sockaddr_storage& address,
+                          socklen_t& address_length) {
+  std::string host, port_text;
+  if (listen.starts_with("[")) {
+    size_t close = listen.find("]:");
+    if (close == std::string::npos) return false;
+    host = listen.substr(1, close - 1);
+    port_text = listen.substr(close + 2);
+  } else {
+    size_t colon = listen.find(':');
+    if (colon == std::string::npos || listen.find(':', colon + 1) != std::string::npos) return false;
+    host = listen.substr(0, colon);
+    port_text = listen.substr(colon + 1);
+  }
+  uint16_t port = 0;
+  auto [end, error] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (error != std::errc() || end != port_text.data() + port_text.size() || port_text.empty()) {
+    return false;
+  }
+  address = {};
+  auto* ipv4 = reinterpret_cast<sockaddr_in*>(&address);
+  auto* ipv6 = reinterpret_cast<sockaddr_in6*>(&address);
+  if (evutil_inet_pton(AF_INET, host.c_str(), &ipv4->sin_addr) == 1) {
+    ipv4->sin_family = AF_INET;
+    ipv4->sin_port = htons(port);
+    address_length = sizeof *ipv4;
+    return true;
+  }
+  if (evutil_inet_pton(AF_INET6, host.c_str(), &ipv6->sin6_addr) == 1) {
+    ipv6->sin6_family = AF_INET6;
+    ipv6->sin6_port = htons(port);
+    address_length = sizeof *ipv6;
+    return true;
+  }
+  return false;
+}
+
+bool wants_json(const evhttp_uri* uri) {
+  const char* query = evhttp_uri_get_query(uri);
+  if (!query) return false;
+  evkeyvalq parameters;
+  if (evhttp_parse_query_str(query, &parameters) != 0) return false;
+  const char* format = evhttp_find_header(&parameters, "format");
+  bool json = format && std::strcmp(format, "json") == 0;
+  evhttp_clear_headers(&parameters);
+  return json;
+}
+
+void reply(evhttp_request* request, int status, const char* reason, const char* content_type,
+           const std::string& body) {
+  evkeyvalq* headers = evhttp_request_get_output_headers(request);
+  evhttp_add_header(headers, "Content-Type", content_type);
+  evhttp_add_header(headers, "Cache-Control", "no-store");
+  evbuffer* buffer = evbuffer_new();
+  evbuffer_add(buffer, body.data(), body.size());
+  evhttp_send_reply(request, status, reason, buffer);
+  evbuffer_free(buffer);
 }
 
 }  // namespace
 
-// One handler for every path: each request reads one snapshot.
-class MetricsServer::Handler : public CivetHandler {
- public:
-  explicit Handler(const Metrics& metrics) : metrics_(metrics) {}
-
-  bool handleGet(CivetServer*, mg_connection* connection) override {
-    const mg_request_info* request = mg_get_request_info(connection);
-    std::string uri = request->local_uri ? request->local_uri : "";
-    try {
-      if (uri == "/metrics") {
-        send(connection, 200, "text/plain; version=0.0.4; charset=utf-8",
-             exposition_text(metric_families(metrics_.snapshot())));
-      } else if (uri == "/healthz") {
-        send(connection, 200, "text/plain; charset=utf-8", "ok\n");
-      } else if (uri == "/compliance.json" || (uri == "/compliance" && wants_json(connection))) {
-        send(connection, 200, "application/json",
-             to_json(build_compliance_report(metrics_.snapshot())));
-      } else if (uri == "/compliance") {
-        send(connection, 200, "text/html; charset=utf-8",
-             to_html(build_compliance_report(metrics_.snapshot())));
-      } else {
-        send(connection, 404, "text/plain; charset=utf-8", "not found\n");
-      }
-    } catch (const std::exception& error) {
-      send(connection, 500, "text/plain; charset=utf-8", std::string(error.what()) + "\n");
-    }
-    return true;
-  }
-
- private:
-  static bool wants_json(mg_connection* connection) {
-    std::string format;
-    return CivetServer::getParam(connection, "format", format) && format == "json";
-  }
-
-  const Metrics& metrics_;
-};
-
 MetricsServer::MetricsServer(const std::string& listen, const Metrics& metrics)
-    : handler_(std::make_unique<Handler>(metrics)) {
-  std::vector<std::string> options = {"listening_ports", listen, "num_threads", "2",
-                                      "request_timeout_ms", "10000"};
-  try {
-    server_ = std::make_unique<CivetServer>(options);
-  } catch (const CivetException& error) {
-    throw MetricsServerError("metrics.listen " + listen + ": cannot listen: " + error.what());
+    : metrics_(metrics) {
+  sockaddr_storage address;
+  socklen_t address_length = 0;
+  if (!parse_listen_address(listen, address, address_length)) {
+    throw MetricsServerError("metrics.listen \"" + listen +
+                             "\": expected ADDRESS:PORT such as 127.0.0.1:9153 or [::1]:9153");
   }
-  server_->addHandler("/", handler_.get());
-  std::vector<int> ports = server_->getListeningPorts();
-  if (!ports.empty()) port_ = static_cast<uint16_t>(ports.front());
+  base_ = event_base_new();
+  http_ = base_ ? evhttp_new(base_) : nullptr;
+  stop_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  stop_event_ = base_ && stop_fd_ >= 0
+                    ? event_new(base_, stop_fd_, EV_READ, &MetricsServer::handle_stop, this)
+                    : nullptr;
+  if (!http_ || !stop_event_ || event_add(stop_event_, nullptr) != 0) {
+    release();
+    throw MetricsServerError("metrics.listen \"" + listen + "\": cannot set up the HTTP server");
+  }
+  evconnlistener* listener =
+      evconnlistener_new_bind(base_, nullptr, nullptr,
+                              LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE,
+                              -1, reinterpret_cast<sockaddr*>(&address), address_length);
+  if (!listener) {
+    std::string error = std::strerror(errno);
+    release();
+    throw MetricsServerError("metrics.listen \"" + listen + "\": cannot listen: " + error);
+  }
+  evhttp_bind_listener(http_, listener);  // http_ owns it now
+  sockaddr_storage bound{};
+  socklen_t bound_length = sizeof bound;
+  getsockname(evconnlistener_get_fd(listener), reinterpret_cast<sockaddr*>(&bound), &bound_length);
+  port_ = ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                            : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+
+  evhttp_set_allowed_methods(http_, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+  evhttp_set_timeout(http_, 10);
+  evhttp_set_max_headers_size(http_, 16384);
+  evhttp_set_max_body_size(http_, 0);
+  evhttp_set_gencb(http_, &MetricsServer::handle_request, this);
+  thread_ = std::thread([base = base_] { event_base_dispatch(base); });
 }
 
 MetricsServer::~MetricsServer() {
-  if (server_) server_->close();
+  uint64_t one = 1;
+  if (write(stop_fd_, &one, sizeof one) != sizeof one) {
+    // Cannot happen for an eventfd far below its maximum count; without the wake-up, join()
+    // would hang forever.
+    std::terminate();
+  }
+  thread_.join();
+  release();
+}
+
+void MetricsServer::release() {
+  if (stop_event_) event_free(stop_event_);
+  if (http_) evhttp_free(http_);
+  if (base_) event_base_free(base_);
+  if (stop_fd_ >= 0) close(stop_fd_);
+}
+
+void MetricsServer::handle_stop(int, short, void* server) {
+  event_base_loopbreak(static_cast<MetricsServer*>(server)->base_);
+}
+
+void MetricsServer::handle_request(evhttp_request* request, void* server) {
+  static_cast<MetricsServer*>(server)->serve(request);
+}
+
+void MetricsServer::serve(evhttp_request* request) {
+  const evhttp_uri* uri = evhttp_request_get_evhttp_uri(request);
+  std::string path = uri && evhttp_uri_get_path(uri) ? evhttp_uri_get_path(uri) : "";
+  try {
+    if (path == "/metrics") {
+      reply(request, 200, "OK", "text/plain; version=0.0.4; charset=utf-8",
+            exposition_text(metric_families(metrics_.snapshot())));
+    } else if (path == "/healthz") {
+      reply(request, 200, "OK", "text/plain; charset=utf-8", "ok\n");
+    } else if (path == "/compliance.json" || (path == "/compliance" && wants_json(uri))) {
+      reply(request, 200, "OK", "application/json",
+            to_json(build_compliance_report(metrics_.snapshot())));
+    } else if (path == "/compliance") {
+      reply(request, 200, "OK", "text/html; charset=utf-8",
+            to_html(build_compliance_report(metrics_.snapshot())));
+    } else {
+      reply(request, 404, "Not Found", "text/plain; charset=utf-8", "not found\n");
+    }
+  } catch (const std::exception& error) {
+    reply(request, 500, "Internal Server Error", "text/plain; charset=utf-8",
+          std::string(error.what()) + "\n");
+  }
 }
 
 }  // namespace dnsvagt

@@ -7,7 +7,7 @@ packages=(
   # build
   build-essential cmake pkg-config
   libunbound-dev libevent-dev libldns-dev libssl-dev libyaml-cpp-dev
-  prometheus-cpp-dev libcivetweb-dev libcurl4-openssl-dev libsystemd-dev libidn2-dev
+  prometheus-cpp-dev libcurl4-openssl-dev libsystemd-dev libidn2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # test-time servers and clients
   nsd unbound ldnsutils dnsutils knot-dnsutils dnsperf prometheus python3 python3-yaml openssl

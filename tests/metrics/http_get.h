@@ -2,8 +2,7 @@
 // library: returns the status code and body, bounded in time.
 #pragma once
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
+#include <netdb.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -20,21 +19,30 @@ struct HttpResponse {
   std::string body;
 };
 
-inline HttpResponse http_get(uint16_t port, const std::string& target) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw std::runtime_error("socket failed");
+// `address` is a numeric IPv4 or IPv6 address such as "127.0.0.1" or "::1".
+inline HttpResponse http_get(const std::string& address, uint16_t port, const std::string& target) {
+  addrinfo hints{};
+  hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* server = nullptr;
+  if (getaddrinfo(address.c_str(), std::to_string(port).c_str(), &hints, &server) != 0) {
+    throw std::runtime_error("bad address " + address);
+  }
+  int fd = socket(server->ai_family, SOCK_STREAM, 0);
+  if (fd < 0) {
+    freeaddrinfo(server);
+    throw std::runtime_error("socket failed");
+  }
   timeval timeout{5, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+  bool connected = connect(fd, server->ai_addr, server->ai_addrlen) == 0;
+  freeaddrinfo(server);
+  if (!connected) {
     close(fd);
-    throw std::runtime_error("connect to 127.0.0.1:" + std::to_string(port) + " failed");
+    throw std::runtime_error("connect to " + address + " port " + std::to_string(port) + " failed");
   }
-  std::string request = "GET " + target + " HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+  std::string request = "GET " + target + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
   if (send(fd, request.data(), request.size(), 0) != static_cast<ssize_t>(request.size())) {
     close(fd);
     throw std::runtime_error("send failed");

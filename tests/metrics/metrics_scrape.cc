@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
   worker.query_duration(0.0004);
   try {
     MetricsServer server("127.0.0.1:0", metrics);
-    auto response = testing::http_get(server.port(), path);
+    auto response = testing::http_get("127.0.0.1", server.port(), path);
     std::cout << response.body;
     return response.status == 200 ? 0 : 1;
   } catch (const std::exception& error) {
