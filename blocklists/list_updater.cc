@@ -1,0 +1,423 @@
+#include "blocklists/list_updater.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "blocklists/list_gates.h"
+#include "blocklists/list_parser.h"
+#include "blocklists/list_source.h"
+
+namespace dnsvagt {
+namespace {
+
+using std::chrono::milliseconds;
+using SteadyClock = std::chrono::steady_clock;
+
+std::string describe(const ListSource& source) {
+  return "list " + source.name + " (" + (source.url.empty() ? source.file : source.url) + ")";
+}
+
+// Reads a whole local file; false (and `error` set) if it cannot be read.
+bool read_local_file(const std::string& path, std::string& content, std::string& error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = "cannot open " + path;
+    return false;
+  }
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) {
+    error = "cannot read " + path;
+    return false;
+  }
+  content = std::move(buffer).str();
+  return true;
+}
+
+}  // namespace
+
+ListUpdater::ListUpdater(BlockingConfig config, UpdaterOptions options, UpdaterHooks hooks)
+    : config_(std::move(config)),
+      options_(options),
+      hooks_(std::move(hooks)),
+      random_(std::random_device{}()) {
+  for (bool allow : {false, true}) {
+    for (const ListSource& source : allow ? config_.allow : config_.lists) {
+      auto list = std::make_unique<List>();
+      list->source = source;
+      list->allow = allow;
+      ListUpdateStatus status;
+      status.name = source.name;
+      status.allow = allow;
+      status.remote = !source.url.empty();
+      status.source = status.remote ? source.url : source.file;
+      status.format = source.format;
+      status.refresh = source.refresh;
+      statuses_.push_back(std::move(status));
+      lists_.push_back(std::move(list));
+    }
+  }
+}
+
+ListUpdater::~ListUpdater() { stop(); }
+
+void ListUpdater::start() {
+  store_ = std::make_unique<ListStore>(config_.cache_dir);
+  store_->remove_temp_files();
+  std::vector<std::optional<ParsedList>> parsed(lists_.size());
+  for (size_t i = 0; i < lists_.size(); ++i) {
+    List& list = *lists_[i];
+    parsed[i] = load_cached(list);
+    if (!list.source.file.empty()) {
+      if (std::optional<ParsedList> fresh = update_file(list)) parsed[i] = std::move(fresh);
+    }
+  }
+  publish(std::move(parsed));
+  for (auto& list : lists_) {
+    List* target = list.get();
+    list->thread = std::thread([this, target] { run(*target); });
+  }
+}
+
+void ListUpdater::stop() {
+  {
+    std::lock_guard lock(wait_mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (auto& list : lists_) {
+    if (list->thread.joinable()) list->thread.join();
+  }
+}
+
+std::vector<ListUpdateStatus> ListUpdater::snapshot() const {
+  std::lock_guard lock(status_mutex_);
+  return statuses_;
+}
+
+std::optional<ParsedList> ListUpdater::load_cached(List& list) {
+  ListStore::Loaded loaded;
+  try {
+    loaded = store_->load(list.source.name);
+  } catch (const StoreError& error) {
+    loaded.status = ListStore::LoadStatus::damaged;
+    loaded.problem = error.what();
+  }
+  if (loaded.status == ListStore::LoadStatus::missing) return std::nullopt;
+  if (loaded.status == ListStore::LoadStatus::damaged) {
+    record_failure(list, UpdateFailure::io, "cached copy unusable: " + loaded.problem,
+                   WallClock::now());
+    return std::nullopt;
+  }
+  ParsedList parsed = parse_list(loaded.content, list.source.format);
+  loaded.info.entries = parsed.stats.entries;
+  list.good = loaded.info;
+  record_success(list, loaded.info.checked_at);
+  return parsed;
+}
+
+void ListUpdater::run(List& list) {
+  const bool remote = !list.source.url.empty();
+  SteadyClock::time_point due =
+      remote ? first_fetch_due(list) : SteadyClock::now() + options_.file_poll_interval;
+  for (;;) {
+    {
+      std::unique_lock lock(wait_mutex_);
+      wake_.wait_until(lock, due, [&] { return stopping_.load() || list.refetch.load(); });
+    }
+    if (stopping_) return;
+    if (list.refetch.exchange(false)) {
+      list.good.reset();
+      list.file_seen.reset();
+    }
+    milliseconds delay = options_.file_poll_interval;
+    if (remote) {
+      const milliseconds refresh = list.source.refresh;
+      if (update_feed(list)) {
+        list.failures_in_row = 0;
+        delay = jittered(refresh);
+      } else if (!stopping_) {
+        milliseconds backoff = options_.first_retry;
+        for (unsigned i = 0; i < list.failures_in_row && backoff < refresh; ++i) backoff *= 2;
+        ++list.failures_in_row;
+        delay = jittered(std::min(backoff, refresh));
+      }
+    } else if (std::optional<ParsedList> fresh = update_file(list)) {
+      publish_one(list, std::move(*fresh));
+    }
+    due = SteadyClock::now() + delay;
+  }
+}
+
+SteadyClock::time_point ListUpdater::first_fetch_due(const List& list) {
+  const SteadyClock::time_point now = SteadyClock::now();
+  if (!list.good) return now;
+  // A restart does not re-fetch a feed that was checked less than a refresh ago.
+  auto age = std::chrono::duration_cast<milliseconds>(WallClock::now() - list.good->checked_at);
+  milliseconds wait = jittered(list.source.refresh) - age;
+  return wait > milliseconds(0) ? now + wait : now;
+}
+
+bool ListUpdater::update_feed(List& list) {
+  const WallClock::time_point now = WallClock::now();
+  record_attempt(list, now);
+  FetchLimits limits;
+  limits.connect_timeout = options_.connect_timeout;
+  limits.total_timeout = options_.total_timeout;
+  limits.low_speed_bytes = options_.low_speed_bytes;
+  limits.low_speed_time = options_.low_speed_time;
+  limits.max_size = list.source.max_size;
+  limits.ca_file = list.source.ca_file;
+  FetchResult result = fetch_feed(list.source.url, list.good ? list.good->validators : Validators{},
+                                  limits, &stopping_);
+  if (stopping_) return false;
+  switch (result.outcome) {
+    case FetchResult::Outcome::failed:
+      record_failure(list, result.failure, result.error, now);
+      return false;
+    case FetchResult::Outcome::not_modified:
+      if (!list.good) {
+        record_failure(list, UpdateFailure::http_status, "304 Not Modified to an unconditional request",
+                       now);
+        return false;
+      }
+      confirm_unchanged(list, result.validators, now);
+      return true;
+    case FetchResult::Outcome::fetched:
+      break;
+  }
+  if (list.good && sha256_hex(result.body) == list.good->sha256) {
+    confirm_unchanged(list, result.validators, now);
+    return true;
+  }
+  std::optional<ParsedList> accepted = offer(list, result.body, result.validators, now);
+  result.body = std::string();  // the stored copy is the one to publish; free this one first
+  if (!accepted) return false;
+  publish_one(list, std::move(*accepted));
+  return true;
+}
+
+std::optional<ParsedList> ListUpdater::update_file(List& list) {
+  const FileSignature seen = stat_file(list.source.file);
+  if (list.file_seen && *list.file_seen == seen) return std::nullopt;
+  list.file_seen = seen;
+  const WallClock::time_point now = WallClock::now();
+  record_attempt(list, now);
+  if (seen.exists && seen.size > list.source.max_size) {
+    record_failure(list, UpdateFailure::too_large,
+                   std::to_string(seen.size) + " bytes, more than max_size", now);
+    return std::nullopt;
+  }
+  std::string content, error;
+  if (!seen.exists || !read_local_file(list.source.file, content, error)) {
+    record_failure(list, UpdateFailure::io, seen.exists ? error : "no such file", now);
+    return std::nullopt;
+  }
+  if (list.good && sha256_hex(content) == list.good->sha256) {
+    confirm_unchanged(list, {}, now);
+    return std::nullopt;
+  }
+  return offer(list, content, {}, now);
+}
+
+std::optional<ParsedList> ListUpdater::offer(List& list, std::string_view content,
+                                             const Validators& validators,
+                                             WallClock::time_point when) {
+  ParsedList parsed = parse_list(content, list.source.format);
+  std::optional<uint64_t> last_entries;
+  if (list.good) last_entries = list.good->entries;
+  GateVerdict verdict = check_list_gates(content, parsed.stats, list.source, last_entries);
+  if (!verdict.accepted()) {
+    std::string kept;
+    try {
+      store_->save_rejected(list.source.name, content);
+      kept = "; kept as " + store_->rejected_path(list.source.name);
+    } catch (const StoreError& error) {
+      kept = "; not kept: " + std::string(error.what());
+    }
+    record_failure(list, *verdict.failure, "rejected: " + verdict.detail + kept, when);
+    return std::nullopt;
+  }
+  StoredListInfo info;
+  info.source = list.source.url.empty() ? list.source.file : list.source.url;
+  info.validators = validators;
+  info.fetched_at = when;
+  info.checked_at = when;
+  info.entries = parsed.stats.entries;
+  try {
+    list.good = store_->save(list.source.name, content, info);
+  } catch (const StoreError& error) {
+    record_failure(list, UpdateFailure::io, std::string("cannot store: ") + error.what(), when);
+    return std::nullopt;
+  }
+  log(LogLevel::info, describe(list.source) + " updated: " + parsed.stats.summary());
+  record_success(list, when);
+  return parsed;
+}
+
+void ListUpdater::confirm_unchanged(List& list, const Validators& validators,
+                                    WallClock::time_point when) {
+  if (!validators.empty()) list.good->validators = validators;
+  list.good->checked_at = when;
+  try {
+    store_->save_info(list.source.name, *list.good);
+  } catch (const StoreError& error) {
+    // The check itself succeeded; only its time is not kept across a restart.
+    log(LogLevel::warning, describe(list.source) + ": cannot store check time: " + error.what());
+  }
+  log(LogLevel::debug, describe(list.source) + " unchanged");
+  record_success(list, when);
+}
+
+void ListUpdater::publish_one(const List& list, ParsedList&& parsed) {
+  std::vector<std::optional<ParsedList>> lists(lists_.size());
+  lists[index_of(list)] = std::move(parsed);
+  publish(std::move(lists));
+}
+
+void ListUpdater::publish(std::vector<std::optional<ParsedList>>&& parsed) {
+  std::lock_guard lock(publish_mutex_);
+  std::vector<ActiveList> active(lists_.size());
+  for (size_t i = 0; i < lists_.size(); ++i) {
+    List& list = *lists_[i];
+    active[i].source = list.source;
+    active[i].allow = list.allow;
+    if (parsed[i]) {
+      active[i].available = true;
+      active[i].parsed = std::move(*parsed[i]);
+      parsed[i].reset();
+      continue;
+    }
+    {
+      std::lock_guard status_lock(status_mutex_);
+      if (!statuses_[i].available) continue;  // no good version: nothing on disk to use
+    }
+    // Lists other than the updated one come from disk rather than being kept parsed in
+    // memory: between updates only the policy itself holds their entries.
+    ListStore::Loaded loaded;
+    try {
+      loaded = store_->load(list.source.name);
+    } catch (const StoreError& error) {
+      loaded.status = ListStore::LoadStatus::damaged;
+      loaded.problem = error.what();
+    }
+    if (loaded.status == ListStore::LoadStatus::ok) {
+      active[i].available = true;
+      active[i].parsed = parse_list(loaded.content, list.source.format);
+    } else if (loaded.status == ListStore::LoadStatus::damaged) {
+      {
+        std::lock_guard status_lock(status_mutex_);
+        statuses_[i].available = false;
+      }
+      record_failure(list, UpdateFailure::io, "cached copy unusable: " + loaded.problem,
+                     WallClock::now());
+      {
+        std::lock_guard wait_lock(wait_mutex_);  // so run() cannot miss the flag
+        list.refetch = true;
+      }
+      wake_.notify_all();
+    }
+  }
+  try {
+    hooks_.publish(std::move(active));
+  } catch (const std::exception& error) {
+    log(LogLevel::error, std::string("cannot publish the lists, the previous policy stays: ") +
+                             error.what());
+  }
+}
+
+void ListUpdater::record_attempt(const List& list, WallClock::time_point when) {
+  std::lock_guard lock(status_mutex_);
+  statuses_[index_of(list)].last_attempt = when;
+}
+
+void ListUpdater::record_success(const List& list, WallClock::time_point when) {
+  {
+    std::lock_guard lock(status_mutex_);
+    ListUpdateStatus& status = statuses_[index_of(list)];
+    status.available = true;
+    status.entries = list.good->entries;
+    status.sha256 = list.good->sha256;
+    status.validators = list.good->validators;
+    status.last_change = list.good->fetched_at;
+    status.last_success = when;
+  }
+  if (hooks_.succeeded) hooks_.succeeded(list.source.name, list.good->entries, when);
+}
+
+void ListUpdater::record_failure(const List& list, UpdateFailure reason, const std::string& error,
+                                 WallClock::time_point when) {
+  bool in_use = false;
+  {
+    std::lock_guard lock(status_mutex_);
+    ListUpdateStatus& status = statuses_[index_of(list)];
+    status.last_failure = when;
+    status.last_failure_reason = reason;
+    status.last_error = error;
+    ++status.failures[static_cast<size_t>(reason)];
+    in_use = status.available;
+  }
+  log(LogLevel::warning, describe(list.source) + ": update failed (" + to_string(reason) +
+                             "): " + error +
+                             (in_use ? "; the last good version stays in use" : "; no version in use"));
+  if (hooks_.failed) hooks_.failed(list.source.name, reason, when);
+}
+
+ListUpdater::FileSignature ListUpdater::stat_file(const std::string& path) {
+  FileSignature signature;
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) return signature;
+  signature.exists = true;
+  signature.device = info.st_dev;
+  signature.inode = info.st_ino;
+  signature.size = static_cast<uint64_t>(info.st_size);
+  signature.mtime_ns = static_cast<int64_t>(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec;
+  return signature;
+}
+
+milliseconds ListUpdater::jittered(milliseconds delay) {
+  std::lock_guard lock(random_mutex_);
+  std::uniform_real_distribution<double> factor(1.0 - options_.jitter, 1.0 + options_.jitter);
+  return milliseconds(static_cast<int64_t>(static_cast<double>(delay.count()) * factor(random_)));
+}
+
+size_t ListUpdater::index_of(const List& list) const {
+  for (size_t i = 0; i < lists_.size(); ++i) {
+    if (lists_[i].get() == &list) return i;
+  }
+  return 0;  // unreachable: every List is one of lists_
+}
+
+void ListUpdater::log(LogLevel level, const std::string& message) const {
+  if (hooks_.log) {
+    hooks_.log(level, message);
+  } else {
+    std::fprintf(stderr, "dnsvagt: %s: %s\n", to_string(level), message.c_str());
+  }
+}
+
+std::function<void(std::vector<ActiveList>&&)> policy_publisher(PublishedPolicy& target,
+                                                                 const BlockingConfig& config) {
+  return [&target, action = config.action, cache_dir = config.cache_dir](
+             std::vector<ActiveList>&& lists) {
+    PolicyBuilder builder(action);
+    for (ActiveList& list : lists) {
+      PolicyList description;
+      description.name = list.source.name;
+      description.allow_list = list.allow;
+      description.path = list.source.url.empty() ? list.source.file
+                                                 : list_cache_path(cache_dir, list.source.name);
+      if (!list.available) description.note = "no good version yet";
+      description.stats = list.parsed.stats;
+      builder.add_list(std::move(description), list.parsed);
+      list.parsed = ParsedList();
+    }
+    target.publish(std::move(builder).build());
+  };
+}
+
+}  // namespace dnsvagt

@@ -1,0 +1,168 @@
+// ListUpdater: keeps every configured list current in the background. Feeds are re-fetched on
+// their own refresh (with jitter, backoff after failures), local files re-read when they change;
+// a version that passes the gates is stored and published, a rejected one never replaces the
+// last good version. Start-up loads lists from the on-disk cache and never waits for the network.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "blocklists/feed_fetcher.h"
+#include "blocklists/list_store.h"
+#include "blocklists/parsed_list.h"
+#include "blocklists/policy.h"
+#include "config/config.h"
+
+namespace dnsvagt {
+
+// One configured list as published: its config and its good version (empty entries if it has
+// none yet, e.g. a feed never fetched). Passed by value so a builder can consume the entries.
+struct ActiveList {
+  ListSource source;
+  bool allow = false;    // from blocking.allow
+  bool available = false;  // there is a good version (else `parsed` is empty)
+  ParsedList parsed;
+};
+
+// Everything known about one list's updates, for metrics, the compliance report and logs.
+struct ListUpdateStatus {
+  std::string name;
+  bool allow = false;
+  bool remote = false;       // url (true) or file
+  std::string source;        // the URL or the file path
+  ListFormat format = ListFormat::auto_detect;  // as configured
+  std::chrono::seconds refresh{0};
+  bool available = false;    // a good version is in use
+  uint64_t entries = 0;      // of the version in use
+  std::string sha256;        // of the version in use
+  Validators validators;     // of the version in use
+  std::optional<WallClock::time_point> last_change;   // when the version in use was fetched/read
+  std::optional<WallClock::time_point> last_success;  // last fetch or check confirming a good version
+  std::optional<WallClock::time_point> last_attempt;
+  std::optional<WallClock::time_point> last_failure;
+  std::optional<UpdateFailure> last_failure_reason;
+  std::string last_error;
+  std::array<uint64_t, kUpdateFailureCount> failures{};  // by UpdateFailure
+};
+
+struct UpdaterOptions {
+  // Time limits of every download (max_size and ca_file come from each list).
+  std::chrono::seconds connect_timeout{10};
+  std::chrono::seconds total_timeout{600};
+  uint32_t low_speed_bytes = 100;
+  std::chrono::seconds low_speed_time{30};
+  // How often local files are checked for a change (mtime, size, inode).
+  std::chrono::milliseconds file_poll_interval{5000};
+  // The first retry after a failed fetch; doubles per failure up to the list's refresh.
+  std::chrono::milliseconds first_retry{30000};
+  double jitter = 0.1;  // refresh and retry delays vary by up to +-this share
+};
+
+struct UpdaterHooks {
+  // Required. Builds and swaps in the policy from every configured list, in config order
+  // (block lists, then allow lists). Called on start() and after each accepted update, never
+  // concurrently, never on a query thread.
+  std::function<void(std::vector<ActiveList>&& lists)> publish;
+  // Optional: for metrics (Metrics::list_update_succeeded / list_update_failed).
+  std::function<void(const std::string& name, uint64_t entries, WallClock::time_point when)>
+      succeeded;
+  std::function<void(const std::string& name, UpdateFailure reason, WallClock::time_point when)>
+      failed;
+  // Optional: one line per event; default: stderr. Levels as config's LogLevel.
+  std::function<void(LogLevel level, const std::string& message)> log;
+};
+
+class ListUpdater {
+ public:
+  ListUpdater(BlockingConfig config, UpdaterOptions options, UpdaterHooks hooks);
+  ~ListUpdater();  // stops
+  ListUpdater(const ListUpdater&) = delete;
+  ListUpdater& operator=(const ListUpdater&) = delete;
+
+  // Loads every list from the cache (and local files from disk), publishes, and starts the
+  // background updates. Throws StoreError if cache_dir cannot be created.
+  void start();
+  // Stops the background updates, aborting downloads in flight. Idempotent.
+  void stop();
+
+  std::vector<ListUpdateStatus> snapshot() const;
+
+ private:
+  struct FileSignature {
+    bool exists = false;
+    uint64_t device = 0, inode = 0, size = 0;
+    int64_t mtime_ns = 0;
+    bool operator==(const FileSignature&) const = default;
+  };
+  static FileSignature stat_file(const std::string& path);
+  struct List {
+    ListSource source;
+    bool allow = false;
+    // Set when its stored version turned out damaged: fetch it again, without validators.
+    std::atomic<bool> refetch{false};
+    // Owned by the list's thread after start():
+    std::optional<StoredListInfo> good;  // the version in use (also on disk)
+    unsigned failures_in_row = 0;
+    std::optional<FileSignature> file_seen;
+    std::thread thread;
+  };
+
+  // The list's cached version, parsed (nullopt if there is none or it is damaged).
+  std::optional<ParsedList> load_cached(List& list);
+  void run(List& list);
+  // When a feed with a good version fetched at `checked_at` is due next.
+  std::chrono::steady_clock::time_point first_fetch_due(const List& list);
+  // One fetch of a feed; true if it confirmed a good version.
+  bool update_feed(List& list);
+  // Re-reads a local file if it changed; the new version if it was accepted.
+  std::optional<ParsedList> update_file(List& list);
+  // Gates and stores `content`; the parsed version if it was accepted.
+  std::optional<ParsedList> offer(List& list, std::string_view content,
+                                  const Validators& validators, WallClock::time_point when);
+  // Records that the source confirmed the version in use, and keeps that on disk.
+  void confirm_unchanged(List& list, const Validators& validators, WallClock::time_point when);
+  // Publishes every list: `parsed[i]` if set, else list i's stored version.
+  void publish(std::vector<std::optional<ParsedList>>&& parsed);
+  void publish_one(const List& list, ParsedList&& parsed);
+  void record_success(const List& list, WallClock::time_point when);
+  void record_failure(const List& list, UpdateFailure reason, const std::string& error,
+                      WallClock::time_point when);
+  void record_attempt(const List& list, WallClock::time_point when);
+  std::chrono::milliseconds jittered(std::chrono::milliseconds delay);
+  size_t index_of(const List& list) const;
+  void log(LogLevel level, const std::string& message) const;
+
+  const BlockingConfig config_;
+  const UpdaterOptions options_;
+  const UpdaterHooks hooks_;
+  std::unique_ptr<ListStore> store_;
+  std::vector<std::unique_ptr<List>> lists_;  // block lists, then allow lists
+
+  std::atomic<bool> stopping_{false};
+  std::mutex wait_mutex_;
+  std::condition_variable wake_;
+  std::mutex publish_mutex_;  // one policy build at a time: peak memory old + new
+  std::mutex random_mutex_;
+  std::mt19937_64 random_;
+
+  mutable std::mutex status_mutex_;
+  std::vector<ListUpdateStatus> statuses_;  // by list index
+};
+
+// The usual UpdaterHooks::publish: compiles the lists into a Policy (dropping each list's
+// entries once copied in, so a swap peaks at old policy + new policy) and swaps it into `target`.
+std::function<void(std::vector<ActiveList>&&)> policy_publisher(PublishedPolicy& target,
+                                                                 const BlockingConfig& config);
+
+}  // namespace dnsvagt

@@ -1,0 +1,216 @@
+#include "blocklists/list_updater.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+namespace dnsvagt {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+std::string domains(int count, const std::string& prefix) {
+  std::string text;
+  for (int i = 0; i < count; ++i) text += prefix + std::to_string(i) + ".example.com\n";
+  return text;
+}
+
+// Waits (bounded) until `condition` holds.
+template <typename Condition>
+bool eventually(Condition condition) {
+  for (int i = 0; i < 500; ++i) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return condition();
+}
+
+class ListUpdaterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/list_updater_test.XXXXXX";
+    ASSERT_NE(mkdtemp(pattern), nullptr);
+    dir_ = pattern;
+    config_.cache_dir = dir_ + "/cache";
+    options_.file_poll_interval = 20ms;
+    options_.first_retry = 50ms;
+    options_.connect_timeout = 2s;
+  }
+  void TearDown() override {
+    updater_.reset();
+    fs::remove_all(dir_);
+  }
+
+  void write_file(const std::string& path, const std::string& data) {
+    // Via rename, as editors and deploy tools do: a poll never sees half a file.
+    std::ofstream(path + ".part", std::ios::binary) << data;
+    fs::rename(path + ".part", path);
+  }
+  ListSource file_list(const std::string& name) {
+    ListSource list;
+    list.name = name;
+    list.file = dir_ + "/" + name + ".txt";
+    list.max_shrink = 0.5;
+    return list;
+  }
+  void start() {
+    UpdaterHooks hooks;
+    auto publish = policy_publisher(policy_, config_);
+    hooks.publish = [this, publish](std::vector<ActiveList>&& lists) {
+      publish(std::move(lists));
+      ++publishes_;
+    };
+    hooks.log = [](LogLevel, const std::string&) {};
+    updater_ = std::make_unique<ListUpdater>(config_, options_, hooks);
+    updater_->start();
+  }
+  bool blocked(const std::string& name) { return policy_.current()->check(name).blocked; }
+  ListUpdateStatus status(size_t index) { return updater_->snapshot().at(index); }
+
+  std::string dir_;
+  BlockingConfig config_;
+  UpdaterOptions options_;
+  PublishedPolicy policy_;
+  std::atomic<int> publishes_{0};
+  std::unique_ptr<ListUpdater> updater_;
+};
+
+TEST_F(ListUpdaterTest, FileListBlocksFromStart) {
+  config_.lists.push_back(file_list("local"));
+  write_file(config_.lists[0].file, domains(10, "a"));
+  start();
+  EXPECT_TRUE(blocked("a3.example.com"));
+  EXPECT_FALSE(blocked("b3.example.com"));
+  ListUpdateStatus local = status(0);
+  EXPECT_TRUE(local.available);
+  EXPECT_EQ(local.entries, 10u);
+  EXPECT_FALSE(local.remote);
+  EXPECT_TRUE(local.last_success.has_value());
+}
+
+TEST_F(ListUpdaterTest, ChangedFileIsPublished) {
+  config_.lists.push_back(file_list("local"));
+  write_file(config_.lists[0].file, domains(10, "a"));
+  start();
+  write_file(config_.lists[0].file, domains(12, "b"));
+  EXPECT_TRUE(eventually([&] { return blocked("b11.example.com"); }));
+  EXPECT_FALSE(blocked("a3.example.com"));
+  EXPECT_EQ(status(0).entries, 12u);
+}
+
+TEST_F(ListUpdaterTest, ShrunkFileIsRejectedAndKept) {
+  config_.lists.push_back(file_list("local"));
+  write_file(config_.lists[0].file, domains(100, "a"));
+  start();
+  write_file(config_.lists[0].file, domains(10, "b"));
+  ASSERT_TRUE(eventually([&] {
+    return status(0).failures[static_cast<size_t>(UpdateFailure::shrink)] == 1;
+  }));
+  EXPECT_TRUE(blocked("a99.example.com"));
+  EXPECT_FALSE(blocked("b1.example.com"));
+  EXPECT_EQ(status(0).entries, 100u);
+  EXPECT_EQ(status(0).last_failure_reason, UpdateFailure::shrink);
+  EXPECT_TRUE(fs::exists(config_.cache_dir + "/local.rejected"));
+}
+
+TEST_F(ListUpdaterTest, ListsAreIndependent) {
+  config_.lists.push_back(file_list("one"));
+  config_.lists.push_back(file_list("two"));
+  write_file(config_.lists[0].file, domains(10, "a"));
+  write_file(config_.lists[1].file, domains(10, "b"));
+  start();
+  write_file(config_.lists[0].file, "<html><body>oops</body></html>\n");
+  write_file(config_.lists[1].file, domains(11, "c"));
+  EXPECT_TRUE(eventually([&] { return blocked("c10.example.com"); }));
+  EXPECT_TRUE(eventually([&] {
+    return status(0).failures[static_cast<size_t>(UpdateFailure::parse_budget)] == 1;
+  }));
+  EXPECT_TRUE(blocked("a1.example.com"));
+}
+
+TEST_F(ListUpdaterTest, BrokenFileAtRestartFallsBackToTheCachedCopy) {
+  config_.lists.push_back(file_list("local"));
+  write_file(config_.lists[0].file, domains(20, "a"));
+  start();
+  updater_.reset();
+  fs::remove(config_.lists[0].file);
+  PublishedPolicy fresh;
+  policy_.publish(fresh.current());  // nothing blocked until the restarted updater publishes
+  start();
+  EXPECT_TRUE(blocked("a19.example.com"));
+  EXPECT_EQ(status(0).failures[static_cast<size_t>(UpdateFailure::io)], 1u);
+  EXPECT_TRUE(status(0).available);
+}
+
+// A feed that cannot be reached: start-up serves the cached copy and does not wait.
+TEST_F(ListUpdaterTest, FeedStartsFromCacheWhenUnreachable) {
+  ListSource feed;
+  feed.name = "feed";
+  feed.url = "http://127.0.0.1:1/feed.txt";  // nothing listens on port 1
+  config_.lists.push_back(feed);
+  {
+    ListStore store(config_.cache_dir);
+    StoredListInfo info;
+    info.source = feed.url;
+    info.validators.etag = "\"v1\"";
+    store.save("feed", domains(5, "cached"), info);  // checked at 1970: due at once
+  }
+  start();
+  EXPECT_TRUE(blocked("cached4.example.com"));
+  EXPECT_EQ(status(0).validators.etag, "\"v1\"");
+  ASSERT_TRUE(eventually([&] {
+    return status(0).failures[static_cast<size_t>(UpdateFailure::connect)] >= 2;  // retried
+  }));
+  EXPECT_TRUE(blocked("cached4.example.com"));
+  EXPECT_TRUE(status(0).available);
+}
+
+TEST_F(ListUpdaterTest, DamagedCacheIsReportedAndNotUsed) {
+  ListSource feed;
+  feed.name = "feed";
+  feed.url = "http://127.0.0.1:1/feed.txt";
+  config_.lists.push_back(feed);
+  {
+    ListStore store(config_.cache_dir);
+    store.save("feed", domains(5, "cached"), {});
+  }
+  std::ofstream(config_.cache_dir + "/feed.list", std::ios::app) << "tampered.example.com\n";
+  start();
+  EXPECT_FALSE(blocked("cached4.example.com"));
+  EXPECT_FALSE(blocked("tampered.example.com"));
+  EXPECT_FALSE(status(0).available);
+  EXPECT_EQ(status(0).failures[static_cast<size_t>(UpdateFailure::io)], 1u);
+}
+
+TEST_F(ListUpdaterTest, AllowListWinsAndIsUpdated) {
+  config_.lists.push_back(file_list("block"));
+  config_.allow.push_back(file_list("allow"));
+  write_file(config_.lists[0].file, domains(10, "a"));
+  write_file(config_.allow[0].file, "a1.example.com\n");
+  start();
+  EXPECT_FALSE(blocked("a1.example.com"));
+  EXPECT_TRUE(blocked("a2.example.com"));
+  EXPECT_TRUE(status(1).allow);
+  write_file(config_.allow[0].file, "a2.example.com\n");
+  EXPECT_TRUE(eventually([&] { return !blocked("a2.example.com"); }));
+  EXPECT_TRUE(blocked("a1.example.com"));
+}
+
+TEST_F(ListUpdaterTest, StopIsPromptWhileAFeedIsBeingRetried) {
+  ListSource feed;
+  feed.name = "feed";
+  feed.url = "http://127.0.0.1:1/feed.txt";
+  feed.refresh = 3600s;
+  config_.lists.push_back(feed);
+  start();
+  EXPECT_FALSE(status(0).available);
+  updater_->stop();  // must return although the next retry is far away
+  SUCCEED();
+}
+
+}  // namespace
+}  // namespace dnsvagt
