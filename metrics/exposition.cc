@@ -179,7 +179,11 @@ std::vector<MetricFamily> metric_families(const MetricsSnapshot& snapshot) {
   families.push_back(cache_bytes.take());
 
   FamilyBuilder tcp("dnsvagt_tcp_connections", "Open client TCP connections.", MetricType::Gauge);
-  tcp.add(static_cast<double>(totals.tcp_opened - totals.tcp_closed));
+  // A scrape reads "opened" before "closed", so a connection opened and closed in between
+  // can make closed exceed opened for a moment.
+  tcp.add(totals.tcp_opened > totals.tcp_closed
+              ? static_cast<double>(totals.tcp_opened - totals.tcp_closed)
+              : 0);
   families.push_back(tcp.take());
 
   FamilyBuilder workers("dnsvagt_workers", "Worker threads.", MetricType::Gauge);

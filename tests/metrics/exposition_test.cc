@@ -214,6 +214,13 @@ TEST(ExpositionTest, ExactValuesAfterKnownIncrements) {
   EXPECT_THAT(text, HasSubstr("dnsvagt_build_info{version=\"" DNSVAGT_VERSION "\"} 1\n"));
 }
 
+TEST(ExpositionTest, TcpConnectionsNeverGoBelowZero) {
+  MetricsSnapshot snapshot;
+  snapshot.totals.tcp_opened = 4;
+  snapshot.totals.tcp_closed = 5;  // a close read after an open it did not see
+  EXPECT_THAT(exposition_text(metric_families(snapshot)), HasSubstr("\ndnsvagt_tcp_connections 0\n"));
+}
+
 TEST(ExpositionTest, CollectableReadsTheLiveMetrics) {
   Metrics metrics(1);
   MetricsCollectable collectable(metrics);
