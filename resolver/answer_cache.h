@@ -26,13 +26,17 @@ class AnswerCache {
     std::shared_ptr<const Answer> answer;
     uint32_t age = 0;           // seconds since stored (for TTL aging)
     bool stale = false;         // expired, usable only as serve-stale fallback
-    bool prefetch_due = false;  // fresh, but within the last 10% of its TTL and popular
+    // Fresh, in the last 10% of its TTL, and hit at least twice since stored: refresh it now.
+    // Given once per stored answer, so only one worker refreshes; the insert re-arms it.
+    bool prefetch_due = false;
   };
 
   // `now` is a monotonic clock in seconds. Returns expired entries only while serve_stale
   // allows (with stale = true); callers decide whether to use them.
   std::optional<Hit> lookup(const Query& query, uint32_t now);
-  // Stores `answer` for `query`'s key; answers with ttl() == 0 and bogus answers are not stored.
+  // Stores `answer` for `query`'s key, replacing the entry there, and evicts the least
+  // recently used entries of the key's shard (1/64 of max_bytes) beyond the bound. Answers
+  // with ttl() == 0 and bogus answers are not stored (an older entry stays for serve-stale).
   void insert(const Query& query, std::shared_ptr<const Answer> answer, uint32_t now);
   void clear();
 

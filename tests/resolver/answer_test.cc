@@ -7,47 +7,15 @@
 #include <string>
 #include <vector>
 
+#include "tests/resolver/wire_test_util.h"
+
 namespace dnsvagt {
 namespace {
 
+using wiretest::ClientQuery;
+using wiretest::upstream_packet;
+
 using PacketPtr = std::unique_ptr<ldns_pkt, decltype(&ldns_pkt_free)>;
-
-ldns_rr* rr(const std::string& line) {
-  ldns_rr* record = nullptr;
-  EXPECT_EQ(ldns_rr_new_frm_str(&record, line.c_str(), 0, nullptr, nullptr), LDNS_STATUS_OK)
-      << line;
-  return record;
-}
-
-// What libunbound hands over: ID 0, QR/RD/RA, OPT with DO=1, RRSIGs included.
-std::vector<uint8_t> upstream_packet(const std::string& question, ldns_pkt_rcode rcode,
-                                     const std::vector<std::string>& answer,
-                                     const std::vector<std::string>& authority = {},
-                                     const std::vector<std::string>& additional = {}) {
-  PacketPtr pkt(ldns_pkt_new(), &ldns_pkt_free);
-  ldns_rr* q = nullptr;
-  EXPECT_EQ(ldns_rr_new_question_frm_str(&q, question.c_str(), nullptr, nullptr),
-            LDNS_STATUS_OK);
-  ldns_pkt_push_rr(pkt.get(), LDNS_SECTION_QUESTION, q);
-  for (const auto& line : answer) ldns_pkt_push_rr(pkt.get(), LDNS_SECTION_ANSWER, rr(line));
-  for (const auto& line : authority) ldns_pkt_push_rr(pkt.get(), LDNS_SECTION_AUTHORITY, rr(line));
-  for (const auto& line : additional) {
-    ldns_pkt_push_rr(pkt.get(), LDNS_SECTION_ADDITIONAL, rr(line));
-  }
-  ldns_pkt_set_qr(pkt.get(), true);
-  ldns_pkt_set_rd(pkt.get(), true);
-  ldns_pkt_set_ra(pkt.get(), true);
-  ldns_pkt_set_ad(pkt.get(), true);
-  ldns_pkt_set_rcode(pkt.get(), rcode);
-  ldns_pkt_set_edns_udp_size(pkt.get(), 4096);
-  ldns_pkt_set_edns_do(pkt.get(), true);
-  uint8_t* data = nullptr;
-  size_t size = 0;
-  EXPECT_EQ(ldns_pkt2wire(&data, pkt.get(), &size), LDNS_STATUS_OK);
-  std::vector<uint8_t> wire(data, data + size);
-  free(data);
-  return wire;
-}
 
 const std::string kSig =
     " 8 3 3600 20300101000000 20200101000000 12345 example.com. dGVzdHNpZ25hdHVyZQ==";
@@ -63,27 +31,6 @@ std::vector<uint8_t> signed_a_packet() {
                           "example.com. 7200 IN RRSIG NS" + kSig},
                          {"ns.example.com. 7200 IN A 192.0.2.53"});
 }
-
-// A client query as the server sees it: the packet must outlive the parsed Query.
-struct ClientQuery {
-  std::vector<uint8_t> packet;
-  Query query;
-
-  ClientQuery(std::string_view name, uint16_t qtype, bool edns, bool do_bit = false,
-              uint8_t flags_lo = 0, uint16_t udp_size = 1232) {
-    packet = {0xab, 0xcd, 0x01, flags_lo, 0, 1, 0, 0, 0, 0, 0, static_cast<uint8_t>(edns)};
-    auto wire = DnsName::from_text(name).value();
-    packet.insert(packet.end(), wire.wire().begin(), wire.wire().end());
-    packet.insert(packet.end(), {static_cast<uint8_t>(qtype >> 8),
-                                 static_cast<uint8_t>(qtype), 0, 1});
-    if (edns) {
-      packet.insert(packet.end(), {0, 0, 41, static_cast<uint8_t>(udp_size >> 8),
-                                   static_cast<uint8_t>(udp_size), 0, 0,
-                                   static_cast<uint8_t>(do_bit ? 0x80 : 0), 0, 0, 0});
-    }
-    EXPECT_EQ(parse_query(packet, query), QueryParse::ok);
-  }
-};
 
 std::vector<uint8_t> render(const Answer& answer, const ClientQuery& client, uint32_t age = 0,
                             size_t max_size = 65535) {
