@@ -9,13 +9,15 @@ namespace dnsvagt {
 
 const char* to_string(ListFailureReason reason) {
   switch (reason) {
-    case ListFailureReason::network: return "network";
     case ListFailureReason::http_status: return "http_status";
+    case ListFailureReason::timeout: return "timeout";
+    case ListFailureReason::tls: return "tls";
+    case ListFailureReason::connect: return "connect";
     case ListFailureReason::too_large: return "too_large";
-    case ListFailureReason::parse: return "parse";
-    case ListFailureReason::min_entries: return "min_entries";
-    case ListFailureReason::max_shrink: return "max_shrink";
-    case ListFailureReason::file: return "file";
+    case ListFailureReason::parse_budget: return "parse_budget";
+    case ListFailureReason::too_small: return "too_small";
+    case ListFailureReason::shrink: return "shrink";
+    case ListFailureReason::io: return "io";
   }
   return "unknown";
 }

@@ -29,17 +29,20 @@ struct ListDescription {
   std::chrono::seconds refresh{3600};  // 0 = never refreshed (no staleness check)
 };
 
-// Why a list update was rejected; the last good version stays in use.
+// Why a list update was rejected; the last good version stays in use. The same values and
+// labels as blocklists' UpdateFailure, so the wiring maps them one to one.
 enum class ListFailureReason : uint8_t {
-  network,      // DNS, connect, TLS or timeout while fetching
-  http_status,  // the server answered with a non-success status
-  too_large,    // over max_size
-  parse,        // unreadable content or unknown format
-  min_entries,  // fewer than min_entries entries
-  max_shrink,   // lost more than max_shrink of its entries
-  file,         // the local file or the cached copy could not be read
+  http_status,   // the server answered with a status other than 200 or 304
+  timeout,       // no connection, no data or no end within the time limits
+  tls,           // TLS handshake or certificate verification failed
+  connect,       // DNS, connection refused or reset, body cut short
+  too_large,     // over the list's max_size
+  parse_budget,  // too many lines that are not rules
+  too_small,     // fewer than min_entries entries
+  shrink,        // lost more than max_shrink of the last good version's entries
+  io,            // the local file or the cache could not be read or written
 };
-inline constexpr size_t kListFailureReasonCount = 7;
+inline constexpr size_t kListFailureReasonCount = 9;
 const char* to_string(ListFailureReason reason);
 
 struct ListStatus {
@@ -47,7 +50,7 @@ struct ListStatus {
   std::optional<WallTime> last_success;  // last fetch or check that confirmed a good version
   std::optional<WallTime> last_attempt;
   std::optional<WallTime> last_failure;
-  ListFailureReason last_failure_reason = ListFailureReason::network;
+  ListFailureReason last_failure_reason = ListFailureReason::http_status;
   std::array<uint64_t, kListFailureReasonCount> failures{};
 
   uint64_t total_failures() const;
