@@ -25,6 +25,9 @@ import world  # noqa: E402  (the integration tests' signed world: NSD + zones + 
 LOOPBACK = world.LOOPBACK
 BENCH_ZONE = "bench.test"            # signed, own trust anchor, names for the cache-hit load
 PLAIN_ZONE = "plain.bench.test"      # unsigned child without DS: provably insecure
+# canary.bench.test. exists and is never in a load: blocklist.py blocks it to see when a list
+# is active.
+CANARY_LABEL = "canary"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -33,8 +36,8 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 class BenchWorld(world.World):
     """world.World with bench.test. (signed, second trust anchor) and plain.bench.test.
     (unsigned, no DS) added to the same NSD: `hit_names` names with A, AAAA and TXT in each,
-    and a wildcard *.w.plain.bench.test. for insecure cache misses (the world has
-    *.wild.world.test. for secure ones)."""
+    canary.bench.test. A, and a wildcard *.w.plain.bench.test. for insecure cache misses (the
+    world has *.wild.world.test. for secure ones)."""
 
     def __init__(self, directory, hit_names=100):
         super().__init__(directory)
@@ -52,6 +55,7 @@ class BenchWorld(world.World):
                          "h%d AAAA 2001:db8:%d::%x" % (i, net, i + 1),
                          'h%d TXT "bench %d"' % (i, i))
         plain.add("*.w A 198.51.101.251")
+        bench.add("%s A 198.51.100.254" % CANARY_LABEL)
         key = self.keygen(BENCH_ZONE)
         self.zone_files[BENCH_ZONE] = self.sign(bench, [key])
         self.bench_anchor = self.ds_of(key)
@@ -177,7 +181,11 @@ def dnsvagt_config(bench_world, directory, port, threads, lists=()):
     config = {
         "server": {"listen": ["%s:%d" % (LOOPBACK, port)], "threads": threads,
                    "user": world.current_user()},
-        "upstream": {"mode": "forward", "servers": [nsd]},
+        # The zones are named too: only then does dnsvagt lift libunbound's built-in "test."
+        # local zone for them (Unbound gets `local-zone: "test." nodefault` instead).
+        "upstream": {"mode": "forward", "servers": [nsd],
+                     "zones": [{"name": world.PARENT, "servers": [nsd]},
+                               {"name": BENCH_ZONE, "servers": [nsd]}]},
         "dnssec": {"validate": True, "root_trust_anchor_file": "",
                    "trust_anchors": bench_world.anchors()},
         "cache": {"size": "256MiB"},
@@ -249,7 +257,8 @@ def start_server(processes, bench_world, directory, name, kind, cpus, threads,
             conf = os.path.join(conf_dir, "unbound.conf")
             with open(conf, "w") as out:
                 out.write(unbound_config(bench_world, conf_dir, name, port, threads, rpz_file))
-            subprocess.run(["unbound-checkconf", conf], check=True, capture_output=True)
+            if not rpz_file:  # unbound-checkconf would load the whole RPZ zone too
+                subprocess.run(["unbound-checkconf", conf], check=True, capture_output=True)
             args = ["unbound", "-d", "-c", conf]
         started_at = time.monotonic()
         daemon = processes.add(world.Daemon(name, ["taskset", "-c", cpus] + args,
@@ -338,11 +347,18 @@ def parse_dnsperf(text):
     return result
 
 
+# dnsperf -t for cache hits: a hit is answered within milliseconds even under load, and the
+# queries dropped on a full socket buffer when dnsperf opens with a burst of -q queries would
+# otherwise hold their outstanding slots for dnsperf's default 5 s.
+HIT_TIMEOUT = 1
+
+
 def run_dnsperf(server, datafile, log_path, cpus, seconds=None, clients=16, outstanding=500,
-                qps=None, max_runs=None, verbose=False, watch_pids=()):
-    """Runs dnsperf (pinned to `cpus`) against `server` and returns the parsed statistics plus
-    CPU accounting: server_cpu_s (utime+stime delta of the server process), client_cpu_s
-    (dnsperf's own rusage), watch_cpu_s (delta over `watch_pids`, e.g. the NSD)."""
+                qps=None, max_runs=None, timeout=None, verbose=False, watch_pids=()):
+    """Runs dnsperf (pinned to `cpus`) against `server`; returns the parsed statistics plus
+    server_cpu_s (utime+stime delta of the server process), client_cpu_s (dnsperf's rusage),
+    client_share, watch_cpu_s (delta over `watch_pids`, e.g. the NSD) and udp_drops.
+    timeout: dnsperf -t, seconds until a query counts as lost and frees its -q slot."""
     args = ["taskset", "-c", cpus, "dnsperf", "-s", LOOPBACK, "-p", str(server.port),
             "-d", datafile, "-c", str(clients), "-q", str(outstanding)]
     if seconds:
@@ -351,6 +367,8 @@ def run_dnsperf(server, datafile, log_path, cpus, seconds=None, clients=16, outs
         args += ["-Q", str(int(qps))]
     if max_runs:
         args += ["-n", str(max_runs)]
+    if timeout:
+        args += ["-t", str(timeout)]
     if verbose:
         args.append("-v")
     server_before = cpu_seconds(server.pid)

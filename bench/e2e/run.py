@@ -142,7 +142,8 @@ class Bench:
         for round_ in range(a.rounds):
             for server in alternate(servers, round_):
                 benchlib.warm(server, hits, self.log_path("warm-" + server.name), a.client_cpus)
-                self.measure(threads, "hit", round_, server, hits, seconds=a.duration)
+                self.measure(threads, "hit", round_, server, hits, seconds=a.duration,
+                             timeout=benchlib.HIT_TIMEOUT)
         miss_count = int(a.miss_qps * a.duration * 1.05) + 1000
         for round_ in range(a.rounds):
             for server in alternate(servers, round_):
@@ -167,7 +168,7 @@ class Bench:
             for server in servers:
                 benchlib.warm(server, hits, self.log_path("warm-" + server.name), a.client_cpus)
                 self.measure(threads, "latency", 0, server, hits, seconds=a.duration, qps=rate,
-                             verbose=True)
+                             timeout=benchlib.HIT_TIMEOUT, verbose=True)
 
 
 def alternate(servers, round_):
