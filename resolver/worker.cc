@@ -33,6 +33,7 @@ constexpr timeval kDrainTime = {2, 0};
 constexpr timeval kFlushTime = {0, 100000};  // lets the last TCP replies leave after a drain
 constexpr timeval kHeartbeat = {1, 0};
 constexpr size_t kMaxEdeText = 300;
+constexpr timeval kStaleAnswerDelay = {1, 800000};  // RFC 8767's suggested client timer
 
 uint32_t monotonic_seconds() {
   timespec now;
@@ -123,6 +124,11 @@ struct Worker::Pending {
   std::string key;
   std::vector<uint8_t> query_packet;  // the first asker's: keys the cache insert
   std::vector<Waiter> waiters;        // empty for a prefetch
+  event* stale_timer = nullptr;       // armed when an expired answer could stand in
+  bool serving_stale = false;         // the timer fired: later askers get the expired answer
+  ~Pending() {
+    if (stale_timer) event_free(stale_timer);
+  }
 };
 
 struct Worker::UdpBatch {
@@ -224,19 +230,26 @@ size_t Worker::answer(std::span<const uint8_t> packet, const Client& client,
   std::optional<AnswerCache::Hit> hit = shared_->cache.lookup(query, now);
   if (hit && !hit->stale) {
     if (hit->prefetch_due && !pending_.contains(pending_key(query))) {
-      wait_for_upstream(packet, query, nullptr);
+      wait_for_upstream(packet, query, nullptr, false);
     }
     return hit->answer->render(query, hit->age, max_size, out);
   }
-  // A stale hit is only the fallback for a failed refresh; finish() looks it up again.
-  wait_for_upstream(packet, query, &client);
+  if (hit) {
+    // Expired: refresh it, and answer with it if the refresh fails or takes too long.
+    auto refresh = pending_.find(pending_key(query));
+    if (refresh != pending_.end() && refresh->second->serving_stale) {
+      size_t length = hit->answer->render(query, hit->age, max_size, out);
+      return mark_reply_stale(out, length, max_size);
+    }
+  }
+  wait_for_upstream(packet, query, &client, hit.has_value());
   return 0;
 }
 
 // Queues `client` (nullptr: a prefetch) behind the resolution of `query`, starting one if no
-// identical query is in flight.
+// identical query is in flight. `stale_available`: the cache holds an expired answer.
 void Worker::wait_for_upstream(std::span<const uint8_t> packet, const Query& query,
-                               const Client* client) {
+                               const Client* client, bool stale_available) {
   std::string key = pending_key(query);
   auto [it, inserted] = pending_.try_emplace(key);
   if (inserted) {
@@ -249,6 +262,10 @@ void Worker::wait_for_upstream(std::span<const uint8_t> packet, const Query& que
     if (client->connection) ++client->connection->waiting;
   }
   if (!inserted) return;
+  if (stale_available) {
+    pending->stale_timer = evtimer_new(base_, on_stale_timer, pending);
+    evtimer_add(pending->stale_timer, &kStaleAnswerDelay);
+  }
 
   size_t name_end;
   std::optional<DnsName> name = DnsName::from_wire(packet, 12, &name_end);
@@ -300,8 +317,14 @@ void Worker::finish(Pending* pending_raw, const UpstreamReply& reply) {
       stale = hit->stale;
     }
   }
+  reply_to_waiters(*pending, answer.get(), age, stale, ede_code, ede_text);
+  end_if_drained();
+}
 
-  for (const Waiter& waiter : pending->waiters) {
+// Renders `answer` (or, if null, SERVFAIL with the EDE) for everyone waiting on `pending`.
+void Worker::reply_to_waiters(Pending& pending, const Answer* answer, uint32_t age, bool stale,
+                              uint16_t ede_code, std::string_view ede_text) {
+  for (const Waiter& waiter : pending.waiters) {
     Query query;
     parse_query(waiter.packet, query);
     bool tcp = waiter.client.connection != nullptr;
@@ -318,6 +341,23 @@ void Worker::finish(Pending* pending_raw, const UpstreamReply& reply) {
     if (length > 0) send(waiter.client, out.first(length));
     if (tcp && waiter.client.connection->bev) close_tcp_if_done(waiter.client.connection.get());
   }
+  pending.waiters.clear();
+}
+
+void Worker::on_stale_timer(int, short, void* pending) {
+  auto* p = static_cast<Pending*>(pending);
+  p->worker->serve_stale(*p);
+}
+
+// RFC 8767 client response timer: the refresh is taking too long, so the clients get the
+// expired answer now; the refresh goes on and updates the cache when it succeeds.
+void Worker::serve_stale(Pending& pending) {
+  Query key_query;
+  parse_query(pending.query_packet, key_query);
+  std::optional<AnswerCache::Hit> hit = shared_->cache.lookup(key_query, monotonic_seconds());
+  if (!hit) return;
+  pending.serving_stale = true;
+  reply_to_waiters(pending, hit->answer.get(), hit->age, hit->stale, 0, {});
   end_if_drained();
 }
 

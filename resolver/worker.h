@@ -69,8 +69,11 @@ class Worker {
   void run();
   size_t answer(std::span<const uint8_t> packet, const Client& client, std::span<uint8_t> out);
   void wait_for_upstream(std::span<const uint8_t> packet, const Query& query,
-                         const Client* client);
+                         const Client* client, bool stale_available);
   void finish(Pending* pending, const UpstreamReply& reply);
+  void reply_to_waiters(Pending& pending, const Answer* answer, uint32_t age, bool stale,
+                        uint16_t ede_code, std::string_view ede_text);
+  void serve_stale(Pending& pending);
   size_t render_failure(const Query& query, uint16_t rcode, uint16_t ede_code,
                         std::string_view ede_text, size_t max_size, std::span<uint8_t> out);
   void send(const Client& client, std::span<const uint8_t> reply);
@@ -83,6 +86,7 @@ class Worker {
   void end_if_drained();
 
   static void on_upstream_reply(void* pending, const UpstreamReply& reply);
+  static void on_stale_timer(int, short, void* pending);
   static void on_udp_readable(int fd, short events, void* worker);
   static void on_tcp_accept(evconnlistener* listener, int fd, sockaddr* address, int length,
                             void* worker);
