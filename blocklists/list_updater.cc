@@ -45,6 +45,7 @@ ListUpdater::ListUpdater(BlockingConfig config, UpdaterOptions options, UpdaterH
       options_(options),
       hooks_(std::move(hooks)),
       random_(std::random_device{}()) {
+  pending_.resize(config_.lists.size() + config_.allow.size());
   for (bool allow : {false, true}) {
     for (const ListSource& source : allow ? config_.allow : config_.lists) {
       auto list = std::make_unique<List>();
@@ -195,7 +196,7 @@ bool ListUpdater::update_feed(List& list) {
     return true;
   }
   std::optional<ParsedList> accepted = offer(list, result.body, result.validators, now);
-  result.body = std::string();  // the stored copy is the one to publish; free this one first
+  result.body = std::string();  // freed before the policy build: peak memory stays lower
   if (!accepted) return false;
   publish_one(list, std::move(*accepted));
   return true;
@@ -274,13 +275,32 @@ void ListUpdater::confirm_unchanged(List& list, const Validators& validators,
 }
 
 void ListUpdater::publish_one(const List& list, ParsedList&& parsed) {
+  {
+    std::lock_guard lock(pending_mutex_);
+    pending_[index_of(list)] = std::move(parsed);
+  }
+  // Updates that arrive while a policy is being built are published together by the next
+  // build: N lists fetched at once cost one or two builds, not N.
+  std::lock_guard lock(publish_mutex_);
   std::vector<std::optional<ParsedList>> lists(lists_.size());
-  lists[index_of(list)] = std::move(parsed);
-  publish(std::move(lists));
+  bool any = false;
+  {
+    std::lock_guard pending_lock(pending_mutex_);
+    for (size_t i = 0; i < lists.size(); ++i) {
+      any = any || pending_[i].has_value();
+      lists[i] = std::move(pending_[i]);
+      pending_[i].reset();
+    }
+  }
+  if (any) publish_locked(std::move(lists));
 }
 
 void ListUpdater::publish(std::vector<std::optional<ParsedList>>&& parsed) {
   std::lock_guard lock(publish_mutex_);
+  publish_locked(std::move(parsed));
+}
+
+void ListUpdater::publish_locked(std::vector<std::optional<ParsedList>>&& parsed) {
   std::vector<ActiveList> active(lists_.size());
   for (size_t i = 0; i < lists_.size(); ++i) {
     List& list = *lists_[i];

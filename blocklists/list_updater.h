@@ -134,6 +134,8 @@ class ListUpdater {
   void confirm_unchanged(List& list, const Validators& validators, WallClock::time_point when);
   // Publishes every list: `parsed[i]` if set, else list i's stored version.
   void publish(std::vector<std::optional<ParsedList>>&& parsed);
+  void publish_locked(std::vector<std::optional<ParsedList>>&& parsed);  // publish_mutex_ held
+  // Publishes a new version of `list` (with any others waiting to be published).
   void publish_one(const List& list, ParsedList&& parsed);
   void record_success(const List& list, WallClock::time_point when);
   void record_failure(const List& list, UpdateFailure reason, const std::string& error,
@@ -153,6 +155,8 @@ class ListUpdater {
   std::mutex wait_mutex_;
   std::condition_variable wake_;
   std::mutex publish_mutex_;  // one policy build at a time: peak memory old + new
+  std::mutex pending_mutex_;
+  std::vector<std::optional<ParsedList>> pending_;  // accepted, not yet published; by index
   std::mutex random_mutex_;
   std::mt19937_64 random_;
 
