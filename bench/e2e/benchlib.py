@@ -10,6 +10,7 @@ import json
 import os
 import random
 import re
+import signal
 import socket
 import statistics
 import struct
@@ -150,6 +151,12 @@ def memory_kib(pid):
             if key in ("VmRSS", "VmHWM"):
                 values[key] = int(rest.split()[0])
     return values.get("VmRSS"), values.get("VmHWM")
+
+
+def exit_on_sigterm():
+    """Makes SIGTERM (e.g. from `timeout`) raise SystemExit, so the scripts' finally blocks
+    still stop every server they started."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
 class Processes:

@@ -134,8 +134,9 @@ def timed_ready(times, blocking, timeout):
                     times["blocking_s"] = now if blocking else None
                     return
             time.sleep(0.01)
-        raise RuntimeError("%s not ready within %.0fs (times %s):\n%s"
-                           % (server.name, timeout, times, server.daemon.log_tail()))
+        raise RuntimeError("%s not ready within %.0fs (times %s: no reply, or %s never "
+                           "blocked):\n%s" % (server.name, timeout, times, CANARY,
+                                               server.daemon.log_tail()))
     return ready
 
 
@@ -306,6 +307,7 @@ def report(args, bench, info):
 
 def main(argv):
     args = parse_args(argv)
+    benchlib.exit_on_sigterm()
     directory = os.path.abspath(args.workdir) if args.workdir else \
         tempfile.mkdtemp(prefix="dnsvagt-e2e-list-")
     os.makedirs(directory, exist_ok=True)

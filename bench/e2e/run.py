@@ -290,6 +290,7 @@ def report(args, records, problems, info, unbound_settings):
 
 def main(argv):
     args = parse_args(argv)
+    benchlib.exit_on_sigterm()
     directory = os.path.abspath(args.workdir) if args.workdir else \
         tempfile.mkdtemp(prefix="dnsvagt-e2e-")
     os.makedirs(directory, exist_ok=True)
