@@ -31,7 +31,7 @@ V2 = os.path.join(FEEDS, "hosts", "digitalside-osint_malware_hosts.txt")
 SCALE = os.path.join(FEEDS, "scale", "hagezi_onlydomains_9lists_concat.txt")
 V1_NAME = "smetrics.airbank.cz"   # in V1 only
 V2_NAME = "10x45.com"             # in V2 only
-PROBE_ARGS = ["--connect-timeout", "2", "--total-timeout", "8", "--low-speed-time", "2",
+PROBE_ARGS = ["--connect-timeout", "2", "--total-timeout", "10", "--low-speed-time", "3",
               "--first-retry-ms", "500"]
 
 
