@@ -5,6 +5,8 @@
 #include <unbound.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -182,8 +184,9 @@ void Upstream::on_result(void* opaque, int rcode, void* packet, int packet_lengt
 
 uint16_t ede_code_for_bogus(std::string_view why_bogus) {
   // Substrings of the reasons libunbound 1.17's validator writes (validator/val_sigcrypt.c,
-  // validator/validator.c), matched in this order, as the Unbound daemon with `ede: yes`
-  // classifies the same failures.
+  // validator/validator.c), matched case-insensitively in this order ("No DNSKEY record" and
+  // "no DNSKEY rrset" are both key failures), as the Unbound daemon with `ede: yes` classifies
+  // the same failures.
   struct Reason {
     const char* text;
     uint16_t code;
@@ -200,8 +203,13 @@ uint16_t ede_code_for_bogus(std::string_view why_bogus) {
       {"NSEC missing", 12},
       {"no NSEC", 12},
   };
+  auto contains = [why_bogus](std::string_view text) {
+    auto same = [](char a, char b) { return std::tolower(uint8_t(a)) == std::tolower(uint8_t(b)); };
+    return std::search(why_bogus.begin(), why_bogus.end(), text.begin(), text.end(), same) !=
+           why_bogus.end();
+  };
   for (const Reason& reason : kReasons) {
-    if (why_bogus.find(reason.text) != std::string_view::npos) return reason.code;
+    if (contains(reason.text)) return reason.code;
   }
   return 6;
 }

@@ -17,6 +17,11 @@ TEST(UpstreamTest, BogusReasonsMapToTheirEdeCodes) {
   EXPECT_EQ(ede_code_for_bogus("validation failure <a.example. A IN>: no DNSKEY rrset for "
                                "trust anchor example."),
             9);
+  // A DS in the parent over an unsigned child: the Unbound daemon answers EDE 9 for it.
+  EXPECT_EQ(ede_code_for_bogus("validation failure <www.unsigned-ds.world.test. A IN>: No DNSKEY "
+                               "record for key unsigned-ds.world.test. while building chain of "
+                               "trust"),
+            9);
   EXPECT_EQ(ede_code_for_bogus("validation failure <a.example. A IN>: no signatures from "
                                "127.0.0.1"),
             10);
