@@ -114,6 +114,14 @@ std::optional<ParsedList> ListUpdater::load_cached(List& list) {
                    WallClock::now());
     return std::nullopt;
   }
+  const std::string& source = list.source.url.empty() ? list.source.file : list.source.url;
+  if (loaded.info.source != source) {
+    // The config now names another source: serve this copy until that one is fetched, at
+    // once and unconditionally (the validators belong to the old source).
+    log(LogLevel::info, describe(list.source) + ": cached copy is from " + loaded.info.source);
+    loaded.info.validators = {};
+    loaded.info.checked_at = {};
+  }
   ParsedList parsed = parse_list(loaded.content, list.source.format);
   loaded.info.entries = parsed.stats.entries;
   list.good = loaded.info;

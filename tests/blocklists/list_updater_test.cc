@@ -169,6 +169,26 @@ TEST_F(ListUpdaterTest, FeedStartsFromCacheWhenUnreachable) {
   EXPECT_TRUE(status(0).available);
 }
 
+TEST_F(ListUpdaterTest, CacheOfAnotherSourceIsUsedWithoutItsValidators) {
+  ListSource feed;
+  feed.name = "feed";
+  feed.url = "http://127.0.0.1:1/new.txt";
+  config_.lists.push_back(feed);
+  {
+    ListStore store(config_.cache_dir);
+    StoredListInfo info;
+    info.source = "http://127.0.0.1:1/old.txt";
+    info.validators.etag = "\"old\"";
+    info.checked_at = WallClock::now();
+    store.save("feed", domains(5, "cached"), info);
+  }
+  start();
+  EXPECT_TRUE(blocked("cached4.example.com"));
+  EXPECT_EQ(status(0).validators.etag, "");
+  // Fetched at once although the copy was checked just now (from the old source).
+  EXPECT_TRUE(eventually([&] { return status(0).last_attempt.has_value(); }));
+}
+
 TEST_F(ListUpdaterTest, DamagedCacheIsReportedAndNotUsed) {
   ListSource feed;
   feed.name = "feed";
