@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "blocklists/lookup_report.h"
 #include "config/config.h"
 #include "resolver/logging.h"
 #include "resolver/server.h"
@@ -81,8 +82,14 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (command == "lookup") {
-    fprintf(stderr, "dnsvagt: lookup is not yet available in this build\n");
-    return 1;
+    try {
+      dnsvagt::LookupReport report = dnsvagt::lookup_report(config, operands.front());
+      fputs(report.text.c_str(), report.valid ? stdout : stderr);
+      return report.valid ? 0 : 1;
+    } catch (const std::exception& error) {
+      fprintf(stderr, "dnsvagt: cannot load the lists: %s\n", error.what());
+      return 1;
+    }
   }
   try {
     dnsvagt::Server server(std::move(config), config_path);
