@@ -200,6 +200,12 @@ std::vector<MetricFamily> metric_families(const MetricsSnapshot& snapshot) {
                         MetricType::Counter);
   dropped.add(totals.query_log_dropped);
   families.push_back(dropped.take());
+
+  FamilyBuilder rate_limited("dnsvagt_rate_limited_total",
+                             "UDP queries dropped unanswered by server.rate_limit.",
+                             MetricType::Counter);
+  rate_limited.add(totals.rate_limited);
+  families.push_back(rate_limited.take());
   return families;
 }
 

@@ -34,7 +34,7 @@ const std::string& MetricsSnapshot::list_label(uint32_t list_index) const {
 Metrics::Metrics(size_t workers, WallTime started_at)
     : worker_count_(workers),
       started_at_(started_at),
-      workers_(std::make_unique<WorkerCounters[]>(workers)) {}
+      workers_(std::make_unique<WorkerCounters[]>(2 * workers)) {}
 
 uint32_t Metrics::list_index(std::string_view name) {
   std::lock_guard lock(mutex_);
@@ -102,7 +102,7 @@ MetricsSnapshot Metrics::snapshot() const {
   snapshot.started_at = started_at_;
   snapshot.version = DNSVAGT_VERSION;
   snapshot.workers = worker_count_;
-  for (size_t i = 0; i < worker_count_; ++i) {
+  for (size_t i = 0; i < counter_sets(); ++i) {
     workers_[i].add_to(snapshot.totals);
     workers_[i].append_recent_bogus(snapshot.recent_bogus);
     workers_[i].append_recent_blocks(snapshot.recent_blocks);

@@ -104,8 +104,11 @@ class Metrics {
   Metrics& operator=(const Metrics&) = delete;
 
   size_t workers() const { return worker_count_; }
-  // The counters of worker `i` (< workers()); to be written only by that worker's thread.
+  // The counters of worker `i` (< counter_sets()); to be written only by that worker's thread.
+  // There are two sets per worker: while a reload's new workers start, the old ones still
+  // answer their last queries, so each generation writes the set its predecessor did not.
   WorkerCounters& worker(size_t i) { return workers_[i]; }
+  size_t counter_sets() const { return 2 * worker_count_; }
 
   // The stable index of a list name for WorkerCounters::blocked(), registering a new name.
   // Names beyond kMaxLists share kOverflowListIndex. Thread-safe; not for the query path.

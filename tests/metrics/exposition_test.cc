@@ -105,6 +105,7 @@ TEST(ExpositionTest, EveryContractFamilyHasItsTypeAndLabels) {
       {"dnsvagt_cache_entries", "gauge"},   {"dnsvagt_cache_bytes", "gauge"},
       {"dnsvagt_tcp_connections", "gauge"}, {"dnsvagt_workers", "gauge"},
       {"process_start_time_seconds", "gauge"}, {"dnsvagt_query_log_dropped_total", "counter"},
+      {"dnsvagt_rate_limited_total", "counter"},
       {"dnsvagt_list_last_attempt_timestamp_seconds", "gauge"},
       {"dnsvagt_list_refresh_interval_seconds", "gauge"}, {"dnsvagt_list_info", "gauge"}};
   for (const auto& [name, type] : extras) {
@@ -142,7 +143,8 @@ TEST(ExpositionTest, ZeroCountersOfEveryKnownLabelValueFromTheStart) {
         "dnsvagt_list_last_success_timestamp_seconds{list=\"urlhaus\"} 0",
         "dnsvagt_query_duration_seconds_bucket{le=\"5e-05\"} 0",
         "dnsvagt_query_duration_seconds_bucket{le=\"+Inf\"} 0",
-        "dnsvagt_query_duration_seconds_count 0", "dnsvagt_query_log_dropped_total 0"}) {
+        "dnsvagt_query_duration_seconds_count 0", "dnsvagt_query_log_dropped_total 0",
+        "dnsvagt_rate_limited_total 0"}) {
     EXPECT_THAT(text, HasSubstr(std::string("\n") + sample + "\n"));
   }
   // An allow list blocks nothing, and unassigned rcodes appear only once seen.

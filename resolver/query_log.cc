@@ -1,0 +1,369 @@
+#include "resolver/query_log.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <ldns/ldns.h>
+#include <netinet/in.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <stdexcept>
+
+#include "metrics/worker_counters.h"
+#include "resolver/answer.h"
+#include "resolver/logging.h"
+
+namespace dnsvagt {
+namespace {
+
+constexpr int64_t kNsPerDay = 86400ll * 1000000000;
+constexpr int64_t kRetentionCheckNs = 3600ll * 1000000000;
+
+int64_t epoch_ns(std::chrono::system_clock::time_point time) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(time.time_since_epoch()).count();
+}
+
+// Floor division: days before 1970 stay on the right day.
+int64_t utc_day(int64_t ns) { return ns >= 0 ? ns / kNsPerDay : (ns + 1) / kNsPerDay - 1; }
+
+std::string day_text(int64_t day) {
+  time_t seconds = static_cast<time_t>(day * 86400);
+  tm utc;
+  gmtime_r(&seconds, &utc);
+  char text[16];
+  strftime(text, sizeof text, "%Y-%m-%d", &utc);
+  return text;
+}
+
+void append_json_string(std::string_view text, std::string& out) {
+  out += '"';
+  for (char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char escaped[8];
+      snprintf(escaped, sizeof escaped, "\\u%04x", c);
+      out += escaped;
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+}
+
+// Presentation format of a wire name (RFC 1035 escapes), "." for the root.
+std::string name_text(const uint8_t* wire, size_t length) {
+  std::string text;
+  size_t at = 0;
+  while (at < length && wire[at] != 0) {
+    size_t label = wire[at++];
+    for (size_t i = 0; i < label && at < length; ++i, ++at) {
+      uint8_t c = wire[at];
+      if (c == '.' || c == '\\' || c == '"') {
+        text += '\\';
+        text += static_cast<char>(c);
+      } else if (c <= 0x20 || c >= 0x7f) {
+        char escaped[5];
+        snprintf(escaped, sizeof escaped, "\\%03u", c);
+        text += escaped;
+      } else {
+        text += static_cast<char>(c);
+      }
+    }
+    text += '.';
+  }
+  return text.empty() ? "." : text;
+}
+
+std::string type_text(uint16_t qtype) {
+  const ldns_rr_descriptor* descriptor = ldns_rr_descript(qtype);
+  if (descriptor && descriptor->_name) return descriptor->_name;
+  return "TYPE" + std::to_string(qtype);
+}
+
+}  // namespace
+
+void QueryLogEntry::set_client(const sockaddr* client) {
+  family = static_cast<uint8_t>(client->sa_family);
+  if (client->sa_family == AF_INET) {
+    memcpy(address, &reinterpret_cast<const sockaddr_in*>(client)->sin_addr, 4);
+  } else if (client->sa_family == AF_INET6) {
+    memcpy(address, &reinterpret_cast<const sockaddr_in6*>(client)->sin6_addr, 16);
+  }
+}
+
+void QueryLogEntry::set_name(std::span<const uint8_t> wire_name) {
+  name_length = static_cast<uint8_t>(std::min(wire_name.size(), kMaxName));
+  memcpy(name, wire_name.data(), name_length);
+}
+
+void QueryLogEntry::set_list(std::string_view list_name) {
+  list_length = static_cast<uint8_t>(std::min(list_name.size(), kMaxList));
+  memcpy(list, list_name.data(), list_length);
+}
+
+void append_query_log_line(const QueryLogEntry& entry, std::string& out) {
+  time_t seconds = static_cast<time_t>(entry.time_ns / 1000000000);
+  int millis = static_cast<int>(entry.time_ns / 1000000 % 1000);
+  tm utc;
+  gmtime_r(&seconds, &utc);
+  char time[40];
+  size_t length = strftime(time, sizeof time, "%Y-%m-%dT%H:%M:%S", &utc);
+  snprintf(time + length, sizeof time - length, ".%03dZ", millis);
+
+  char client[INET6_ADDRSTRLEN] = "";
+  if (entry.family == AF_INET || entry.family == AF_INET6) {
+    inet_ntop(entry.family, entry.address, client, sizeof client);
+  }
+
+  out += "{\"time\":\"";
+  out += time;
+  out += "\",\"client\":\"";
+  out += client;
+  out += "\",\"name\":";
+  if (entry.name_length) {
+    append_json_string(name_text(entry.name, entry.name_length), out);
+    out += ",\"type\":";
+    append_json_string(type_text(entry.qtype), out);
+  } else {
+    out += "null,\"type\":null";
+  }
+  out += ",\"rcode\":\"";
+  out += rcode_label(std::min<size_t>(entry.rcode, kRcodeSlots - 1));
+  out += "\",\"dnssec\":";
+  if (entry.dnssec == QueryLogEntry::kNoDnssec) {
+    out += "null";
+  } else {
+    out += '"';
+    out += to_string(static_cast<DnssecStatus>(entry.dnssec));
+    out += '"';
+  }
+  out += ",\"list\":";
+  if (entry.list_length) {
+    append_json_string({entry.list, entry.list_length}, out);
+  } else {
+    out += "null";
+  }
+  out += entry.cache_hit ? ",\"cache_hit\":true" : ",\"cache_hit\":false";
+  out += ",\"latency_us\":";
+  out += std::to_string(entry.latency_us);
+  out += "}\n";
+}
+
+QueryLogQueue::QueryLogQueue(size_t capacity)
+    : entries_(std::make_unique<QueryLogEntry[]>(capacity)), capacity_(capacity) {}
+
+bool QueryLogQueue::push(const QueryLogEntry& entry) {
+  uint64_t head = head_.load(std::memory_order_relaxed);
+  if (head - tail_.load(std::memory_order_acquire) >= capacity_) return false;
+  entries_[head % capacity_] = entry;
+  head_.store(head + 1, std::memory_order_release);
+  return true;
+}
+
+size_t QueryLogQueue::drain(const std::function<void(const QueryLogEntry&)>& take) {
+  uint64_t tail = tail_.load(std::memory_order_relaxed);
+  uint64_t head = head_.load(std::memory_order_acquire);
+  for (uint64_t at = tail; at < head; ++at) take(entries_[at % capacity_]);
+  tail_.store(head, std::memory_order_release);
+  return head - tail;
+}
+
+QueryLogOptions QueryLogOptions::from_config(const LoggingConfig& config) {
+  QueryLogOptions options;
+  options.path = config.query_log;
+  options.rotate_size = config.query_log_rotate == "daily" ? 0 : parse_size(config.query_log_rotate);
+  options.retention = config.query_log_retention;
+  return options;
+}
+
+QueryLog::QueryLog(QueryLogOptions options, size_t queues) : options_(std::move(options)) {
+  for (size_t i = 0; i < queues; ++i) {
+    queues_.push_back(std::make_unique<QueryLogQueue>(options_.queue_capacity));
+  }
+  {
+    std::lock_guard lock(writer_mutex_);
+    open_file();
+    delete_expired();
+  }
+  thread_ = std::thread([this] { run(); });
+}
+
+QueryLog::~QueryLog() {
+  {
+    std::lock_guard lock(stop_mutex_);
+    stopping_ = true;
+  }
+  stop_wake_.notify_all();
+  thread_.join();
+  write_pending();
+  std::lock_guard lock(writer_mutex_);
+  if (fd_ >= 0) close(fd_);
+}
+
+void QueryLog::run() {
+  std::unique_lock lock(stop_mutex_);
+  while (!stopping_) {
+    std::chrono::milliseconds interval;
+    {
+      std::lock_guard writer_lock(writer_mutex_);
+      interval = options_.write_interval;
+    }
+    if (stop_wake_.wait_for(lock, interval, [this] { return stopping_; })) break;
+    lock.unlock();
+    write_pending();
+    lock.lock();
+  }
+}
+
+void QueryLog::reconfigure(QueryLogOptions options) {
+  std::lock_guard lock(writer_mutex_);
+  int old_fd = fd_;
+  QueryLogOptions old_options = std::move(options_);
+  options_ = std::move(options);
+  try {
+    open_file();
+  } catch (...) {
+    options_ = std::move(old_options);
+    fd_ = old_fd;
+    throw;
+  }
+  if (old_fd >= 0) close(old_fd);
+  delete_expired();
+}
+
+void QueryLog::open_file() {
+  int fd = open(options_.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (fd < 0) {
+    throw std::runtime_error("cannot open the query log " + options_.path + ": " +
+                             strerror(errno));
+  }
+  struct stat status;
+  fstat(fd, &status);
+  fd_ = fd;
+  size_ = static_cast<uint64_t>(status.st_size);
+  // A file continued from before a restart belongs to the day of its last line.
+  int64_t now_day = utc_day(epoch_ns(options_.clock()));
+  period_day_ = size_ > 0 ? utc_day(int64_t{status.st_mtim.tv_sec} * 1000000000) : now_day;
+  write_failing_ = false;
+}
+
+std::string QueryLog::rotated_name(const std::string& path, int64_t day, unsigned n) {
+  return path + "." + day_text(day) + "." + std::to_string(n);
+}
+
+void QueryLog::rotate() {
+  close(fd_);
+  fd_ = -1;
+  unsigned n = 1;
+  struct stat status;
+  while (stat(rotated_name(options_.path, period_day_, n).c_str(), &status) == 0) ++n;
+  std::string rotated = rotated_name(options_.path, period_day_, n);
+  if (rename(options_.path.c_str(), rotated.c_str()) != 0) {
+    log_error("query log: cannot rename %s to %s: %s", options_.path.c_str(), rotated.c_str(),
+              strerror(errno));
+  }
+  try {
+    open_file();
+  } catch (const std::exception& error) {
+    log_error("query log: %s; query lines are lost until SIGHUP", error.what());
+  }
+  delete_expired();
+}
+
+// Rotated files are "<name>.YYYY-MM-DD.N" next to the log; those not written to within the
+// retention period are deleted.
+void QueryLog::delete_expired() {
+  int64_t now_ns = epoch_ns(options_.clock());
+  retention_checked_ns_ = now_ns;
+  size_t slash = options_.path.rfind('/');
+  std::string directory = slash == std::string::npos ? "." : options_.path.substr(0, slash + 1);
+  std::string prefix =
+      (slash == std::string::npos ? options_.path : options_.path.substr(slash + 1)) + ".";
+  DIR* dir = opendir(directory.c_str());
+  if (!dir) return;
+  int64_t oldest_kept_ns = now_ns - int64_t{options_.retention.count()} * 1000000000;
+  while (dirent* file = readdir(dir)) {
+    std::string_view name = file->d_name;
+    if (!name.starts_with(prefix)) continue;
+    std::string_view suffix = name.substr(prefix.size());  // "2026-11-28.1"
+    if (suffix.size() < 12 || suffix[4] != '-' || suffix[7] != '-' || suffix[10] != '.') continue;
+    if (!std::all_of(suffix.begin() + 11, suffix.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      continue;
+    }
+    std::string path = (slash == std::string::npos ? "" : directory) + std::string(name);
+    struct stat status;
+    if (stat(path.c_str(), &status) != 0) continue;
+    int64_t modified_ns = int64_t{status.st_mtim.tv_sec} * 1000000000 + status.st_mtim.tv_nsec;
+    if (modified_ns >= oldest_kept_ns) continue;
+    if (unlink(path.c_str()) == 0) {
+      log_info("query log: deleted %s (older than the retention period)", path.c_str());
+    } else {
+      log_warning("query log: cannot delete %s: %s", path.c_str(), strerror(errno));
+    }
+  }
+  closedir(dir);
+}
+
+void QueryLog::flush(std::string& buffer) {
+  if (buffer.empty()) return;
+  if (fd_ >= 0) {
+    size_t written = 0;
+    while (written < buffer.size()) {
+      ssize_t n = write(fd_, buffer.data() + written, buffer.size() - written);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        if (!write_failing_) {
+          log_error("query log: cannot write %s: %s", options_.path.c_str(), strerror(errno));
+        }
+        write_failing_ = true;
+        break;
+      }
+      written += static_cast<size_t>(n);
+    }
+    if (written == buffer.size()) write_failing_ = false;
+    size_ += written;
+  }
+  buffer.clear();
+}
+
+size_t QueryLog::write_pending() {
+  std::lock_guard lock(writer_mutex_);
+  std::string buffer;
+  std::string line;
+  size_t lines = 0;
+  int64_t now_ns = epoch_ns(options_.clock());
+  int64_t today = utc_day(now_ns);
+  auto take = [&](const QueryLogEntry& entry) {
+    line.clear();
+    append_query_log_line(entry, line);
+    bool full = options_.rotate_size > 0 &&
+                size_ + buffer.size() + line.size() > options_.rotate_size;
+    bool new_day = options_.rotate_size == 0 && today != period_day_;
+    if ((full || new_day) && size_ + buffer.size() > 0) {
+      flush(buffer);
+      rotate();
+    }
+    if (new_day) period_day_ = today;
+    buffer += line;
+    ++lines;
+  };
+  for (auto& queue : queues_) queue->drain(take);
+  // Daily rotation also happens in a quiet night, so a day's file is complete the day after.
+  if (options_.rotate_size == 0 && today != period_day_ && size_ + buffer.size() > 0) {
+    flush(buffer);
+    rotate();
+    period_day_ = today;
+  }
+  flush(buffer);
+  if (now_ns - retention_checked_ns_ >= kRetentionCheckNs) delete_expired();
+  return lines;
+}
+
+}  // namespace dnsvagt

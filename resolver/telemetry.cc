@@ -1,0 +1,154 @@
+#include "resolver/telemetry.h"
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "resolver/logging.h"
+#include "resolver/worker.h"
+
+namespace dnsvagt {
+namespace {
+
+std::unique_ptr<MetricsServer> start_metrics_server(const std::string& listen,
+                                                    const Metrics& metrics) {
+  try {
+    auto server = std::make_unique<MetricsServer>(listen, metrics);
+    log_info("metrics on http://%s/metrics (also /healthz, /compliance, /compliance.json)",
+             listen.c_str());
+    return server;
+  } catch (const MetricsServerError& error) {
+    throw std::runtime_error("cannot serve metrics on " + listen + " (metrics.listen): " +
+                             error.what());
+  }
+}
+
+// The owner name of the first record in a zone-file style anchor file; "" if none.
+std::string first_owner(const std::string& path) {
+  std::ifstream file(path);
+  std::string line;
+  while (std::getline(file, line)) {
+    std::istringstream fields(line);
+    std::string owner;
+    if (!(fields >> owner) || owner[0] == ';' || owner[0] == '$') continue;
+    return owner;
+  }
+  return "";
+}
+
+ListFailureReason failure_reason(UpdateFailure failure) {
+  // The two enums list the same reasons in the same order (metrics/metrics.h says so).
+  static_assert(kUpdateFailureCount == kListFailureReasonCount);
+  return static_cast<ListFailureReason>(failure);
+}
+
+}  // namespace
+
+std::vector<TrustAnchorInfo> configured_trust_anchors(const Config& config, bool loaded) {
+  std::vector<TrustAnchorInfo> anchors;
+  const DnssecConfig& dnssec = config.dnssec;
+  if (!dnssec.root_trust_anchor_file.empty()) {
+    anchors.push_back({".", dnssec.root_trust_anchor_file, loaded});
+  }
+  for (const std::string& line : dnssec.trust_anchors) {
+    std::istringstream fields(line);
+    std::string owner;
+    fields >> owner;
+    anchors.push_back({owner, "config", loaded});
+  }
+  for (const std::string& path : dnssec.trust_anchor_files) {
+    std::string owner = first_owner(path);
+    anchors.push_back({owner.empty() ? "?" : owner, path, loaded && !owner.empty()});
+  }
+  return anchors;
+}
+
+std::vector<ListDescription> configured_lists(const BlockingConfig& blocking) {
+  std::vector<ListDescription> lists;
+  for (bool allow : {false, true}) {
+    for (const ListSource& source : allow ? blocking.allow : blocking.lists) {
+      lists.push_back({source.name, allow, source.url.empty() ? source.file : source.url,
+                       to_string(source.format), source.refresh});
+    }
+  }
+  return lists;
+}
+
+Telemetry::Telemetry(const Config& config, unsigned workers)
+    : metrics_(std::make_unique<Metrics>(workers)), metrics_listen_(config.metrics.listen) {
+  if (!metrics_listen_.empty()) {
+    metrics_server_ = start_metrics_server(metrics_listen_, *metrics_);
+  }
+  start_query_log(config);
+}
+
+Telemetry::~Telemetry() = default;
+
+void Telemetry::start_query_log(const Config& config) {
+  if (config.logging.query_log.empty()) return;
+  query_log_ = std::make_unique<QueryLog>(QueryLogOptions::from_config(config.logging),
+                                          metrics_->counter_sets());
+  query_log_enabled_ = true;
+  log_info("query log: %s (rotation %s)", config.logging.query_log.c_str(),
+           config.logging.query_log_rotate.c_str());
+}
+
+void Telemetry::reload(const Config& config) {
+  if (config.metrics.listen != metrics_listen_) {
+    try {
+      metrics_server_.reset();  // first: the new listener may want the same port
+      if (!config.metrics.listen.empty()) {
+        metrics_server_ = start_metrics_server(config.metrics.listen, *metrics_);
+      }
+      metrics_listen_ = config.metrics.listen;
+    } catch (const std::exception& error) {
+      log_error("%s; serving no metrics until the next reload", error.what());
+      metrics_listen_.clear();
+    }
+  }
+  try {
+    if (config.logging.query_log.empty()) {
+      query_log_enabled_ = false;  // the old generation's last lines still reach the old file
+    } else if (!query_log_) {
+      start_query_log(config);
+    } else {
+      query_log_->reconfigure(QueryLogOptions::from_config(config.logging));
+      query_log_enabled_ = true;
+    }
+  } catch (const std::exception& error) {
+    log_error("query log: %s", error.what());
+  }
+}
+
+void Telemetry::generation_started(const Config& config,
+                                   const std::shared_ptr<WorkerShared>& shared) {
+  metrics_->set_validation_enabled(config.dnssec.validate);
+  // The workers' libunbound contexts started, so every anchor they were given has loaded.
+  metrics_->set_trust_anchors(configured_trust_anchors(config, config.dnssec.validate));
+  metrics_->set_lists(configured_lists(config.blocking));
+  std::weak_ptr<WorkerShared> weak = shared;
+  metrics_->set_cache_usage_source([weak] {
+    std::shared_ptr<WorkerShared> current = weak.lock();
+    return current ? CacheUsage{current->cache.entries(), current->cache.bytes()} : CacheUsage{};
+  });
+}
+
+QueryLogQueue* Telemetry::query_log_queue(size_t slot) {
+  return query_log_enabled_ ? &query_log_->queue(slot) : nullptr;
+}
+
+void Telemetry::connect(UpdaterHooks& hooks) {
+  Metrics* metrics = metrics_.get();
+  hooks.succeeded = [metrics](const std::string& name, uint64_t entries,
+                              WallClock::time_point when) {
+    metrics->list_update_succeeded(name, entries, when);
+  };
+  hooks.failed = [metrics](const std::string& name, UpdateFailure reason,
+                           WallClock::time_point when) {
+    metrics->list_update_failed(name, failure_reason(reason), when);
+  };
+}
+
+uint16_t Telemetry::metrics_port() const { return metrics_server_ ? metrics_server_->port() : 0; }
+
+}  // namespace dnsvagt
