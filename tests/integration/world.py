@@ -15,7 +15,7 @@ Zones (all served by the one NSD on 127.0.0.1; the parent holds NS + glue for ev
     world.test.               signed, NSEC; its DS is the trust anchor
     secure.world.test.        signed, DS in parent; A, AAAA, MX, TXT, a large TXT set, CNAMEs
                               into insecure and bogus
-    insecure.world.test.      unsigned, no DS
+    insecure.world.test.      unsigned, no DS; cloaked CNAME tracker (CNAME cloaking)
     bogus.world.test.         signed, DS in parent; www's A altered after signing
     expired.world.test.       signed with signatures that expired long ago
     nokey.world.test.         DS in parent for a key the child does not have
@@ -47,6 +47,7 @@ MEDIUM_TXT = ['"%s"' % (chr(ord("k") + i) * 200) for i in range(3)]
 ADDRESSES = {
     "www.secure": "192.0.2.10",
     "www.insecure": "192.0.2.20",
+    "tracker.insecure": "192.0.2.21",  # cloaked.insecure is a CNAME to it
     "www.bogus": "192.0.2.31",        # as served after tampering (signed as 192.0.2.30)
     "ok.bogus": "192.0.2.32",
     "www.expired": "192.0.2.40",
@@ -364,6 +365,8 @@ class World:
 
         insecure = child("insecure")
         insecure.add("www A %s" % ADDRESSES["www.insecure"])
+        # CNAME cloaking (test_blocking.py): the test puts the target on a block list.
+        insecure.add("cloaked CNAME tracker", "tracker A %s" % ADDRESSES["tracker.insecure"])
         files[insecure.name] = self.write_unsigned(insecure)
 
         bogus = child("bogus")
