@@ -112,13 +112,39 @@ void Server::drop_privileges() {
 std::unique_ptr<Server::Generation> Server::start_generation(const Config& config) {
   auto generation = std::make_unique<Generation>();
   generation->shared = std::make_shared<WorkerShared>(config, &tcp_connections_);
+  // Before the workers start: they block from their first query.
+  generation->lists = start_list_updater(config, generation->shared->policy);
+  // The running generation's workers answer until this one has started: use the other slots.
+  generation->counter_base = generation_ && generation_->counter_base == 0 ? threads_ : 0;
   unsigned contexts = threads_ * Upstream::contexts_per_worker(config);
   for (unsigned i = 0; i < threads_; ++i) {
-    generation->workers.push_back(
-        std::make_unique<Worker>(generation->shared, sockets_[i], contexts));
+    size_t slot = generation->counter_base + i;
+    generation->workers.push_back(std::make_unique<Worker>(
+        generation->shared, sockets_[i], contexts, telemetry_->metrics(), slot,
+        telemetry_->query_log_queue(slot)));
   }
   for (auto& worker : generation->workers) worker->start();
+  telemetry_->generation_started(config, generation->shared);
   return generation;
+}
+
+std::unique_ptr<ListUpdater> Server::start_list_updater(const Config& config,
+                                                       PublishedPolicy& target) {
+  UpdaterHooks hooks;
+  hooks.publish = policy_publisher(target, config.blocking);
+  telemetry_->connect(hooks);  // list entries, last success, failures by reason
+  hooks.log = [](LogLevel level, const std::string& message) {
+    switch (level) {
+      case LogLevel::error: log_error("%s", message.c_str()); break;
+      case LogLevel::warning: log_warning("%s", message.c_str()); break;
+      case LogLevel::info: log_info("%s", message.c_str()); break;
+      case LogLevel::debug: log_debug("%s", message.c_str()); break;
+    }
+  };
+  telemetry_->connect(hooks);
+  auto updater = std::make_unique<ListUpdater>(config.blocking, UpdaterOptions{}, std::move(hooks));
+  updater->start();
+  return updater;
 }
 
 void Server::stop_generation(Generation& generation) {
@@ -133,6 +159,8 @@ int Server::run() {
   bind_sockets();
   prepare_trust_anchor();
   drop_privileges();
+  // After dropping privileges: the query log's rotated files must be the service user's.
+  telemetry_ = std::make_unique<Telemetry>(config_, threads_);
 
   // Signals are taken synchronously by this thread only; workers inherit the blocked mask.
   sigset_t signals;
@@ -186,8 +214,18 @@ void Server::reload() {
       next.server.user = config_.server.user;
     }
     if (needs_root_anchor(next)) ensure_root_trust_anchor_file(next.dnssec.root_trust_anchor_file);
+    telemetry_->reload(next);
     // The new workers serve the same sockets before the old ones stop: no query goes unread.
-    std::unique_ptr<Generation> next_generation = start_generation(next);
+    // One list updater per cache_dir at a time: the old one stops first (the old workers keep
+    // its last policy) and comes back if the new generation cannot start.
+    generation_->lists.reset();
+    std::unique_ptr<Generation> next_generation;
+    try {
+      next_generation = start_generation(next);
+    } catch (...) {
+      generation_->lists = start_list_updater(config_, generation_->shared->policy);
+      throw;
+    }
     stop_generation(*generation_);
     generation_ = std::move(next_generation);
     config_ = std::move(next);

@@ -8,7 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "blocklists/list_updater.h"
 #include "config/config.h"
+#include "resolver/telemetry.h"
 #include "resolver/worker.h"
 
 namespace dnsvagt {
@@ -30,12 +32,17 @@ class Server {
   struct Generation {
     std::shared_ptr<WorkerShared> shared;
     std::vector<std::unique_ptr<Worker>> workers;
+    // Keeps shared->policy current; declared last so it stops first.
+    std::unique_ptr<ListUpdater> lists;
+    size_t counter_base = 0;  // its workers use counter slots counter_base + i
   };
 
   void bind_sockets();
   void prepare_trust_anchor();
   void drop_privileges();
   std::unique_ptr<Generation> start_generation(const Config& config);
+  // Loads every list (cache, local files) into `target` and starts their background updates.
+  std::unique_ptr<ListUpdater> start_list_updater(const Config& config, PublishedPolicy& target);
   static void stop_generation(Generation& generation);
   void reload();
   void feed_watchdog();
@@ -46,6 +53,7 @@ class Server {
   std::vector<WorkerSockets> sockets_;  // one set per worker thread
   bool anchor_directory_created_ = false;
   std::atomic<unsigned> tcp_connections_{0};
+  std::unique_ptr<Telemetry> telemetry_;  // outlives every generation
   std::unique_ptr<Generation> generation_;
   uint64_t watchdog_usec_ = 0;
   bool watchdog_warned_ = false;

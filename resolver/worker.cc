@@ -19,6 +19,7 @@
 namespace dnsvagt {
 namespace {
 
+constexpr uint16_t kClassIn = 1;
 constexpr uint16_t kRcodeFormErr = 1;
 constexpr uint16_t kRcodeServFail = 2;
 constexpr uint16_t kRcodeNotImp = 4;
@@ -39,6 +40,15 @@ uint32_t monotonic_seconds() {
   timespec now;
   clock_gettime(CLOCK_MONOTONIC_COARSE, &now);
   return static_cast<uint32_t>(now.tv_sec);
+}
+
+// Query durations: receipt to send. A UDP batch reads the clock once after recvmmsg and once
+// after sendmmsg (every query of the batch gets that span); a TCP query and each upstream
+// answer read it themselves. The vDSO makes a read cost ~20 ns.
+int64_t clock_ns(clockid_t clock) {
+  timespec now;
+  clock_gettime(clock, &now);
+  return int64_t{now.tv_sec} * 1000000000 + now.tv_nsec;
 }
 
 size_t reply_limit(const Query& query, bool tcp) {
@@ -116,6 +126,7 @@ struct Worker::TcpConnection {
 struct Worker::Waiter {
   Client client;
   std::vector<uint8_t> packet;
+  int64_t received_ns = 0;
 };
 
 // One upstream resolution and everyone waiting for it (identical queries coalesce).
@@ -141,6 +152,8 @@ struct Worker::UdpBatch {
   iovec reply_vectors[kUdpBatch];
   alignas(cmsghdr) uint8_t reply_controls[kUdpBatch][kControlSize];
   uint8_t reply_packets[kUdpBatch][kServerUdpSize];
+  ReplyFacts facts[kUdpBatch];  // by reply
+  int query_of[kUdpBatch];      // the query a reply answers
 };
 
 WorkerShared::WorkerShared(Config config_in, std::atomic<unsigned>* tcp_connections_in)
@@ -151,12 +164,20 @@ WorkerShared::WorkerShared(Config config_in, std::atomic<unsigned>* tcp_connecti
       tcp_connections(tcp_connections_in) {}
 
 Worker::Worker(std::shared_ptr<WorkerShared> shared, WorkerSockets sockets,
-               unsigned contexts_in_process)
+               unsigned contexts_in_process, Metrics& metrics, size_t counter_slot,
+               QueryLogQueue* query_log)
     : shared_(std::move(shared)),
       sockets_(std::move(sockets)),
+      metrics_(metrics),
+      counters_(metrics.worker(counter_slot)),
+      query_log_(query_log),
       udp_batch_(std::make_unique<UdpBatch>()),
       tcp_query_(kTcpMaxMessage),
-      reply_(2 + kTcpMaxMessage) {
+      reply_(2 + kTcpMaxMessage),
+      policy_(shared_->policy.current()),
+      policy_answers_(shared_->config.blocking) {
+  const RateLimit& rate_limit = shared_->config.server.rate_limit;
+  if (rate_limit.qps > 0) rate_limiter_.emplace(rate_limit.qps, rate_limit.burst);
   base_ = event_base_new();
   if (!base_) throw std::runtime_error("cannot create an event loop");
   try {
@@ -186,6 +207,7 @@ Worker::~Worker() {
     bufferevent_free(connection->bev);
     connection->bev = nullptr;
     shared_->tcp_connections->fetch_sub(1);
+    counters_.tcp_connection_closed();  // the thread has ended: this thread owns the counters
   }
   connections_.clear();
   upstream_.reset();  // before the loop it runs on
@@ -210,12 +232,24 @@ void Worker::run() { event_base_dispatch(base_); }
 
 size_t Worker::answer(std::span<const uint8_t> packet, const Client& client,
                       std::span<uint8_t> out) {
+  counters_.query(client.connection ? Transport::tcp : Transport::udp);
+  // Over-limit UDP is dropped unparsed: an answer, even REFUSED, would help a flood. TCP needs
+  // a handshake (no spoofing) and has max_tcp_connections.
+  if (rate_limiter_ && !client.connection &&
+      !rate_limiter_->allow(reinterpret_cast<const sockaddr*>(&client.address), received_ns_)) {
+    counters_.rate_limited();
+    return 0;
+  }
   Query query;
-  switch (parse_query(packet, query)) {
+  QueryParse parsed = parse_query(packet, query);
+  facts_ = ReplyFacts{query.qname, query.qtype};
+  switch (parsed) {
     case QueryParse::drop: return 0;
     case QueryParse::formerr: return write_error_reply(query, kRcodeFormErr, nullptr, out);
     case QueryParse::notimp: return write_error_reply(query, kRcodeNotImp, nullptr, out);
-    case QueryParse::badvers: return write_error_reply(query, kRcodeBadVers, nullptr, out);
+    case QueryParse::badvers:
+      facts_.rcode = kRcodeBadVers;  // its upper bits are in the OPT record
+      return write_error_reply(query, kRcodeBadVers, nullptr, out);
     case QueryParse::ok: break;
   }
   if (!shared_->access_list.allows(reinterpret_cast<const sockaddr*>(&client.address))) {
@@ -223,14 +257,25 @@ size_t Worker::answer(std::span<const uint8_t> packet, const Client& client,
     size_t length = write_error_reply(query, kRcodeRefused, nullptr, out);
     return length <= packet.size() ? length : 0;
   }
-  // Blocklist policy goes here (DESIGN.md "Data flow"): a blocked name is answered from a
-  // synthesized Answer before the cache is asked.
+  // Blocklist policy (DESIGN.md "Data flow"): a blocked name is answered locally, before the
+  // cache is asked and never upstream.
   size_t max_size = reply_limit(query, client.connection != nullptr);
+  if (std::optional<Blocked> blocked = check_name(query)) {
+    return render_blocked(*blocked, query, max_size, out);
+  }
   uint32_t now = monotonic_seconds();
   std::optional<AnswerCache::Hit> hit = shared_->cache.lookup(query, now);
   if (hit && !hit->stale) {
+    // Before facts_ is set: an answer from a local zone may finish the prefetch right away.
     if (hit->prefetch_due && !pending_.contains(pending_key(query))) {
       wait_for_upstream(packet, query, nullptr, false);
+    }
+    counters_.cache_lookup(true);
+    facts_ = ReplyFacts{query.qname, query.qtype};
+    facts_.cache_hit = facts_.validated = true;
+    facts_.dnssec = hit->answer->status();
+    if (std::optional<Blocked> blocked = check_cname_chain(query, *hit->answer)) {
+      return render_blocked(*blocked, query, max_size, out);
     }
     return hit->answer->render(query, hit->age, max_size, out);
   }
@@ -238,10 +283,17 @@ size_t Worker::answer(std::span<const uint8_t> packet, const Client& client,
     // Expired: refresh it, and answer with it if the refresh fails or takes too long.
     auto refresh = pending_.find(pending_key(query));
     if (refresh != pending_.end() && refresh->second->serving_stale) {
+      counters_.cache_lookup(true);
+      facts_.cache_hit = facts_.validated = true;
+      facts_.dnssec = hit->answer->status();
+      if (std::optional<Blocked> blocked = check_cname_chain(query, *hit->answer)) {
+        return render_blocked(*blocked, query, max_size, out);
+      }
       size_t length = hit->answer->render(query, hit->age, max_size, out);
       return mark_reply_stale(out, length, max_size);
     }
   }
+  counters_.cache_lookup(false);
   wait_for_upstream(packet, query, &client, hit.has_value());
   return 0;
 }
@@ -258,7 +310,8 @@ void Worker::wait_for_upstream(std::span<const uint8_t> packet, const Query& que
   }
   Pending* pending = it->second.get();
   if (client) {
-    pending->waiters.push_back(Waiter{*client, std::vector<uint8_t>(packet.begin(), packet.end())});
+    pending->waiters.push_back(
+        Waiter{*client, std::vector<uint8_t>(packet.begin(), packet.end()), received_ns_});
     if (client->connection) ++client->connection->waiting;
   }
   if (!inserted) return;
@@ -294,16 +347,27 @@ void Worker::finish(Pending* pending_raw, const UpstreamReply& reply) {
   std::shared_ptr<const Answer> answer;
   uint16_t ede_code = 0;
   std::string_view ede_text;
+  facts_ = ReplyFacts{};
   if (reply.rcode != 0) {
     ede_code = ede_code_for_failure(reply.rcode);
+    counters_.upstream_error(UpstreamErrorReason::internal);
   } else if (reply.status == DnssecStatus::bogus) {
     ede_code = ede_code_for_bogus(reply.why_bogus);
     ede_text = reply.why_bogus;
+    facts_.validated = true;
+    facts_.dnssec = DnssecStatus::bogus;
+    size_t name_end;
+    if (std::optional<DnsName> name = DnsName::from_wire(pending->query_packet, 12, &name_end)) {
+      counters_.record_bogus(name->to_text(), reply.why_bogus);
+    }
   } else {
     answer = Answer::from_upstream(reply.packet, reply.status, key_query.do_bit,
                                    config.cache.max_ttl);
     if (answer && answer->rcode() != kRcodeServFail) {
       shared_->cache.insert(key_query, answer, now);
+    } else {
+      // libunbound answers SERVFAIL for timeouts and unreachable servers alike.
+      counters_.upstream_error(UpstreamErrorReason::servfail);
     }
   }
   // RFC 8767: a failed refresh (never a bogus one) falls back to the expired answer.
@@ -317,6 +381,11 @@ void Worker::finish(Pending* pending_raw, const UpstreamReply& reply) {
       stale = hit->stale;
     }
   }
+  // A SERVFAIL is no answer: only data (or a proven absence) counts as a DNSSEC outcome.
+  if (answer && answer->rcode() != kRcodeServFail) {
+    facts_.validated = true;
+    facts_.dnssec = answer->status();
+  }
   reply_to_waiters(*pending, answer.get(), age, stale, ede_code, ede_text);
   end_if_drained();
 }
@@ -324,6 +393,21 @@ void Worker::finish(Pending* pending_raw, const UpstreamReply& reply) {
 // Renders `answer` (or, if null, SERVFAIL with the EDE) for everyone waiting on `pending`.
 void Worker::reply_to_waiters(Pending& pending, const Answer* answer, uint32_t age, bool stale,
                               uint16_t ede_code, std::string_view ede_text) {
+  // CNAME cloaking, checked once: every waiter asked the same name and type.
+  std::optional<Blocked> blocked;
+  if (answer && !pending.waiters.empty()) {
+    refresh_policy();
+    Query key_query;
+    parse_query(pending.query_packet, key_query);
+    blocked = check_cname_chain(key_query, *answer);
+    if (blocked) {
+      answer = blocked->answer.get();
+      age = 0;
+      stale = false;
+    }
+  }
+  int64_t sent_ns = clock_ns(CLOCK_MONOTONIC);
+  int64_t sent_wall_ns = query_log_ ? clock_ns(CLOCK_REALTIME) : 0;
   for (const Waiter& waiter : pending.waiters) {
     Query query;
     parse_query(waiter.packet, query);
@@ -331,14 +415,23 @@ void Worker::reply_to_waiters(Pending& pending, const Answer* answer, uint32_t a
     size_t max_size = reply_limit(query, tcp);
     std::span<uint8_t> out(reply_.data() + 2, kTcpMaxMessage);
     size_t length;
-    if (answer) {
+    if (blocked && !answer) {
+      length = 0;  // RPZ drop: no reply at all
+    } else if (answer) {
       length = answer->render(query, age, max_size, out);
       if (stale) length = mark_reply_stale(out, length, max_size);
     } else {
       length = render_failure(query, kRcodeServFail, ede_code, ede_text, max_size, out);
     }
     if (tcp) --waiter.client.connection->waiting;
-    if (length > 0) send(waiter.client, out.first(length));
+    if (length > 0) {
+      send(waiter.client, out.first(length));
+      ReplyFacts facts = facts_;
+      facts.qname = query.qname;
+      facts.qtype = query.qtype;
+      count_reply(facts, reinterpret_cast<const sockaddr*>(&waiter.client.address),
+                  out.first(length), waiter.received_ns, sent_ns, sent_wall_ns);
+    }
     if (tcp && waiter.client.connection->bev) close_tcp_if_done(waiter.client.connection.get());
   }
   pending.waiters.clear();
@@ -357,6 +450,9 @@ void Worker::serve_stale(Pending& pending) {
   std::optional<AnswerCache::Hit> hit = shared_->cache.lookup(key_query, monotonic_seconds());
   if (!hit) return;
   pending.serving_stale = true;
+  facts_ = ReplyFacts{};
+  facts_.validated = true;
+  facts_.dnssec = hit->answer->status();
   reply_to_waiters(pending, hit->answer.get(), hit->age, hit->stale, 0, {});
   end_if_drained();
 }
@@ -370,6 +466,51 @@ size_t Worker::render_failure(const Query& query, uint16_t rcode, uint16_t ede_c
   if (size_t length = write_error_reply(query, rcode, &ede, limited)) return length;
   ede.text = {};  // the explanation does not fit this client's buffer; the code still does
   return write_error_reply(query, rcode, &ede, limited);
+}
+
+static_assert(static_cast<int>(DnssecStatus::indeterminate) ==
+              static_cast<int>(DnssecOutcome::indeterminate));
+
+void Worker::mark_blocked(std::string_view list_name) {
+  auto found = list_indexes_.find(std::string(list_name));
+  if (found == list_indexes_.end()) {
+    // Once per list and worker: Metrics::list_index takes a lock.
+    uint32_t index = metrics_.list_index(list_name);
+    found = list_indexes_.emplace(std::string(list_name), index).first;
+    if (list_names_.size() <= index) list_names_.resize(index + 1);
+    list_names_[index] = list_name;
+  }
+  facts_.list = found->second;
+}
+
+void Worker::count_reply(const ReplyFacts& facts, const sockaddr* client,
+                         std::span<const uint8_t> reply, int64_t received_ns, int64_t sent_ns,
+                         int64_t sent_wall_ns) {
+  uint16_t rcode = facts.rcode >= 0 ? static_cast<uint16_t>(facts.rcode) : reply[3] & 0x0f;
+  counters_.response(rcode);
+  bool validated = facts.validated && facts.list == kNoList;  // a blocked answer is ours
+  if (validated) counters_.dnssec(static_cast<DnssecOutcome>(facts.dnssec));
+  if (facts.list != kNoList) {
+    counters_.blocked(facts.list);
+    size_t name_end;
+    std::optional<DnsName> name;
+    if (!facts.qname.empty()) name = DnsName::from_wire(facts.qname, 0, &name_end);
+    counters_.record_block(name ? name->to_text() : std::string(), facts.list);
+  }
+  int64_t latency_ns = std::max<int64_t>(0, sent_ns - received_ns);
+  counters_.query_duration(latency_ns * 1e-9);
+  if (!query_log_) return;
+  QueryLogEntry entry;
+  entry.time_ns = sent_wall_ns;
+  entry.latency_us = static_cast<uint32_t>(std::min<int64_t>(latency_ns / 1000, UINT32_MAX));
+  entry.qtype = facts.qtype;
+  entry.rcode = rcode;
+  entry.dnssec = validated ? static_cast<int8_t>(facts.dnssec) : QueryLogEntry::kNoDnssec;
+  entry.cache_hit = facts.cache_hit;
+  entry.set_client(client);
+  entry.set_name(facts.qname);
+  if (facts.list != kNoList) entry.set_list(list_names_[facts.list]);
+  if (!query_log_->push(entry)) counters_.query_log_dropped();
 }
 
 void Worker::send(const Client& client, std::span<const uint8_t> reply) {
@@ -401,6 +542,7 @@ void Worker::on_udp_readable(int fd, short, void* worker) {
 }
 
 void Worker::read_udp(int fd) {
+  refresh_policy();
   UdpBatch& b = *udp_batch_;
   Client client;
   client.udp_fd = fd;
@@ -418,6 +560,7 @@ void Worker::read_udp(int fd) {
     }
     int received = recvmmsg(fd, b.messages, kUdpBatch, MSG_DONTWAIT, nullptr);
     if (received <= 0) return;
+    received_ns_ = clock_ns(CLOCK_MONOTONIC);
     int replies = 0;
     for (int i = 0; i < received; ++i) {
       msghdr& m = b.messages[i].msg_hdr;
@@ -428,6 +571,8 @@ void Worker::read_udp(int fd) {
       size_t length = answer({b.queries[i], b.messages[i].msg_len}, client,
                              {b.reply_packets[replies], kServerUdpSize});
       if (length == 0) continue;
+      b.facts[replies] = facts_;
+      b.query_of[replies] = i;
       memcpy(b.reply_controls[replies], client.control, client.control_length);
       b.reply_vectors[replies] = {b.reply_packets[replies], length};
       msghdr& r = b.replies[replies].msg_hdr;
@@ -446,6 +591,15 @@ void Worker::read_udp(int fd) {
       int n = sendmmsg(fd, b.replies + sent, replies - sent, MSG_DONTWAIT);
       if (n <= 0) break;  // socket buffer full: the rest is lost as on a busy network
       sent += n;
+    }
+    if (replies > 0) {
+      int64_t sent_ns = clock_ns(CLOCK_MONOTONIC);
+      int64_t sent_wall_ns = query_log_ ? clock_ns(CLOCK_REALTIME) : 0;
+      for (int r = 0; r < replies; ++r) {
+        count_reply(b.facts[r], reinterpret_cast<const sockaddr*>(&b.addresses[b.query_of[r]]),
+                    {b.reply_packets[r], b.reply_vectors[r].iov_len}, received_ns_, sent_ns,
+                    sent_wall_ns);
+      }
     }
     if (received < kUdpBatch) return;
   }
@@ -475,6 +629,7 @@ void Worker::accept_tcp(int fd, const sockaddr* address, int length) {
   memcpy(&connection->client.address, address, length);
   connection->client.address_length = length;
   connections_.emplace(connection.get(), connection);
+  counters_.tcp_connection_opened();
   timeval idle = {static_cast<time_t>(shared_->config.server.tcp_idle_timeout.count()), 0};
   bufferevent_set_timeouts(bev, &idle, &idle);
   bufferevent_setcb(bev, on_tcp_read, on_tcp_write, on_tcp_event, connection.get());
@@ -487,6 +642,7 @@ void Worker::on_tcp_read(bufferevent*, void* connection) {
 }
 
 void Worker::read_tcp(TcpConnection* connection) {
+  refresh_policy();
   evbuffer* input = bufferevent_get_input(connection->bev);
   Client client = connection->client;
   client.connection = connections_.at(connection);
@@ -497,9 +653,15 @@ void Worker::read_tcp(TcpConnection* connection) {
     if (evbuffer_get_length(input) < 2 + length) return;
     evbuffer_drain(input, 2);
     evbuffer_remove(input, tcp_query_.data(), length);
+    received_ns_ = clock_ns(CLOCK_MONOTONIC);
     size_t reply_length = answer({tcp_query_.data(), length}, client,
                                  {reply_.data() + 2, kTcpMaxMessage});
-    if (reply_length > 0) send(client, {reply_.data() + 2, reply_length});
+    if (reply_length > 0) {
+      send(client, {reply_.data() + 2, reply_length});
+      count_reply(facts_, reinterpret_cast<const sockaddr*>(&client.address),
+                  {reply_.data() + 2, reply_length}, received_ns_, clock_ns(CLOCK_MONOTONIC),
+                  query_log_ ? clock_ns(CLOCK_REALTIME) : 0);
+    }
   }
 }
 
@@ -537,6 +699,7 @@ void Worker::close_tcp(TcpConnection* connection) {
   bufferevent_free(connection->bev);
   connection->bev = nullptr;
   shared_->tcp_connections->fetch_sub(1);
+  counters_.tcp_connection_closed();
   connections_.erase(connection);  // may free it; waiters keep theirs alive
 }
 
@@ -566,6 +729,39 @@ void Worker::on_drain_deadline(int, short, void* worker) {
 
 void Worker::on_heartbeat(int, short, void* worker) {
   static_cast<Worker*>(worker)->heartbeat_.store(monotonic_seconds(), std::memory_order_relaxed);
+  static_cast<Worker*>(worker)->refresh_policy();  // an idle worker lets an old policy go
+}
+
+void Worker::refresh_policy() { policy_ = shared_->policy.current(); }
+
+std::optional<Worker::Blocked> Worker::check_name(const Query& query) {
+  if (query.qclass != kClassIn) return std::nullopt;
+  PolicyVerdict verdict = policy_->check(query.qname);
+  if (!verdict.blocked) return std::nullopt;
+  mark_blocked(policy_->lists()[verdict.list].name);
+  return Blocked{policy_answers_.blocked(policy_, verdict, query.qname, query.qtype)};
+}
+
+std::optional<Worker::Blocked> Worker::check_cname_chain(const Query& query,
+                                                         const Answer& answer) {
+  if (answer.cname_targets().empty() || !shared_->config.blocking.cname_check ||
+      query.qclass != kClassIn) {
+    return std::nullopt;
+  }
+  if (policy_->check(query.qname).allowed) return std::nullopt;  // allowing a name allows its data
+  for (const DnsName& target : answer.cname_targets()) {
+    PolicyVerdict verdict = policy_->check(target.wire());
+    if (!verdict.blocked) continue;  // an allowed target does not allow the rest of the chain
+    mark_blocked(policy_->lists()[verdict.list].name);
+    return Blocked{
+        policy_answers_.blocked(policy_, verdict, query.qname, query.qtype, &target)};
+  }
+  return std::nullopt;
+}
+
+size_t Worker::render_blocked(const Blocked& blocked, const Query& query, size_t max_size,
+                              std::span<uint8_t> out) {
+  return blocked.answer ? blocked.answer->render(query, 0, max_size, out) : 0;
 }
 
 }  // namespace dnsvagt

@@ -9,15 +9,22 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
+#include "blocklists/policy.h"
 #include "config/config.h"
+#include "metrics/metrics.h"
 #include "resolver/access_list.h"
 #include "resolver/answer_cache.h"
+#include "resolver/policy_answers.h"
+#include "resolver/query_log.h"
+#include "resolver/rate_limiter.h"
 #include "resolver/upstream.h"
 
 struct bufferevent;
@@ -33,6 +40,7 @@ struct WorkerShared {
   Config config;
   AnswerCache cache;
   AccessList access_list;
+  PublishedPolicy policy;  // the blocklists of this config; the list updater publishes here
   std::atomic<unsigned>* tcp_connections;  // open client connections, across reloads
 };
 
@@ -44,9 +52,12 @@ struct WorkerSockets {
 
 class Worker {
  public:
-  // Builds the event loop and the libunbound contexts; throws std::runtime_error.
+  // Builds the event loop and the libunbound contexts; throws std::runtime_error. Only this
+  // worker's thread writes metrics.worker(counter_slot) and pushes to `query_log` (null: no
+  // query log) while it runs: a reload's workers use other slots (see Telemetry).
   Worker(std::shared_ptr<WorkerShared> shared, WorkerSockets sockets,
-         unsigned contexts_in_process);
+         unsigned contexts_in_process, Metrics& metrics, size_t counter_slot,
+         QueryLogQueue* query_log);
   ~Worker();
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
@@ -65,6 +76,31 @@ class Worker {
   struct Waiter;
   struct Pending;
   struct UdpBatch;
+
+  // What the metrics and the query log need to know about the reply being produced: answer()
+  // fills it for its reply, finish() and serve_stale() for all their waiters' replies.
+  struct ReplyFacts {
+    std::span<const uint8_t> qname;  // wire, as asked (in the query packet); empty: no question
+    uint16_t qtype = 0;
+    int rcode = -1;                  // -1: the rcode in the reply header (no extended bits)
+    bool validated = false;          // data from resolution (cache or upstream): `dnssec` holds
+    DnssecStatus dnssec = DnssecStatus::indeterminate;
+    bool cache_hit = false;
+    uint32_t list = kNoList;         // the blocking list's metrics index, if blocked
+  };
+  static constexpr uint32_t kNoList = UINT32_MAX;
+
+  // For the blocklist policy: marks the reply being produced now (facts_) as blocked by
+  // `list_name` (Policy::lists()[verdict.list].name). Call it once before answer() returns the
+  // blocked reply, or in finish() before reply_to_waiters() for a CNAME chain that is blocked.
+  // The reply is then counted in dnsvagt_blocked_queries_total{list}, the compliance page's
+  // recent blocks and the query log line's "list" - once per reply, never as a DNSSEC answer.
+  void mark_blocked(std::string_view list_name);
+  // Counts one reply sent (or handed to the socket): rcode, DNSSEC status, blocked list,
+  // duration since `received_ns`, and its query log line.
+  void count_reply(const ReplyFacts& facts, const sockaddr* client,
+                   std::span<const uint8_t> reply, int64_t received_ns, int64_t sent_ns,
+                   int64_t sent_wall_ns);
 
   void run();
   size_t answer(std::span<const uint8_t> packet, const Client& client, std::span<uint8_t> out);
@@ -85,6 +121,22 @@ class Worker {
   void begin_drain();
   void end_if_drained();
 
+  // Blocklist policy. policy_ is re-read from shared_->policy once per wakeup, not per query:
+  // the atomic load takes a reference count that all workers would contend on.
+  void refresh_policy();
+  // The reply a blocked query gets; `answer` null: none at all (RPZ drop).
+  struct Blocked {
+    std::shared_ptr<const Answer> answer;
+  };
+  // Set if the query name is blocked (class IN only: lists name IN data).
+  std::optional<Blocked> check_name(const Query& query);
+  // CNAME cloaking: set if blocking.cname_check is on, the query name is not allowed and a
+  // name `answer`'s CNAME chain leads to is blocked. Checked against the current policy on
+  // every use of an answer, so a list change applies to cached answers at once.
+  std::optional<Blocked> check_cname_chain(const Query& query, const Answer& answer);
+  static size_t render_blocked(const Blocked& blocked, const Query& query, size_t max_size,
+                               std::span<uint8_t> out);
+
   static void on_upstream_reply(void* pending, const UpstreamReply& reply);
   static void on_stale_timer(int, short, void* pending);
   static void on_udp_readable(int fd, short events, void* worker);
@@ -99,6 +151,15 @@ class Worker {
 
   std::shared_ptr<WorkerShared> shared_;
   WorkerSockets sockets_;
+  Metrics& metrics_;
+  WorkerCounters& counters_;
+  QueryLogQueue* query_log_;
+  std::optional<RateLimiter> rate_limiter_;  // server.rate_limit, UDP only
+  ReplyFacts facts_;
+  int64_t received_ns_ = 0;  // monotonic receipt time of the query (batch) being answered
+  // Metrics list indexes of the lists mark_blocked() has seen, and their names (for the log).
+  std::unordered_map<std::string, uint32_t> list_indexes_;
+  std::vector<std::string> list_names_;  // by metrics list index (overflow: last seen name)
   event_base* base_ = nullptr;
   std::unique_ptr<Upstream> upstream_;
   std::vector<event*> udp_events_;
@@ -113,6 +174,8 @@ class Worker {
   std::vector<uint8_t> tcp_query_;  // one framed query, copied out of the input buffer
   std::vector<uint8_t> reply_;      // 2 bytes of TCP length, then the reply
   std::atomic<int64_t> heartbeat_{0};
+  std::shared_ptr<const Policy> policy_;
+  PolicyAnswers policy_answers_;
   std::thread thread_;
 };
 
