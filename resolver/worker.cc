@@ -735,7 +735,8 @@ void Worker::on_heartbeat(int, short, void* worker) {
 void Worker::refresh_policy() { policy_ = shared_->policy.current(); }
 
 std::optional<Worker::Blocked> Worker::check_name(const Query& query) {
-  if (query.qclass != kClassIn) return std::nullopt;
+  // Without lists, skip hashing the name's suffixes (~0.1 us, a few % of a cache hit).
+  if (query.qclass != kClassIn || policy_->entry_count() == 0) return std::nullopt;
   PolicyVerdict verdict = policy_->check(query.qname);
   if (!verdict.blocked) return std::nullopt;
   mark_blocked(policy_->lists()[verdict.list].name);
