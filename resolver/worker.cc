@@ -174,7 +174,6 @@ Worker::Worker(std::shared_ptr<WorkerShared> shared, WorkerSockets sockets,
       udp_batch_(std::make_unique<UdpBatch>()),
       tcp_query_(kTcpMaxMessage),
       reply_(2 + kTcpMaxMessage),
-      policy_(shared_->policy.current()),
       policy_answers_(shared_->config.blocking) {
   const RateLimit& rate_limit = shared_->config.server.rate_limit;
   if (rate_limit.qps > 0) rate_limiter_.emplace(rate_limit.qps, rate_limit.burst);
@@ -396,7 +395,7 @@ void Worker::reply_to_waiters(Pending& pending, const Answer* answer, uint32_t a
   // CNAME cloaking, checked once: every waiter asked the same name and type.
   std::optional<Blocked> blocked;
   if (answer && !pending.waiters.empty()) {
-    refresh_policy();
+    PolicyLease lease(*this);
     Query key_query;
     parse_query(pending.query_packet, key_query);
     blocked = check_cname_chain(key_query, *answer);
@@ -542,7 +541,7 @@ void Worker::on_udp_readable(int fd, short, void* worker) {
 }
 
 void Worker::read_udp(int fd) {
-  refresh_policy();
+  PolicyLease lease(*this);
   UdpBatch& b = *udp_batch_;
   Client client;
   client.udp_fd = fd;
@@ -642,7 +641,7 @@ void Worker::on_tcp_read(bufferevent*, void* connection) {
 }
 
 void Worker::read_tcp(TcpConnection* connection) {
-  refresh_policy();
+  PolicyLease lease(*this);
   evbuffer* input = bufferevent_get_input(connection->bev);
   Client client = connection->client;
   client.connection = connections_.at(connection);
@@ -729,10 +728,14 @@ void Worker::on_drain_deadline(int, short, void* worker) {
 
 void Worker::on_heartbeat(int, short, void* worker) {
   static_cast<Worker*>(worker)->heartbeat_.store(monotonic_seconds(), std::memory_order_relaxed);
-  static_cast<Worker*>(worker)->refresh_policy();  // an idle worker lets an old policy go
 }
 
-void Worker::refresh_policy() { policy_ = shared_->policy.current(); }
+Worker::PolicyLease::PolicyLease(Worker& worker)
+    : worker_(worker), outer_(std::move(worker.policy_)) {
+  worker_.policy_ = worker_.shared_->policy.current();
+}
+
+Worker::PolicyLease::~PolicyLease() { worker_.policy_ = std::move(outer_); }
 
 std::optional<Worker::Blocked> Worker::check_name(const Query& query) {
   // Without lists, skip hashing the name's suffixes (~0.1 us, a few % of a cache hit).

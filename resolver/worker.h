@@ -121,9 +121,22 @@ class Worker {
   void begin_drain();
   void end_if_drained();
 
-  // Blocklist policy. policy_ is re-read from shared_->policy once per wakeup, not per query:
-  // the atomic load takes a reference count that all workers would contend on.
-  void refresh_policy();
+  // Holds the published blocklist policy in policy_ while one wakeup's queries are handled,
+  // and lets it go at the end: a replaced policy is freed as soon as the last query using it
+  // is done, not when each worker next wakes up. Once per wakeup, not per query, because the
+  // atomic load takes a reference count all workers contend on. Nests (an upstream answer can
+  // arrive inside a read): the inner lease restores the outer one's policy.
+  class PolicyLease {
+   public:
+    explicit PolicyLease(Worker& worker);
+    ~PolicyLease();
+    PolicyLease(const PolicyLease&) = delete;
+    PolicyLease& operator=(const PolicyLease&) = delete;
+
+   private:
+    Worker& worker_;
+    std::shared_ptr<const Policy> outer_;
+  };
   // The reply a blocked query gets; `answer` null: none at all (RPZ drop).
   struct Blocked {
     std::shared_ptr<const Answer> answer;
