@@ -106,21 +106,6 @@ FetchResult failed(UpdateFailure failure, std::string error, long status = 0) {
 
 }  // namespace
 
-const char* to_string(UpdateFailure failure) {
-  switch (failure) {
-    case UpdateFailure::http_status: return "http_status";
-    case UpdateFailure::timeout: return "timeout";
-    case UpdateFailure::tls: return "tls";
-    case UpdateFailure::connect: return "connect";
-    case UpdateFailure::too_large: return "too_large";
-    case UpdateFailure::parse_budget: return "parse_budget";
-    case UpdateFailure::too_small: return "too_small";
-    case UpdateFailure::shrink: return "shrink";
-    case UpdateFailure::io: return "io";
-  }
-  return "unknown";
-}
-
 FetchResult fetch_feed(const std::string& url, const Validators& cached, const FetchLimits& limits,
                        const std::atomic<bool>* stop) {
   global_init();

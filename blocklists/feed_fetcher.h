@@ -7,24 +7,10 @@
 #include <cstdint>
 #include <string>
 
+#include "blocklists/update_failure.h"
+
 namespace dnsvagt {
 
-// Why a list update was not activated. The fetch reasons come from fetch_feed(); the gate
-// reasons (parse_budget, too_small, shrink) from check_list_gates(); io from the disk.
-enum class UpdateFailure : uint8_t {
-  http_status,   // the server answered with a status other than 200 or 304
-  timeout,       // no connection, no data or no end within the time limits
-  tls,           // TLS handshake or certificate verification failed
-  connect,       // DNS, connection refused or reset, body cut short
-  too_large,     // over the list's max_size
-  parse_budget,  // too many lines that are not rules (an HTML page, binary data)
-  too_small,     // fewer than min_entries entries
-  shrink,        // lost more than max_shrink of the last good version's entries
-  io,            // the local file or the cache could not be read or written
-};
-inline constexpr size_t kUpdateFailureCount = 9;
-// The metric label: "http_status", "timeout", ...
-const char* to_string(UpdateFailure failure);
 
 // The validators of a cached copy, sent back as If-None-Match / If-Modified-Since.
 struct Validators {

@@ -151,8 +151,8 @@ std::vector<MetricFamily> metric_families(const MetricsSnapshot& snapshot) {
     last_attempt.add(seconds_or_zero(list.status.last_attempt), {name});
     refresh.add(list.description.refresh.count(), {name});
     info.add(1, {name, list.description.allow ? "allow" : "block"});
-    for (size_t i = 0; i < kListFailureReasonCount; ++i) {
-      failures.add(list.status.failures[i], {name, to_string(static_cast<ListFailureReason>(i))});
+    for (size_t i = 0; i < kUpdateFailureCount; ++i) {
+      failures.add(list.status.failures[i], {name, to_string(static_cast<UpdateFailure>(i))});
     }
   }
   for (FamilyBuilder* family : {&entries, &last_success, &last_attempt, &refresh, &info, &failures}) {

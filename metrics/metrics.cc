@@ -7,21 +7,6 @@
 
 namespace dnsvagt {
 
-const char* to_string(ListFailureReason reason) {
-  switch (reason) {
-    case ListFailureReason::http_status: return "http_status";
-    case ListFailureReason::timeout: return "timeout";
-    case ListFailureReason::tls: return "tls";
-    case ListFailureReason::connect: return "connect";
-    case ListFailureReason::too_large: return "too_large";
-    case ListFailureReason::parse_budget: return "parse_budget";
-    case ListFailureReason::too_small: return "too_small";
-    case ListFailureReason::shrink: return "shrink";
-    case ListFailureReason::io: return "io";
-  }
-  return "unknown";
-}
-
 uint64_t ListStatus::total_failures() const {
   return std::accumulate(failures.begin(), failures.end(), uint64_t{0});
 }
@@ -71,7 +56,7 @@ void Metrics::list_update_succeeded(std::string_view name, uint64_t entries, Wal
   status.last_attempt = when;
 }
 
-void Metrics::list_update_failed(std::string_view name, ListFailureReason reason, WallTime when) {
+void Metrics::list_update_failed(std::string_view name, UpdateFailure reason, WallTime when) {
   std::lock_guard lock(mutex_);
   ListStatus& status = list_statuses_[std::string(name)];
   ++status.failures[static_cast<size_t>(reason)];

@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "blocklists/update_failure.h"
 #include "metrics/worker_counters.h"
 
 namespace dnsvagt {
@@ -29,29 +30,13 @@ struct ListDescription {
   std::chrono::seconds refresh{3600};  // 0 = never refreshed (no staleness check)
 };
 
-// Why a list update was rejected; the last good version stays in use. The same values and
-// labels as blocklists' UpdateFailure, so the wiring maps them one to one.
-enum class ListFailureReason : uint8_t {
-  http_status,   // the server answered with a status other than 200 or 304
-  timeout,       // no connection, no data or no end within the time limits
-  tls,           // TLS handshake or certificate verification failed
-  connect,       // DNS, connection refused or reset, body cut short
-  too_large,     // over the list's max_size
-  parse_budget,  // too many lines that are not rules
-  too_small,     // fewer than min_entries entries
-  shrink,        // lost more than max_shrink of the last good version's entries
-  io,            // the local file or the cache could not be read or written
-};
-inline constexpr size_t kListFailureReasonCount = 9;
-const char* to_string(ListFailureReason reason);
-
 struct ListStatus {
   uint64_t entries = 0;  // entries of the version in use
   std::optional<WallTime> last_success;  // last fetch or check that confirmed a good version
   std::optional<WallTime> last_attempt;
   std::optional<WallTime> last_failure;
-  ListFailureReason last_failure_reason = ListFailureReason::http_status;
-  std::array<uint64_t, kListFailureReasonCount> failures{};
+  UpdateFailure last_failure_reason = UpdateFailure::http_status;
+  std::array<uint64_t, kUpdateFailureCount> failures{};
 
   uint64_t total_failures() const;
   // The most recent attempt failed.
@@ -121,7 +106,7 @@ class Metrics {
   void set_lists(std::vector<ListDescription> lists);
   // A fetch or check confirmed a good version with `entries` entries (also when unchanged).
   void list_update_succeeded(std::string_view name, uint64_t entries, WallTime when);
-  void list_update_failed(std::string_view name, ListFailureReason reason, WallTime when);
+  void list_update_failed(std::string_view name, UpdateFailure reason, WallTime when);
   // Called at every scrape, on the scrape thread; must be thread-safe.
   void set_cache_usage_source(std::function<CacheUsage()> source);
 

@@ -36,12 +36,6 @@ std::string first_owner(const std::string& path) {
   return "";
 }
 
-ListFailureReason failure_reason(UpdateFailure failure) {
-  // The two enums list the same reasons in the same order (metrics/metrics.h says so).
-  static_assert(kUpdateFailureCount == kListFailureReasonCount);
-  return static_cast<ListFailureReason>(failure);
-}
-
 }  // namespace
 
 std::vector<TrustAnchorInfo> configured_trust_anchors(const Config& config, bool loaded) {
@@ -145,7 +139,7 @@ void Telemetry::connect(UpdaterHooks& hooks) {
   };
   hooks.failed = [metrics](const std::string& name, UpdateFailure reason,
                            WallClock::time_point when) {
-    metrics->list_update_failed(name, failure_reason(reason), when);
+    metrics->list_update_failed(name, reason, when);
   };
 }
 

@@ -125,7 +125,7 @@ TEST(ComplianceTest, AllListsFailingOrEmptyIsAtRisk) {
   data.lists[0].status.entries = 0;
   // One still has entries but its last update failed.
   data.lists[1].status.last_failure = data.taken_at - minutes(1);
-  data.lists[1].status.last_failure_reason = ListFailureReason::connect;
+  data.lists[1].status.last_failure_reason = UpdateFailure::connect;
   data.lists[1].status.failures[0] = 1;
   ComplianceReport report = build_compliance_report(data);
   EXPECT_FALSE(report.blocking.met);
@@ -154,9 +154,9 @@ TEST(ComplianceTest, JsonHoldsTheFiguresAndVerdicts) {
   MetricsSnapshot data = healthy();
   data.validation_enabled = false;
   data.lists[0].blocked = 8;
-  data.lists[0].status.failures[static_cast<size_t>(ListFailureReason::parse_budget)] = 2;
+  data.lists[0].status.failures[static_cast<size_t>(UpdateFailure::parse_budget)] = 2;
   data.lists[0].status.last_failure = kStart + hours(1);
-  data.lists[0].status.last_failure_reason = ListFailureReason::parse_budget;
+  data.lists[0].status.last_failure_reason = UpdateFailure::parse_budget;
   data.recent_bogus = {{kStart + hours(2), "dnssec-failed.org", "signature \"expired\"", 0}};
   data.recent_blocks = {{kStart + hours(2) + minutes(5), "malware.example", "urlhaus", 0}};
   std::string json = to_json(build_compliance_report(data));

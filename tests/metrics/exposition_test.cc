@@ -159,7 +159,7 @@ TEST(ExpositionTest, ExactValuesAfterKnownIncrements) {
   metrics.set_validation_enabled(true);
   metrics.set_lists({{"urlhaus", false, "https://example.org/h", "hosts", hours(1)}});
   metrics.list_update_succeeded("urlhaus", 4321, WallTime(std::chrono::seconds(1700000100)));
-  metrics.list_update_failed("urlhaus", ListFailureReason::http_status,
+  metrics.list_update_failed("urlhaus", UpdateFailure::http_status,
                              WallTime(std::chrono::seconds(1700003700)));
   metrics.set_cache_usage_source([] { return CacheUsage{12, 34567}; });
   uint32_t urlhaus = metrics.list_index("urlhaus");

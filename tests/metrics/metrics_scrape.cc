@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
   metrics.set_lists({{"urlhaus", false, "https://example.org/hosts.txt", "hosts", std::chrono::hours(1)},
                      {"exceptions", true, "/etc/dnsvagt/allow.txt", "domains", std::chrono::hours(1)}});
   metrics.list_update_succeeded("urlhaus", 1000, std::chrono::system_clock::now());
-  metrics.list_update_failed("exceptions", ListFailureReason::io, std::chrono::system_clock::now());
+  metrics.list_update_failed("exceptions", UpdateFailure::io, std::chrono::system_clock::now());
   uint32_t urlhaus = metrics.list_index("urlhaus");
   WorkerCounters& worker = metrics.worker(1);
   worker.query(Transport::udp);

@@ -30,8 +30,8 @@ TEST(MetricsTest, SnapshotJoinsListConfigStatusAndBlocks) {
   metrics.set_lists({{"urlhaus", false, "https://example.org/hosts.txt", "hosts", hours(1)},
                      {"exceptions", true, "/etc/dnsvagt/allow.txt", "domains", hours(1)}});
   metrics.list_update_succeeded("urlhaus", 1200, start + seconds(5));
-  metrics.list_update_failed("urlhaus", ListFailureReason::shrink, start + seconds(3605));
-  metrics.list_update_failed("urlhaus", ListFailureReason::shrink, start + seconds(7205));
+  metrics.list_update_failed("urlhaus", UpdateFailure::shrink, start + seconds(3605));
+  metrics.list_update_failed("urlhaus", UpdateFailure::shrink, start + seconds(7205));
   uint32_t urlhaus = metrics.list_index("urlhaus");
   metrics.worker(0).blocked(urlhaus);
   metrics.worker(1).blocked(urlhaus);
@@ -45,7 +45,7 @@ TEST(MetricsTest, SnapshotJoinsListConfigStatusAndBlocks) {
   EXPECT_EQ(list.status.entries, 1200u);
   EXPECT_EQ(list.status.last_success, start + seconds(5));
   EXPECT_EQ(list.status.last_attempt, start + seconds(7205));
-  EXPECT_EQ(list.status.failures[static_cast<size_t>(ListFailureReason::shrink)], 2u);
+  EXPECT_EQ(list.status.failures[static_cast<size_t>(UpdateFailure::shrink)], 2u);
   EXPECT_EQ(list.status.total_failures(), 2u);
   EXPECT_TRUE(list.status.failing());
   EXPECT_EQ(list.blocked, 2u);

@@ -1,0 +1,40 @@
+// UpdateFailure: why a list update was not activated, shared by the list updater that finds it
+// and the metrics that count it (dnsvagt_list_update_failures_total{reason}).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace dnsvagt {
+
+// Why a list update was not activated. The fetch reasons come from fetch_feed(); the gate
+// reasons (parse_budget, too_small, shrink) from check_list_gates(); io from the disk.
+enum class UpdateFailure : uint8_t {
+  http_status,   // the server answered with a status other than 200 or 304
+  timeout,       // no connection, no data or no end within the time limits
+  tls,           // TLS handshake or certificate verification failed
+  connect,       // DNS, connection refused or reset, body cut short
+  too_large,     // over the list's max_size
+  parse_budget,  // too many lines that are not rules (an HTML page, binary data)
+  too_small,     // fewer than min_entries entries
+  shrink,        // lost more than max_shrink of the last good version's entries
+  io,            // the local file or the cache could not be read or written
+};
+inline constexpr size_t kUpdateFailureCount = 9;
+// The metric label: "http_status", "timeout", ...
+constexpr const char* to_string(UpdateFailure failure) {
+  switch (failure) {
+    case UpdateFailure::http_status: return "http_status";
+    case UpdateFailure::timeout: return "timeout";
+    case UpdateFailure::tls: return "tls";
+    case UpdateFailure::connect: return "connect";
+    case UpdateFailure::too_large: return "too_large";
+    case UpdateFailure::parse_budget: return "parse_budget";
+    case UpdateFailure::too_small: return "too_small";
+    case UpdateFailure::shrink: return "shrink";
+    case UpdateFailure::io: return "io";
+  }
+  return "unknown";
+}
+
+}  // namespace dnsvagt
