@@ -32,7 +32,7 @@ EXPECTED_FILES = {
     "/usr/lib/systemd/system/dnsvagt.service": "systemd/dnsvagt.service",
     "/usr/lib/sysusers.d/dnsvagt.conf": "systemd/dnsvagt.sysusers",
     "/usr/lib/tmpfiles.d/dnsvagt.conf": "systemd/dnsvagt.tmpfiles",
-    CONFFILE: "docs/dnsvagt.example.yaml",
+    CONFFILE: "systemd/dnsvagt.yaml",
     "/usr/share/dnsvagt/dnsvagt-rules.yml": "metrics/prometheus/dnsvagt-rules.yml",
     "/usr/share/dnsvagt/dnsvagt-dashboard.json": "metrics/grafana/dnsvagt-dashboard.json",
     "/usr/share/doc/dnsvagt/README.md": "README.md",
