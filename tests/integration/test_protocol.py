@@ -1,15 +1,21 @@
 #!/usr/bin/python3
 # Protocol integration test: dnsvagt's handling of DNS messages on the wire (TCP pipelining,
-# truncation, EDNS, FORMERR/NOTIMP/REFUSED, QR=1, malformed packets) with raw packets.
+# truncation, EDNS, FORMERR/NOTIMP/REFUSED, QR=1, malformed packets) with raw packets; TCP idle
+# timeout and connection cap, and queries over IPv6, on a second instance with tight limits.
 """Usage: test_protocol.py --dnsvagt PATH | --reference  [--keep] [-k PATTERN]"""
 
+import json
+import os
 import random
+import socket
 import struct
 import sys
+import time
 import unittest
 
 import subject
 import wire
+import world
 from wire import Reply, TYPE_A, TYPE_TXT
 
 W = "world.test"
@@ -297,6 +303,196 @@ class ProtocolTest(unittest.TestCase):
                 self.assertLessEqual(len(reply), max(len(payload) - 2, 0),
                                      "reply to broken framing %s" % payload[:16].hex())
         self.assert_answers_normally()
+
+
+# -- TCP limits and IPv6 (issue 2) ---------------------------------------------------------
+
+IDLE_TIMEOUT = 2       # seconds: server.tcp_idle_timeout of the limits instance
+MAX_TCP = 3            # server.max_tcp_connections of the limits instance
+CLOSE_BOUND = 10.0     # how long a test waits for a close it expects (a bound, not a timing)
+
+
+def has_ipv6_loopback():
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as sock:
+            sock.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+def start_limits_instance(env, ipv6):
+    """Starts a second server with the TCP limits above, also on [::1] when `ipv6`; returns
+    its port. The reference Unbound gets its equivalents (tcp-idle-timeout, incoming-num-tcp
+    with one thread)."""
+    name = "limits"
+    conf_dir = os.path.join(env.directory, name)
+    os.makedirs(os.path.join(conf_dir, "lists"), exist_ok=True)
+
+    def start(port):
+        if subject.Options.dnsvagt is None:
+            text = world.unbound_config(conf_dir, "unbound", port, env.world.nsd_port,
+                                        env.world.trust_anchor,
+                                        ("127.0.0.0/8 allow", "::1/128 allow"))
+            if ipv6:
+                text = text.replace("  do-ip6: no\n", "  do-ip6: yes\n  interface: ::1\n")
+            text = text.replace("remote-control:\n", "  tcp-idle-timeout: %d\n"
+                                "  incoming-num-tcp: %d\nremote-control:\n"
+                                % (IDLE_TIMEOUT * 1000, MAX_TCP))
+            conf = os.path.join(conf_dir, "unbound.conf")
+            command = ["unbound", "-d", "-c", conf]
+        else:
+            config = {}
+            for line in subject.dnsvagt_config(env.world, conf_dir, port).splitlines():
+                key, value = line.split(": ", 1)
+                config[key] = json.loads(value)
+            if ipv6:
+                config["server"]["listen"].append("[::1]:%d" % port)
+            config["server"].update(tcp_idle_timeout="%ds" % IDLE_TIMEOUT,
+                                    max_tcp_connections=MAX_TCP)
+            text = "".join("%s: %s\n" % item
+                           for item in ((k, json.dumps(v)) for k, v in config.items()))
+            conf = os.path.join(conf_dir, "dnsvagt.yaml")
+            command = [subject.Options.dnsvagt, "-c", conf]
+        with open(conf, "w") as out:
+            out.write(text)
+        daemon = world.Daemon(name, command, os.path.join(conf_dir, "server.log"))
+        try:
+            world.wait_until_answers(daemon, port, W + ".")
+        except BaseException:
+            daemon.stop()
+            raise
+        return daemon
+
+    port, daemon = world.on_free_port(start)
+    env.daemons.append(daemon)
+    return port
+
+
+def wait_for_close(sock, timeout=CLOSE_BOUND):
+    """What the server does with an idle connection within `timeout`: "closed" (EOF or reset),
+    "open" (nothing happened) or "data" (it sent something unasked)."""
+    sock.settimeout(timeout)
+    try:
+        return "data" if sock.recv(4096) else "closed"
+    except (ConnectionResetError, ConnectionAbortedError):
+        return "closed"
+    except socket.timeout:
+        return "open"
+
+
+class TcpLimitsTest(unittest.TestCase):
+    """server.tcp_idle_timeout and server.max_tcp_connections on an instance of their own.
+
+    What a broken server does here: one without an idle timeout leaves idle connections open
+    (wait_for_close says "open" after 10 s, five times the timeout); one that closes by age
+    rather than idleness closes the busy connection; one without a cap answers the fourth
+    connection; one that leaks cap slots on close never accepts a connection again."""
+
+    port = None
+    assert_unless_reference = ProtocolTest.assert_unless_reference
+
+    @classmethod
+    def setUpClass(cls):
+        cls.port = start_limits_instance(Env.env, has_ipv6_loopback())
+
+    def tearDown(self):
+        Env.env.check_alive(self)
+
+    def connect(self):
+        return wire.tcp_connect(self.port)
+
+    def ask(self, sock, timeout=2.0):
+        """Sends one query on `sock`; returns its reply (checked), or None if the server
+        closed the connection or did not answer within `timeout`."""
+        qid = Ids.take()
+        sock.settimeout(timeout)
+        try:
+            sock.sendall(wire.frame(wire.query(qid, "www.secure." + W)))
+            reply = Reply(wire.tcp_read_message(sock))
+        except (OSError, ConnectionError):  # closed, reset or timed out
+            return None
+        self.assertEqual((reply.id, reply.rcode), (qid, "NOERROR"))
+        return reply
+
+    def answering_connection(self, bound=CLOSE_BOUND):
+        """A new connection that has answered a query. Retried within `bound`: the server
+        learns of connections closed by an earlier step (or test) asynchronously."""
+        deadline = time.monotonic() + bound
+        while True:
+            sock = self.connect()
+            if self.ask(sock) is not None:
+                return sock
+            sock.close()
+            if time.monotonic() > deadline:
+                self.fail("no new TCP connection was answered within %.0f s" % bound)
+            time.sleep(0.1)
+
+    def test_idle_connection_without_query_is_closed(self):
+        with self.connect() as sock:
+            self.assertEqual(wait_for_close(sock), "closed")
+
+    def test_idle_connection_after_an_answer_is_closed(self):
+        with self.connect() as sock:
+            self.assertIsNotNone(self.ask(sock))
+            self.assertEqual(wait_for_close(sock), "closed")
+
+    def test_busy_connection_stays_open_past_the_idle_timeout(self):
+        # A query every quarter timeout for three timeouts: never idle for a whole one.
+        with self.connect() as sock:
+            for i in range(12):
+                self.assertIsNotNone(self.ask(sock), "query %d on the busy connection" % i)
+                time.sleep(IDLE_TIMEOUT / 4)
+            # The same connection still closes once it does go idle.
+            self.assertEqual(wait_for_close(sock), "closed")
+
+    def test_connection_cap(self):
+        young = [self.answering_connection() for _ in range(MAX_TCP)]
+        extra = None
+        try:
+            for sock in young:  # young and just used: none is near its idle timeout
+                self.assertIsNotNone(self.ask(sock))
+            try:
+                extra = self.connect()
+            except OSError:
+                pass  # refused outright: also no answer
+            # Unbound makes room instead: with few free slots its idle timeout drops to 0, so
+            # it closes the young connections after their answers and serves the new one.
+            evicts = ("with every TCP slot taken it closes connections right after an answer "
+                      "(tcp-idle-timeout drops to 0 below 20% free slots) and serves one more")
+            if extra is not None:
+                self.assert_unless_reference(
+                    self.ask(extra, timeout=1.0) is None,
+                    "connection %d of a cap of %d was answered" % (MAX_TCP + 1, MAX_TCP),
+                    evicts)
+            for i, sock in enumerate(young):
+                self.assert_unless_reference(
+                    self.ask(sock) is not None,
+                    "connection %d under the cap no longer answers" % (i + 1), evicts)
+            young.pop(0).close()
+            self.answering_connection().close()
+        finally:
+            for sock in young + ([extra] if extra else []):
+                sock.close()
+
+    def test_ipv6_udp_and_tcp(self):
+        if not has_ipv6_loopback():
+            self.skipTest("no ::1 on this machine")
+        packet_id = Ids.take()
+        packet = wire.query(packet_id, "www.secure." + W, edns={"do": True})
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as sock:
+            sock.settimeout(2.0)
+            sock.sendto(packet, ("::1", self.port))
+            udp = Reply(sock.recv(65535))
+        with socket.create_connection(("::1", self.port), timeout=2.0) as sock:
+            sock.settimeout(2.0)
+            sock.sendall(wire.frame(packet))
+            tcp = Reply(wire.tcp_read_message(sock))
+        for transport, reply in (("udp", udp), ("tcp", tcp)):
+            with self.subTest(transport=transport):
+                self.assertEqual((reply.id, reply.qr, reply.rcode, reply.ad),
+                                 (packet_id, True, "NOERROR", True))
+                self.assertIn(TYPE_A, reply.answer_types)
 
 
 def malformed_packets():
