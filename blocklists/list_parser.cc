@@ -11,18 +11,18 @@
 namespace dnsvagt {
 namespace {
 
-constexpr std::string_view kBlanks = " \t\r\v\f";
-
 // Splits `line` at blanks into `tokens`; returns how many.
 size_t split_blanks(std::string_view line, std::vector<std::string_view>& tokens) {
   tokens.clear();
-  size_t at = line.find_first_not_of(kBlanks);
-  while (at != std::string_view::npos) {
-    size_t end = line.find_first_of(kBlanks, at);
-    tokens.push_back(line.substr(at, end == std::string_view::npos ? end : end - at));
-    at = end == std::string_view::npos ? end : line.find_first_not_of(kBlanks, end);
+  size_t at = 0;
+  while (true) {
+    while (at < line.size() && is_blank(line[at])) ++at;
+    if (at == line.size()) return tokens.size();
+    size_t end = at;
+    while (end < line.size() && !is_blank(line[end])) ++end;
+    tokens.push_back(line.substr(at, end - at));
+    at = end;
   }
-  return tokens.size();
 }
 
 // The line without a `#` comment and surrounding blanks.
@@ -146,7 +146,7 @@ void parse_adblock(std::string_view content, ListCollector& collector) {
     line = trim_blanks(line);
     if (line.empty() || line.front() == '!') return;
     if (line.front() == '[' && line.back() == ']') return;  // [Adblock Plus 2.0]
-    if (line.find_first_of(kBlanks) != std::string_view::npos) {
+    if (std::any_of(line.begin(), line.end(), is_blank)) {
       return collector.invalid(number, line, "blank inside a rule");
     }
     parse_adblock_rule(collector, number, line);

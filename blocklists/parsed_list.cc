@@ -30,10 +30,9 @@ size_t power_of_two_at_least(size_t n) {
 }  // namespace
 
 std::string_view trim_blanks(std::string_view text) {
-  constexpr std::string_view kBlanks = " \t\r\v\f";
-  size_t first = text.find_first_not_of(kBlanks);
-  if (first == std::string_view::npos) return {};
-  return text.substr(first, text.find_last_not_of(kBlanks) - first + 1);
+  while (!text.empty() && is_blank(text.front())) text.remove_prefix(1);
+  while (!text.empty() && is_blank(text.back())) text.remove_suffix(1);
+  return text;
 }
 
 std::string ParseStats::summary() const {

@@ -127,4 +127,8 @@ uint64_t for_each_line(std::string_view content, OnLine&& on_line) {
 // `text` without leading and trailing blanks (space, TAB, CR, VT, FF).
 std::string_view trim_blanks(std::string_view text);
 
+// Space, TAB, CR, VT or FF. A plain test, because string_view::find_first_of with a set calls
+// memchr once per character: a fifth of the time of parsing a million-line list.
+inline bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
+
 }  // namespace dnsvagt
