@@ -149,8 +149,13 @@ def run_tests(module_name, argv):
         loader.testNamePatterns = ["*%s*" % p for p in args.patterns]
     suite = loader.loadTestsFromModule(sys.modules[module_name])
     result = unittest.TextTestRunner(verbosity=2, stream=sys.stderr).run(suite)
+    return summarize(result)
+
+
+def summarize(result):
+    """Prints "N passed, N failed" for a unittest result; returns the exit code."""
     # Failures of subtests count once for their test; a setUpModule error counts as one failure
-    # although no test ran.
+    # although no test ran, and a skipped module or class skips no test that ran.
     failing, setup_errors = set(), 0
     for test, _ in result.failures + result.errors:
         if isinstance(test, unittest.TestCase):
@@ -158,7 +163,7 @@ def run_tests(module_name, argv):
         else:
             setup_errors += 1
     failed = len(failing) + setup_errors + len(result.unexpectedSuccesses)
-    passed = result.testsRun - len(failing) - len(result.unexpectedSuccesses) \
-        - len(result.skipped)
+    skipped = sum(1 for test, _ in result.skipped if isinstance(test, unittest.TestCase))
+    passed = result.testsRun - len(failing) - len(result.unexpectedSuccesses) - skipped
     print("%d passed, %d failed" % (passed, failed))
     return 0 if failed == 0 and result.testsRun > 0 else 1

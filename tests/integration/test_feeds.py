@@ -1,11 +1,14 @@
-# Automatic list updates end to end: the list updater (run by feed_probe until the dnsvagt
-# binary runs it) against real HTTP and HTTPS feed servers on 127.0.0.1 (feed_server.py).
+# Automatic list updates end to end: the list updater run by feed_probe, and by the dnsvagt
+# binary itself, against real HTTP and HTTPS feed servers on 127.0.0.1 (feed_server.py).
 """Feed update tests.
 
-    test_feeds.py --probe PATH     PATH: the feed_probe binary (also: env FEED_PROBE)
+    test_feeds.py [--probe PATH] [--dnsvagt PATH] [--keep] [-k PATTERN]
 
-Feeds are real lists from the shared data (env DNSVAGT_SOURCE_DIR/../shared/data/feeds).
-Every wait is bounded; the test configs use short refreshes and transfer timeouts.
+--probe: the feed_probe binary (also: env FEED_PROBE), for FeedTest; --dnsvagt: the dnsvagt
+binary (also: env DNSVAGT_BIN), for DnsvagtFeedTest, which resolves through the test world
+(world.py). A part whose binary is not given is skipped. Feeds are real lists from the shared
+data (env DNSVAGT_SOURCE_DIR/../shared/data/feeds). Every wait is bounded; the test configs use
+short refreshes and transfer timeouts.
 """
 
 import argparse
@@ -13,15 +16,24 @@ import glob
 import hashlib
 import json
 import os
+import random
+import re
 import shutil
 import signal
+import socket
 import ssl
+import struct
 import subprocess
 import sys
 import tempfile
 import time
 import unittest
 import urllib.request
+
+import subject
+import wire
+import world
+from dig import dig
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_DIR = os.environ.get("DNSVAGT_SOURCE_DIR", os.path.join(HERE, "..", ".."))
@@ -37,6 +49,7 @@ PROBE_ARGS = ["--connect-timeout", "2", "--total-timeout", "10", "--low-speed-ti
 
 class Options:
     probe = None
+    dnsvagt = None
     keep = False
 
 
@@ -186,6 +199,8 @@ def feed(name, url, **settings):
 
 class FeedTest(unittest.TestCase):
     def setUp(self):
+        if not Options.probe:
+            self.skipTest("no --probe given")
         self.directory = tempfile.mkdtemp(prefix="dnsvagt_feeds_")
         self.root = os.path.join(self.directory, "www")
         os.mkdir(self.root)
@@ -438,16 +453,294 @@ class FeedTest(unittest.TestCase):
         probe.stop()
 
 
+# -- the dnsvagt binary (issue 4) ----------------------------------------------------------
+
+W = world.PARENT
+DNS_FEED = V1           # "0.0.0.0 NAME" lines only, every name once
+DNS_SAMPLES = 5
+EDE_BLOCKED = 15
+
+
+def hosts_names(path):
+    """The names of a hosts file's "ADDRESS NAME" lines, in file order."""
+    names = []
+    for line in read(path).decode().splitlines():
+        fields = line.split("#", 1)[0].split()
+        if len(fields) >= 2:
+            names.append(fields[1].lower().rstrip("."))
+    return names
+
+
+def strict_parents(name):
+    labels = name.split(".")
+    return {".".join(labels[i:]) for i in range(1, len(labels))}
+
+
+def metric_samples(text):
+    """{(metric name, frozenset of label pairs): value} of a Prometheus text scrape."""
+    values = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        key, value = line.rsplit(" ", 1)
+        name, _, labels = key.partition("{")
+        pairs = frozenset(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', labels))
+        values[(name, pairs)] = float(value)
+    return values
+
+
+def ede_options(reply):
+    """(INFO-CODE, EXTRA-TEXT) of every EDE option of a wire.Reply."""
+    found = []
+    options = reply.opt[4] if reply.opt else b""
+    while len(options) >= 4:
+        code, length = struct.unpack("!HH", options[:4])
+        body = options[4:4 + length]
+        if code == 15 and length >= 2:
+            found.append((struct.unpack("!H", body[:2])[0], body[2:].decode(errors="replace")))
+        options = options[4 + length:]
+    return found
+
+
+def blocked_text(name):
+    return "blocked by list feed (entry %s)" % name
+
+
+def http_get(port, path):
+    with urllib.request.urlopen("http://127.0.0.1:%d%s" % (port, path), timeout=5) as reply:
+        return reply.read().decode()
+
+
+class DnsvagtFeedTest(unittest.TestCase):
+    """dnsvagt with one hosts feed from feed_server.py, forwarding to the test world: blocks
+    the feed's names, counts updates and their failures in /metrics and /compliance.json,
+    keeps the last good version through faults, and blocks from its cached copy at a restart
+    with the feed server gone. The tests run in name order, each from the state the previous
+    one left."""
+
+    directory = None
+    world = None
+    feed_server = None
+    daemon = None
+    port = None
+    metrics_port = None
+
+    @classmethod
+    def setUpClass(cls):
+        if not Options.dnsvagt:
+            raise unittest.SkipTest("no --dnsvagt given")
+        cls.directory = tempfile.mkdtemp(prefix="dnsvagt_feeds_binary_")
+        cls.log = open(os.path.join(cls.directory, "log.txt"), "w")
+        try:
+            cls.names = hosts_names(DNS_FEED)
+            listed = set(cls.names)
+            cls.entries = len(listed)
+            head = set(cls.names[:len(cls.names) // 10])  # what the shrunk version keeps
+            # Names the shrunk version would drop and no other entry covers: if a bad version
+            # were published they would no longer be blocked.
+            candidates = sorted(n for n in set(cls.names) - head
+                                if not strict_parents(n) & listed)
+            cls.samples = random.Random(20251128).sample(candidates, DNS_SAMPLES)
+            cls.conf_dir = os.path.join(cls.directory, "dnsvagt")
+            os.makedirs(os.path.join(cls.conf_dir, "lists"))
+            cls.root = os.path.join(cls.directory, "www")
+            os.makedirs(cls.root)
+            write_file(os.path.join(cls.root, "feed.txt"), read(DNS_FEED))
+            cls.world = world.World(os.path.join(cls.directory, "world")).start()
+            cls.feed_server = FeedServer(cls.root, cls.log)
+            cls.start_dnsvagt(wait=True)
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.daemon is not None:
+            cls.daemon.stop()
+        if cls.feed_server is not None:
+            cls.feed_server.stop()
+        if cls.world is not None:
+            cls.world.stop()
+        if cls.directory is not None:
+            cls.log.close()
+            if Options.keep:
+                print("kept " + cls.directory)
+            else:
+                shutil.rmtree(cls.directory, ignore_errors=True)
+
+    @classmethod
+    def start_dnsvagt(cls, wait):
+        """Starts dnsvagt on free ports (the same ones again at a restart); with `wait`, returns
+        once it answers, else at once."""
+        url = cls.feed_server.url("/feed.txt")
+        cls.metrics_port = cls.metrics_port or world.free_port()
+
+        def start(port):
+            config = {}
+            for line in subject.dnsvagt_config(cls.world, cls.conf_dir, port).splitlines():
+                key, value = line.split(": ", 1)
+                config[key] = json.loads(value)
+            config["blocking"]["lists"] = [feed("feed", url)]
+            config["metrics"] = {"listen": "127.0.0.1:%d" % cls.metrics_port}
+            conf = os.path.join(cls.conf_dir, "dnsvagt.yaml")
+            with open(conf, "w") as out:
+                out.write("".join("%s: %s\n" % (key, json.dumps(value))
+                                  for key, value in config.items()))
+            daemon = world.Daemon("dnsvagt", [Options.dnsvagt, "-c", conf],
+                                  os.path.join(cls.conf_dir, "dnsvagt.log"))
+            if wait:
+                try:
+                    world.wait_until_answers(daemon, port, W + ".")
+                except BaseException:
+                    daemon.stop()
+                    raise
+            return daemon
+
+        if cls.port is None:
+            cls.port, cls.daemon = world.on_free_port(start)
+        else:
+            cls.daemon = start(cls.port)
+
+    def tearDown(self):
+        self.assertTrue(self.daemon.running(), "dnsvagt exited with %s:\n%s"
+                        % (self.daemon.process.returncode, self.daemon.log_tail()))
+
+    def metrics(self):
+        return metric_samples(http_get(self.metrics_port, "/metrics"))
+
+    def metric(self, name, **labels):
+        return self.metrics().get((name, frozenset(labels.items())))
+
+    def failures(self, reason):
+        return self.metric("dnsvagt_list_update_failures_total", list="feed", reason=reason) or 0
+
+    def compliance(self):
+        return json.loads(http_get(self.metrics_port, "/compliance.json"))[
+            "requirement_22_blocking"]
+
+    def feed_status(self, blocking):
+        return next(l for l in blocking["lists"] if l["name"] == "feed")
+
+    def assert_blocked(self, name):
+        result = dig(self.port, name + ".")
+        self.assertEqual((result.status, result.ede), ("NXDOMAIN", [EDE_BLOCKED]),
+                         "%s: %s" % (name, result.summary()))
+        self.assertIn("(%s)" % blocked_text(name), result.output)
+
+    def wait_blocked(self, name):
+        wait_for("%s blocked" % name,
+                 lambda: EDE_BLOCKED in dig(self.port, name + ".").ede, timeout=30)
+
+    def test_1_feed_names_blocked_and_unlisted_names_resolve(self):
+        self.wait_blocked(self.samples[0])
+        for name in self.samples:
+            self.assert_blocked(name)
+        resolved = dig(self.port, "www.secure.%s." % W)
+        self.assertEqual((resolved.status, resolved.rdata("A"), resolved.ede),
+                         ("NOERROR", [world.ADDRESSES["www.secure"]], []), resolved.summary())
+
+    def test_2_metrics_and_compliance_of_a_good_list(self):
+        self.assertEqual(self.metric("dnsvagt_list_entries", list="feed"), self.entries)
+        self.assertGreater(self.metric("dnsvagt_list_last_success_timestamp_seconds",
+                                       list="feed"), 0)
+        # Met while updates succeed (a 304 every refresh is a success).
+        def met():
+            blocking = self.compliance()
+            return blocking if blocking["verdict"] == "met" else None
+        blocking = wait_for("requirement 22 met", met, timeout=15)
+        self.assertEqual(blocking["reasons"], [])
+        status = self.feed_status(blocking)
+        self.assertEqual((status["kind"], status["format"], status["entries"], status["failing"]),
+                         ("block", "auto", self.entries, False), status)
+        self.assertEqual(status["source"], self.feed_server.url("/feed.txt"))
+        self.assertEqual(status["refresh_seconds"], 2)
+        self.assertGreaterEqual(status["blocked"], DNS_SAMPLES)
+
+    def test_3_http_500_counted_and_the_list_kept(self):
+        before = self.failures("http_status")
+        self.feed_server.fault("/feed.txt", "500")
+        try:
+            wait_for("an http_status failure", lambda: self.failures("http_status") > before)
+        finally:
+            self.feed_server.fault("/feed.txt", "none")
+        self.assert_blocked(self.samples[0])
+        self.assertEqual(self.metric("dnsvagt_list_entries", list="feed"), self.entries)
+
+    def test_4_shrunk_version_rejected_and_the_list_kept(self):
+        before = self.failures("shrink")
+        lines = read(DNS_FEED).splitlines(keepends=True)
+        write_file(os.path.join(self.root, "feed.txt"), b"".join(lines[:len(lines) // 10]))
+        wait_for("a shrink failure", lambda: self.failures("shrink") > before)
+        for name in self.samples:
+            self.assert_blocked(name)
+        self.assertEqual(self.metric("dnsvagt_list_entries", list="feed"), self.entries)
+        blocking = self.compliance()
+        status = self.feed_status(blocking)
+        self.assertEqual((status["entries"], status["failing"], status["last_failure_reason"]),
+                         (self.entries, True, "shrink"), status)
+        self.assertEqual(blocking["verdict"], "at risk")
+        self.assertIn("every block list is empty or its last update failed", blocking["reasons"])
+
+    def test_5_restart_without_the_feed_server_blocks_from_the_first_query(self):
+        cls = type(self)
+        cls.daemon.stop()
+        cls.feed_server.stop()
+        cls.start_dnsvagt(wait=False)
+        name = self.samples[0]
+        # The first reply of any kind to the blocked name, polled from the moment the process
+        # starts. Not blocked, it would be SERVFAIL (the world's NSD refuses names outside
+        # world.test.), never NXDOMAIN with EDE 15.
+        qid = 0x4242
+        packet = wire.query(qid, name, edns={"udp_size": 1232})
+        deadline = time.monotonic() + 30
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.settimeout(0.05)
+            while True:
+                self.assertTrue(self.daemon.running(), self.daemon.log_tail())
+                self.assertLess(time.monotonic(), deadline, "no reply to %s" % name)
+                sock.sendto(packet, ("127.0.0.1", self.port))
+                try:
+                    reply = wire.Reply(sock.recv(65535))
+                except (socket.timeout, ConnectionRefusedError):
+                    continue
+                if reply.id == qid:
+                    break
+        self.assertEqual((reply.rcode, ede_options(reply)),
+                         ("NXDOMAIN", [(EDE_BLOCKED, blocked_text(name))]),
+                         "the first reply after the restart")
+        for sample in self.samples:
+            self.assert_blocked(sample)
+        self.assertEqual(self.metric("dnsvagt_list_entries", list="feed"), self.entries)
+        wait_for("a connect failure", lambda: self.failures("connect") >= 1)
+        self.assert_blocked(name)
+        resolved = dig(self.port, "www.secure.%s." % W)
+        self.assertEqual(resolved.rdata("A"), [world.ADDRESSES["www.secure"]],
+                         resolved.summary())
+        status = self.feed_status(self.compliance())
+        self.assertEqual((status["entries"], status["failing"]), (self.entries, True),
+                         status)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--probe", default=os.environ.get("FEED_PROBE"))
+    parser.add_argument("--dnsvagt", default=os.environ.get("DNSVAGT_BIN"))
     parser.add_argument("--keep", action="store_true")
-    args, rest = parser.parse_known_args()
-    if not args.probe:
-        parser.error("--probe PATH or env FEED_PROBE is required")
-    Options.probe, Options.keep = args.probe, args.keep
-    unittest.main(argv=[sys.argv[0], "-v"] + rest)
+    parser.add_argument("-k", dest="patterns", action="append",
+                        help="only tests whose name contains this")
+    args = parser.parse_args()
+    if not args.probe and not args.dnsvagt:
+        parser.error("give --probe PATH (or FEED_PROBE) and/or --dnsvagt PATH (or DNSVAGT_BIN)")
+    Options.probe = args.probe and os.path.abspath(args.probe)
+    Options.dnsvagt = args.dnsvagt and os.path.abspath(args.dnsvagt)
+    Options.keep = args.keep
+    loader = unittest.TestLoader()
+    if args.patterns:
+        loader.testNamePatterns = ["*%s*" % p for p in args.patterns]
+    suite = loader.loadTestsFromModule(sys.modules[__name__])
+    result = unittest.TextTestRunner(verbosity=2, stream=sys.stderr).run(suite)
+    return subject.summarize(result)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
