@@ -17,7 +17,9 @@ configured one, while a dnsperf run (-Q QPS over the cache-hit names of run.py) 
 Per swap: seconds from the rename until both markers follow the new version (the list file is
 polled every 5 s, so this includes up to 5 s of waiting), VmRSS just before the rename, its
 maximum over 100 ms samples until SETTLE seconds after the swap was visible, and at that
-moment; dnsperf's QPS, lost queries and latency for its whole run (rename after LEAD seconds).
+moment; dnsperf's QPS, lost queries and latency for its whole run (rename after LEAD seconds),
+and the datagrams the kernel dropped on full socket buffers (RcvbufErrors) in the run and from
+the rename until 'after' (dnsperf does not say when it lost a query; a drop is the usual cause).
 A first run without a swap gives the baseline.
 """
 
@@ -166,6 +168,7 @@ class Bench:
         staged = self.list_file + ".new"
         shutil.copyfile(path, staged)
         rss_before = benchlib.memory_kib(pid)[0]
+        drops_before = benchlib.udp_receive_buffer_errors()
         renamed = time.monotonic()
         os.replace(staged, self.list_file)
         peak, visible_s, want = rss_before, None, marker_rcodes(version)
@@ -182,7 +185,8 @@ class Bench:
             time.sleep(max(0.0, SAMPLE_SECONDS - (time.monotonic() - now)))
         rss_after = benchlib.memory_kib(pid)[0]
         return {"visible_s": visible_s, "rss_before": rss_before, "rss_peak": peak,
-                "rss_after": rss_after}
+                "rss_after": rss_after,
+                "swap_drops": benchlib.udp_receive_buffer_errors() - drops_before}
 
     def record(self, label, version, load, swap):
         row = {"label": label, "version": version, "qps": load["qps"], "lost": load["lost"],
@@ -223,7 +227,8 @@ class Bench:
 
         def steady():
             rss = benchlib.memory_kib(self.server.pid)[0]
-            return {"visible_s": None, "rss_before": rss, "rss_peak": rss, "rss_after": rss}
+            return {"visible_s": None, "rss_before": rss, "rss_peak": rss, "rss_after": rss,
+                    "swap_drops": None}
 
         load, figures = self.load_run("baseline", steady)
         self.record("baseline", None, load, figures)
@@ -262,12 +267,14 @@ def report(args, bench, info):
         out.append("")
     out.append(benchlib.markdown_table(
         ["run", "to", "rename to visible s", "VmRSS before MiB", "peak MiB",
-         "after MiB", "QPS", "lost", "avg ms", "max ms", "UDP rcvbuf drops"],
+         "after MiB", "QPS", "lost", "avg ms", "max ms", "UDP rcvbuf drops",
+         "of them from rename to after"],
         [(r["label"], r["version"] or "-", fmt(r["visible_s"], 2),
           fmt(r["rss_before"] / mib, 1), fmt(r["rss_peak"] / mib, 1),
           fmt(r["rss_after"] / mib, 1), fmt(r["qps"], 0),
           "%d of %d" % (r["lost"], r["sent"]), fmt(r["avg_ms"], 3), fmt(r["max_ms"], 1),
-          r["udp_drops"]) for r in bench.rows]))
+          r["udp_drops"], "n/a" if r["swap_drops"] is None else r["swap_drops"])
+         for r in bench.rows]))
     out.append("")
     return "\n".join(out)
 
