@@ -444,7 +444,7 @@ std::function<void(std::vector<ActiveList>&&)> policy_publisher(PublishedPolicy&
       builder.add_list(std::move(description), list.parsed);
       list.parsed = ParsedList();
     }
-    target.publish(std::move(builder).build());
+    reclaim_when_released(target.publish(std::move(builder).build()), std::chrono::seconds(2));
   };
 }
 

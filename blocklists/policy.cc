@@ -1,7 +1,10 @@
 #include "blocklists/policy.h"
 
+#include <malloc.h>
+
 #include <limits>
 #include <stdexcept>
+#include <thread>
 
 #include "blocklists/list_parser.h"
 #include "blocklists/list_source.h"
@@ -162,5 +165,14 @@ std::shared_ptr<const Policy> build_policy(const BlockingConfig& config) {
 }
 
 PublishedPolicy::PublishedPolicy() : policy_(std::make_shared<const Policy>()) {}
+
+void reclaim_when_released(const std::weak_ptr<const Policy>& replaced,
+                           std::chrono::milliseconds wait) {
+  const auto deadline = std::chrono::steady_clock::now() + wait;
+  while (!replaced.expired() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  malloc_trim(0);
+}
 
 }  // namespace dnsvagt

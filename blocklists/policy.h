@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -116,12 +117,20 @@ class PublishedPolicy {
   std::shared_ptr<const Policy> current() const {
     return policy_.load(std::memory_order_acquire);
   }
-  void publish(std::shared_ptr<const Policy> policy) {
-    policy_.store(std::move(policy), std::memory_order_release);
+  // Returns the policy it replaced, which lives on while queries still use it.
+  std::weak_ptr<const Policy> publish(std::shared_ptr<const Policy> policy) {
+    return policy_.exchange(std::move(policy), std::memory_order_acq_rel);
   }
 
  private:
   std::atomic<std::shared_ptr<const Policy>> policy_;
 };
+
+// Waits (at most `wait`) until the last query using `replaced` has finished, then hands the
+// freed memory back to the system: glibc otherwise keeps it in the arena that built the policy
+// (measured: resident memory stayed 0.2 to 1.2 policies above its level after a swap). For the
+// publishing thread, off the query path.
+void reclaim_when_released(const std::weak_ptr<const Policy>& replaced,
+                           std::chrono::milliseconds wait);
 
 }  // namespace dnsvagt

@@ -52,13 +52,11 @@ REPLY_TIMEOUT = 2.0       # a query without a reply by then is lost (no retry)
 SWAP_TIMEOUT = 30.0       # file poll 5 s + building a 300k policy on a busy machine
 SETTLE_SECONDS = 2.0      # after a swap is visible, before VmRSS is read
 # Memory bound in policies (one policy = VmRSS(list A) - VmRSS(start list), 18.6 MiB here).
-# A swap builds the new policy while the old one and the parsed file are alive, and glibc keeps
-# much of that freed peak resident in the updater's arena (no malloc_trim): measured VmRSS after
-# swaps 1..6 was +0.22, +0.55, +1.23, +0.47, +0.39, +0.07 policies, then +0.07/+0.39 forever
-# (24 swaps); malloc_trim(0) called through gdb brought it below the list-A level, so that is
-# retention, not a leak. A leak of one old policy per swap adds a policy per swap: it passes
-# 1.5 policies by the second swap, and after six swaps is far above it.
-RSS_BOUND = 1.5
+# Resident memory must return to its level after each swap: the publisher hands the replaced
+# policy's memory back (malloc_trim) once its last query is done. Measured after swaps 1..6:
+# -0.51, -0.51, +0.10, -0.25, -0.51, -0.51 policies; without the trim glibc kept up to +1.23
+# policies in the updater's arena. A leak of one old policy per swap passes the bound at once.
+RSS_BOUND = 0.5
 MIN_POLICY_KIB = 8 * 1024  # below this the bounds could not tell a leak from noise
 
 env = None
