@@ -43,7 +43,8 @@ env = None
 
 
 class Instance:
-    """One dnsvagt on the world with its own cache settings."""
+    """One dnsvagt on the world with its own cache settings; one worker thread, so every
+    query (a prefetch too) goes through the same libunbound context and its cache."""
 
     def __init__(self, name, cache):
         self.name = name
@@ -55,7 +56,8 @@ class Instance:
 
     def start(self, port, cache):
         with open(self.conf, "w") as out:
-            out.write(subject.dnsvagt_config(env.world, self.conf_dir, port))
+            out.write(subject.dnsvagt_config(env.world, self.conf_dir, port,
+                                             threads=1))
             out.write("cache: %s\n" % json.dumps(cache))
         daemon = world.Daemon(self.name, [subject.Options.dnsvagt, "-c", self.conf],
                               os.path.join(self.conf_dir, "dnsvagt.log"))
