@@ -14,8 +14,10 @@ import signal
 import socket
 import statistics
 import struct
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -283,6 +285,33 @@ def start_server(processes, bench_world, directory, name, kind, cpus, threads,
         return server
 
     return world.on_free_port(start)[1]
+
+
+# -- the scripts' main
+
+def run_bench(args, make_bench, prefix, make_report):
+    """Runs make_bench(args, directory).run() in --workdir (else a temporary directory, removed
+    afterwards), always stopping what it started; writes make_report(bench, versions) to --out
+    and stdout. Returns the exit code: 1 if the bench recorded problems."""
+    exit_on_sigterm()
+    directory = os.path.abspath(args.workdir) if args.workdir else tempfile.mkdtemp(prefix=prefix)
+    os.makedirs(directory, exist_ok=True)
+    bench = make_bench(args, directory)
+    info = versions(args.dnsvagt)
+    try:
+        bench.run()
+    finally:
+        bench.processes.stop_all()
+        if bench.world is not None:
+            bench.world.stop()
+        if not args.workdir:
+            shutil.rmtree(directory, ignore_errors=True)
+    text = make_report(bench, info)
+    if args.out:
+        with open(args.out, "w") as out:
+            out.write(text)
+    print(text)
+    return 1 if bench.problems else 0
 
 
 # -- probes

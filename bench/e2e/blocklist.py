@@ -21,9 +21,7 @@ import argparse
 import os
 import random
 import re
-import shutil
 import sys
-import tempfile
 import time
 
 import benchlib
@@ -307,26 +305,8 @@ def report(args, bench, info):
 
 def main(argv):
     args = parse_args(argv)
-    benchlib.exit_on_sigterm()
-    directory = os.path.abspath(args.workdir) if args.workdir else \
-        tempfile.mkdtemp(prefix="dnsvagt-e2e-list-")
-    os.makedirs(directory, exist_ok=True)
-    bench = Bench(args, directory)
-    info = benchlib.versions(args.dnsvagt)
-    try:
-        bench.run()
-    finally:
-        bench.processes.stop_all()
-        if bench.world is not None:
-            bench.world.stop()
-        if not args.workdir:
-            shutil.rmtree(directory, ignore_errors=True)
-    text = report(args, bench, info)
-    if args.out:
-        with open(args.out, "w") as out:
-            out.write(text)
-    print(text)
-    return 1 if bench.problems else 0
+    return benchlib.run_bench(args, Bench, "dnsvagt-e2e-list-",
+                              lambda bench, info: report(args, bench, info))
 
 
 if __name__ == "__main__":

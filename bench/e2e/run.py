@@ -19,9 +19,7 @@ the servers round by round:
 
 import argparse
 import os
-import shutil
 import sys
-import tempfile
 
 import benchlib
 from benchlib import fmt
@@ -290,26 +288,10 @@ def report(args, records, problems, info, unbound_settings):
 
 def main(argv):
     args = parse_args(argv)
-    benchlib.exit_on_sigterm()
-    directory = os.path.abspath(args.workdir) if args.workdir else \
-        tempfile.mkdtemp(prefix="dnsvagt-e2e-")
-    os.makedirs(directory, exist_ok=True)
-    bench = Bench(args, directory)
-    info = benchlib.versions(args.dnsvagt)
-    try:
-        bench.run()
-    finally:
-        bench.processes.stop_all()
-        if bench.world is not None:
-            bench.world.stop()
-        if not args.workdir:
-            shutil.rmtree(directory, ignore_errors=True)
-    text = report(args, bench.records, bench.problems, info, bench.unbound_settings)
-    if args.out:
-        with open(args.out, "w") as out:
-            out.write(text)
-    print(text)
-    return 1 if bench.problems else 0
+    return benchlib.run_bench(
+        args, Bench, "dnsvagt-e2e-",
+        lambda bench, info: report(args, bench.records, bench.problems, info,
+                                   bench.unbound_settings))
 
 
 if __name__ == "__main__":
