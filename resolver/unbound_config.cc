@@ -8,6 +8,7 @@ namespace {
 
 constexpr const char* kSystemCaBundle = "/etc/ssl/certs/ca-certificates.crt";
 constexpr uint64_t kMinContextCache = 1ull << 20;
+constexpr unsigned kNoCache = 64;  // bytes: less than any cache entry
 
 // A value for the config file: quoted, with the quote that does not occur in it.
 std::string quoted(const std::string& value) {
@@ -56,9 +57,16 @@ std::string unbound_config_text(const Config& config, UnboundContextRole role) {
   out << "server:\n";
   out << "  verbosity: " << (config.logging.level == LogLevel::debug ? 1 : 0) << "\n";
   out << "  module-config: " << (validating ? "\"validator iterator\"" : "\"iterator\"") << "\n";
-  // The rrset cache holds the records, the message cache only references them: 1/3 to 2/3.
-  out << "  msg-cache-size: " << per_context / 3 << "\n";
-  out << "  rrset-cache-size: " << per_context / 3 * 2 << "\n";
+  if (role.refresh) {
+    // Smaller than one entry per slab: whatever is stored is evicted at once. The key cache
+    // keeps its default, so validating a refresh does not refetch the chain of trust.
+    out << "  msg-cache-size: " << kNoCache << "\n";
+    out << "  rrset-cache-size: " << kNoCache << "\n";
+  } else {
+    // The rrset cache holds the records, the message cache only references them: 1/3 to 2/3.
+    out << "  msg-cache-size: " << per_context / 3 << "\n";
+    out << "  rrset-cache-size: " << per_context / 3 * 2 << "\n";
+  }
   // libunbound's default of 16 ports in flight throttles a busy forwarder to a crawl.
   out << "  outgoing-range: 1024\n";
   out << "  num-queries-per-thread: 2048\n";
@@ -67,7 +75,9 @@ std::string unbound_config_text(const Config& config, UnboundContextRole role) {
   // Level 2 makes libunbound explain bogus answers (why_bogus), which becomes the EDE text.
   out << "  val-log-level: 2\n";
   out << "  ede: yes\n";
-  out << "  serve-expired: " << (config.cache.serve_stale ? "yes" : "no") << "\n";
+  // Serve-stale is the front cache's (TTL 30 and EDE 3, RFC 8767): libunbound serving its
+  // own expired copies would hand them over as fresh answers.
+  out << "  serve-expired: no\n";
 
   bool any_tls = uses_tls(upstream, upstream.servers);
   for (const ForwardZone& zone : upstream.zones) any_tls |= uses_tls(upstream, zone.servers);

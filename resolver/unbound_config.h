@@ -12,6 +12,9 @@ namespace dnsvagt {
 struct UnboundContextRole {
   bool validating = true;     // false: the CD=1 (or validation off) context, iterator only
   unsigned contexts = 1;      // how many contexts share the cache budget (all workers' ones)
+  // The prefetch context: keeps no answers, so a refresh near expiry reaches the upstream
+  // instead of libunbound's own copy, which ages in step with the front cache.
+  bool refresh = false;
 };
 
 std::string unbound_config_text(const Config& config, UnboundContextRole role);

@@ -97,14 +97,11 @@ unsigned Upstream::contexts_per_worker(const Config& config) {
   return config.dnssec.validate ? 2 : 1;
 }
 
-ub_ctx* Upstream::make_context(event_base* base, const Config& config, bool validating,
-                               unsigned contexts_in_process) {
+ub_ctx* Upstream::make_context(event_base* base, const Config& config, UnboundContextRole role) {
   ub_ctx* context = ub_ctx_create_event(base);
   if (!context) throw std::runtime_error("cannot create a libunbound context");
   if (FILE* log = libunbound_log_stream()) ub_ctx_debugout(context, log);
-  std::string text =
-      unbound_config_text(config, UnboundContextRole{validating, contexts_in_process});
-  int result = load_config_text(context, text);
+  int result = load_config_text(context, unbound_config_text(config, role));
   if (result == 0) {
     // Makes libunbound apply its config and read the trust anchors now, not at the first
     // client query; "localhost." is answered from a built-in local zone, never sent out.
@@ -113,7 +110,9 @@ ub_ctx* Upstream::make_context(event_base* base, const Config& config, bool vali
   if (result != 0) {
     ub_ctx_delete(context);
     throw std::runtime_error(std::string("cannot start libunbound (") +
-                             (validating ? "validating" : "non-validating") +
+                             (role.refresh     ? "prefetch"
+                              : role.validating ? "validating"
+                                                : "non-validating") +
                              " context): " + ub_strerror(result) +
                              "; see the libunbound messages above");
   }
@@ -122,32 +121,37 @@ ub_ctx* Upstream::make_context(event_base* base, const Config& config, bool vali
 
 Upstream::Upstream(event_base* base, const Config& config, unsigned contexts_in_process)
     : validation_enabled_(config.dnssec.validate) {
-  validating_ = make_context(base, config, validation_enabled_, contexts_in_process);
-  if (!validation_enabled_) {
-    checking_disabled_ = validating_;
-    return;
-  }
+  validating_ = make_context(base, config, {validation_enabled_, contexts_in_process});
+  checking_disabled_ = refreshing_ = validating_;
   try {
-    checking_disabled_ = make_context(base, config, false, contexts_in_process);
+    if (validation_enabled_) {
+      checking_disabled_ = make_context(base, config, {false, contexts_in_process});
+    }
+    if (config.cache.prefetch) {
+      refreshing_ = make_context(base, config, {validation_enabled_, contexts_in_process, true});
+    }
   } catch (...) {
+    if (checking_disabled_ != validating_) ub_ctx_delete(checking_disabled_);
     ub_ctx_delete(validating_);
     throw;
   }
 }
 
 Upstream::~Upstream() {
+  if (refreshing_ != validating_) ub_ctx_delete(refreshing_);
   if (checking_disabled_ != validating_) ub_ctx_delete(checking_disabled_);
   ub_ctx_delete(validating_);
   for (Request* request : in_flight_) delete request;
 }
 
 bool Upstream::resolve(const std::string& name, uint16_t qtype, uint16_t qclass,
-                       bool checking_disabled, Callback done, void* context) {
+                       bool checking_disabled, bool refresh, Callback done, void* context) {
   bool validated = validation_enabled_ && !checking_disabled;
   auto* request = new Request{this, done, context, validated};
   in_flight_.insert(request);
-  int result = ub_resolve_event(validated ? validating_ : checking_disabled_, name.c_str(),
-                                qtype, qclass, request, on_result, nullptr);
+  ub_ctx* resolver = !validated ? checking_disabled_ : refresh ? refreshing_ : validating_;
+  int result = ub_resolve_event(resolver, name.c_str(), qtype, qclass, request, on_result,
+                                nullptr);
   if (result != 0) {
     // libunbound calls back only for queries it started.
     if (in_flight_.erase(request)) delete request;

@@ -11,6 +11,7 @@
 
 #include "config/config.h"
 #include "resolver/answer.h"
+#include "resolver/unbound_config.h"
 
 struct event_base;
 struct ub_ctx;
@@ -40,23 +41,25 @@ class Upstream {
   // Starts resolving `name` (text form). `done` runs on the event loop thread, possibly
   // before resolve() returns (answers from local zones). Returns false, without calling
   // `done`, when libunbound refuses to start the query.
+  // `refresh`: a prefetch, resolved past libunbound's own cache (when validating).
   bool resolve(const std::string& name, uint16_t qtype, uint16_t qclass, bool checking_disabled,
-               Callback done, void* context);
+               bool refresh, Callback done, void* context);
 
-  // Contexts one worker creates (for sizing their caches).
+  // Contexts with a cache one worker creates (for sizing their caches; the prefetch context
+  // keeps none).
   static unsigned contexts_per_worker(const Config& config);
 
  private:
   struct Request;
   static void on_result(void* request, int rcode, void* packet, int packet_length, int sec,
                         char* why_bogus, int was_ratelimited);
-  ub_ctx* make_context(event_base* base, const Config& config, bool validating,
-                       unsigned contexts_in_process);
+  ub_ctx* make_context(event_base* base, const Config& config, UnboundContextRole role);
 
   // Requests libunbound still holds; freed here if the contexts go away first.
   std::unordered_set<Request*> in_flight_;
   ub_ctx* validating_ = nullptr;
   ub_ctx* checking_disabled_ = nullptr;  // same as validating_ when validation is off
+  ub_ctx* refreshing_ = nullptr;         // prefetches; same as validating_ without cache.prefetch
   bool validation_enabled_ = true;
 };
 

@@ -322,8 +322,9 @@ void Worker::wait_for_upstream(std::span<const uint8_t> packet, const Query& que
   size_t name_end;
   std::optional<DnsName> name = DnsName::from_wire(packet, 12, &name_end);
   // The callback may run inside resolve() (local zones) and free `pending`: touch it no more.
+  const bool prefetch = client == nullptr;
   if (!name || !upstream_->resolve(name->to_text(), query.qtype, query.qclass, query.cd,
-                                   on_upstream_reply, pending)) {
+                                   prefetch, on_upstream_reply, pending)) {
     UpstreamReply failure;
     failure.rcode = kRcodeServFail;
     finish(pending, failure);

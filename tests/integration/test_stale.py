@@ -1,14 +1,16 @@
 #!/usr/bin/python3
-# Serve-stale (RFC 8767, issue 2): dnsvagt instances with cache.serve_stale on and off, on the
-# test world's short-TTL record, with the NSD replaced by a REFUSED-only responder to make the
-# upstream fail. (Prefetch is not tested here: a refresh near expiry is answered from
-# libunbound's own cache, which ages with the front cache, so it does not refresh; see the
-# closing note of the session that found it.)
-"""An expired answer stands in when the upstream fails.
+# Serve-stale (RFC 8767) and prefetch (issue 2): dnsvagt instances with cache.serve_stale and
+# cache.prefetch on and off, on the test world's short-TTL records, with the NSD replaced by a
+# REFUSED-only responder to make the upstream fail.
+"""An expired answer stands in when the upstream fails; a popular name is refreshed early.
 
 serve-stale: short.insecure (TTL world.SHORT_TTL) is cached, the NSD is replaced by a REFUSED-only
 responder, the TTL runs out; with cache.serve_stale the name is still answered, every TTL 30 and EDE 3, while a name
 never cached gets SERVFAIL; without it the cached name gets SERVFAIL too.
+
+prefetch: popular.insecure (TTL world.POPULAR_TTL) is asked often; the query that finds it in
+the last 10% of its TTL starts a refresh, so a reply sent before the entry could have expired
+carries the full TTL again.  Without cache.prefetch the TTL keeps running down.
 
 Run: test_stale.py --dnsvagt PATH
 """
@@ -28,6 +30,7 @@ from dig import dig
 
 W = world.PARENT
 SHORT = "short.insecure.%s." % W
+POPULAR = "popular.insecure.%s." % W
 NEVER_CACHED = "www.insecure.%s." % W
 STALE_TTL = 30
 STALE_ANSWER = 3  # EDE INFO-CODE, RFC 8914
@@ -148,6 +151,61 @@ def tearDownModule():
         env.stop()
 
 
+class PrefetchTest(unittest.TestCase):
+    def tearDown(self):
+        env.check_alive(self)
+
+    def watch_expiry(self, instance):
+        """Asks POPULAR until a reply shows it in the last 10% of its TTL (the query that
+        starts a prefetch), then goes on asking while the entry certainly has not expired.
+
+        Returns (TTL of that trigger reply, TTLs of the replies after it).  The entry expires
+        once its age in whole seconds reaches the TTL; the trigger saw at least one second
+        left, so replies received within a second of sending the trigger came before expiry.
+        """
+        first = instance.dig(POPULAR)
+        self.assertEqual(ttls(first), [world.POPULAR_TTL], first.summary())
+        for _ in range(2):  # popular: hit twice before it nears expiry
+            self.assertEqual(instance.dig(POPULAR).rdata("A"),
+                             [world.ADDRESSES["popular.insecure"]])
+        time.sleep(world.POPULAR_TTL * 0.8 - 1)
+        window = world.POPULAR_TTL // 10
+        deadline = time.monotonic() + world.POPULAR_TTL
+        while time.monotonic() < deadline:
+            sent = time.monotonic()
+            trigger = instance.dig(POPULAR)
+            self.assertEqual(len(ttls(trigger)), 1, trigger.summary())
+            if ttls(trigger)[0] <= window:
+                break
+            time.sleep(0.2)
+        else:
+            self.fail("%s never reached the last %ds of its TTL" % (POPULAR, window))
+        self.assertGreaterEqual(ttls(trigger)[0], 1, "trigger came too late: " + trigger.summary())
+        after = []
+        while True:
+            time.sleep(0.15)
+            result = instance.dig(POPULAR)
+            if time.monotonic() >= sent + 1.0:
+                break
+            self.assertEqual(result.status, "NOERROR", result.summary())
+            self.assertEqual(result.ede, [], result.summary())
+            after.extend(ttls(result))
+        self.assertTrue(after, "no reply came back within a second: machine too slow")
+        return ttls(trigger)[0], after
+
+    def test_popular_name_is_refreshed_before_it_expires(self):
+        on = Instance("prefetch-on", {"prefetch": True})
+        off = Instance("prefetch-off", {"prefetch": False})
+        (on_trigger, on_after), (off_trigger, off_after) = in_parallel(
+            lambda: self.watch_expiry(on), lambda: self.watch_expiry(off))
+        # Refreshed: back to (nearly) the full TTL while the old entry was still fresh.
+        self.assertTrue(any(ttl >= world.POPULAR_TTL - 1 for ttl in on_after),
+                        "prefetch on: TTL %d, then %s" % (on_trigger, on_after))
+        # Not refreshed: the TTL only runs down.
+        self.assertTrue(all(ttl <= off_trigger for ttl in off_after),
+                        "prefetch off: TTL %d, then %s" % (off_trigger, off_after))
+
+
 class ServeStaleTest(unittest.TestCase):
     def tearDown(self):
         env.check_alive(self)
@@ -165,8 +223,10 @@ class ServeStaleTest(unittest.TestCase):
         env.world.nsd.stop()
         upstream = RefusingUpstream(nsd_port)
         try:
-            # The cache ages in whole seconds: SHORT_TTL seconds after storing it has expired.
-            time.sleep(max(0.0, cached_at + world.SHORT_TTL + 0.5 - time.monotonic()))
+            # Both caches age in whole seconds, and libunbound's copy is still valid (TTL 0)
+            # during the second it expires in: wait until that second has passed too, so the
+            # upstream side really has nothing fresh and only the stale answer is left.
+            time.sleep(max(0.0, cached_at + world.SHORT_TTL + 1.5 - time.monotonic()))
 
             def ask_on():
                 return on.dig(SHORT, (STALE_WAIT,)), on.dig(NEVER_CACHED, (SERVFAIL_WAIT,))

@@ -56,9 +56,11 @@ ADDRESSES = {
     "www.nsec3": "192.0.2.70",
     "wild": "192.0.2.80",
     "short.insecure": "192.0.2.22",    # TTL SHORT_TTL
+    "popular.insecure": "192.0.2.23",  # TTL POPULAR_TTL
 }
-# TTL of the record test_stale.py lets expire (serve-stale).
+# TTLs of the records test_stale.py lets expire (serve-stale) or nearly expire (prefetch).
 SHORT_TTL = 2
+POPULAR_TTL = 20
 
 
 def free_port():
@@ -370,8 +372,9 @@ class World:
         insecure.add("www A %s" % ADDRESSES["www.insecure"])
         # CNAME cloaking (test_blocking.py): the test puts the target on a block list.
         insecure.add("cloaked CNAME tracker", "tracker A %s" % ADDRESSES["tracker.insecure"])
-        # A short TTL for serve-stale (test_stale.py).
-        insecure.add("short %d A %s" % (SHORT_TTL, ADDRESSES["short.insecure"]))
+        # Short TTLs for serve-stale and prefetch (test_stale.py).
+        insecure.add("short %d A %s" % (SHORT_TTL, ADDRESSES["short.insecure"]),
+                     "popular %d A %s" % (POPULAR_TTL, ADDRESSES["popular.insecure"]))
         files[insecure.name] = self.write_unsigned(insecure)
 
         bogus = child("bogus")

@@ -99,16 +99,25 @@ TEST(UnboundConfigTest, NonValidatingContextIsIteratorOnlyWithoutAnchors) {
   EXPECT_TRUE(contains(unbound_config_text(config, {}), "module-config: \"iterator\""));
 }
 
-TEST(UnboundConfigTest, CacheBudgetIsSplitAmongContextsAndServeStaleFollowsConfig) {
+TEST(UnboundConfigTest, CacheBudgetIsSplitAmongContextsAndStaleAnswersAreOnlyOurs) {
   Config config = default_config();
   config.cache.size = 64ull << 20;
-  config.cache.serve_stale = false;
+  config.cache.serve_stale = true;
   // A quarter of 64 MiB over 4 contexts: 4 MiB each, a third for messages.
   std::string text = unbound_config_text(config, {.validating = true, .contexts = 4});
   EXPECT_TRUE(contains(text, "msg-cache-size: " + std::to_string((4u << 20) / 3))) << text;
   EXPECT_TRUE(contains(text, "rrset-cache-size: " + std::to_string((4u << 20) / 3 * 2))) << text;
   EXPECT_TRUE(contains(text, "serve-expired: no")) << text;
   EXPECT_EQ(answer_cache_bytes(config.cache), 48ull << 20);
+}
+
+TEST(UnboundConfigTest, PrefetchContextKeepsNoAnswers) {
+  Config config = default_config();
+  std::string text = unbound_config_text(config, {.validating = true, .contexts = 4,
+                                                  .refresh = true});
+  EXPECT_TRUE(contains(text, "msg-cache-size: 64\n")) << text;
+  EXPECT_TRUE(contains(text, "rrset-cache-size: 64\n")) << text;
+  EXPECT_TRUE(contains(text, "module-config: \"validator iterator\"")) << text;
 }
 
 }  // namespace

@@ -47,7 +47,7 @@ TEST(UpstreamTest, ContextsStartWithoutRootAnchorAndAnswerLocalData) {
       UpstreamReply reply;
     } result;
     // localhost. is answered from libunbound's built-in local zone, before resolve() returns.
-    ASSERT_TRUE(upstream.resolve("localhost.", 1, 1, false,
+    ASSERT_TRUE(upstream.resolve("localhost.", 1, 1, false, false,
                                  [](void* r, const UpstreamReply& reply) {
                                    static_cast<Result*>(r)->called = true;
                                    static_cast<Result*>(r)->reply = reply;
