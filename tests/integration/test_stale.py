@@ -136,14 +136,7 @@ def in_parallel(*calls):
 
 def setUpModule():
     global env
-    if subject.Options.dnsvagt is None:
-        raise unittest.SkipTest("dnsvagt only: the test sets dnsvagt's cache options")
-    env = subject.Environment()
-    try:
-        env.start_world()
-    except BaseException:
-        env.stop()
-        raise
+    env = subject.Environment.with_world("the test sets dnsvagt's cache options")
 
 
 def tearDownModule():
