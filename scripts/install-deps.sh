@@ -12,6 +12,7 @@ packages=(
   # test-time servers and clients
   nsd unbound ldnsutils dnsutils knot-dnsutils dnsperf prometheus python3 python3-yaml openssl
   curl procps iproute2 valgrind
+  systemd   # systemd-analyze verify/security in the packaging tests (nothing is started)
 )
 
 missing=()
