@@ -76,57 +76,121 @@ size_t hash_suffixes(const uint8_t* wire, size_t size, uint8_t* label_offset,
   return labels;
 }
 
-}  // namespace
-
-void DomainSet::Builder::reserve(size_t entries, size_t name_bytes) {
-  records_.reserve(entries * (kRecordHeader + 1) + name_bytes);
+// Converts a text name (no trailing dot) to wire format without the root label; returns its
+// length, 0 if `text` is not a name.
+size_t text_to_wire(std::string_view text, uint8_t* wire) {
+  if (text.empty() || text.size() >= DomainSet::kMaxWireLength - 1) return 0;
+  size_t size = 0;
+  size_t label_start = 0;
+  while (label_start <= text.size()) {
+    size_t dot = text.find('.', label_start);
+    if (dot == std::string_view::npos) dot = text.size();
+    size_t length = dot - label_start;
+    if (length == 0 || length > 63) return 0;
+    wire[size++] = static_cast<uint8_t>(length);
+    std::memcpy(wire + size, text.data() + label_start, length);
+    size += length;
+    label_start = dot + 1;
+  }
+  return size;
 }
 
-DomainSet::EntryId DomainSet::Builder::add(std::string_view name, EntryScope scope,
-                                           uint16_t value) {
-  if (name.empty() || name.size() > 253) throw std::invalid_argument("bad domain name length");
-  if (records_.size() + kRecordHeader + 255 > kEmpty) {
+// The hash of a whole wire name (the first of its suffix hashes).
+uint64_t name_hash(const uint8_t* wire, size_t length) {
+  uint8_t label_offset[DomainSet::kMaxLabels];
+  uint64_t suffix_hash[DomainSet::kMaxLabels];
+  size_t wire_length = 0;
+  if (hash_suffixes(wire, length, label_offset, suffix_hash, &wire_length) == 0) return kRootHash;
+  return suffix_hash[0];
+}
+
+// Load factor at most 3/4; small tables get a few spare slots, so a probe always ends at a
+// free slot.
+size_t slots_for(size_t entries) { return entries + entries / 3 + 8; }
+
+}  // namespace
+
+DomainSet::Key::Key(std::string_view name) {
+  size_t length = text_to_wire(name, wire_);
+  if (length == 0) throw std::invalid_argument("not a domain name: " + std::string(name));
+  length_ = static_cast<uint8_t>(length);
+  hash_ = name_hash(wire_, length);
+}
+
+void DomainSetBuilder::reserve(size_t entries) {
+  if (slots_for(entries) > set_.slot_count_) set_.rehash(slots_for(entries));
+}
+
+DomainSet::EntryId DomainSetBuilder::add(const DomainSet::Key& key, EntryScope scope, uint16_t value) {
+  if (set_.records_.size() + kRecordHeader + DomainSet::kMaxWireLength >= UINT32_MAX) {
     throw std::length_error("DomainSet: more than 4 GiB of names");
   }
-  auto id = static_cast<EntryId>(records_.size());
-  records_.push_back(static_cast<char>(value & 0xFF));
-  records_.push_back(static_cast<char>(value >> 8));
-  records_.push_back(static_cast<char>(scope));
-  records_.push_back(static_cast<char>(name.size() + 1));
-  append_wire_name(name, records_);
-  ++count_;
+  if (slots_for(set_.count_ + 1) > set_.slot_count_) set_.rehash(slots_for(set_.count_ + 1) * 2);
+  auto id = static_cast<DomainSet::EntryId>(set_.records_.size());
+  const uint8_t header[kRecordHeader] = {static_cast<uint8_t>(value & 0xFF),
+                                         static_cast<uint8_t>(value >> 8),
+                                         static_cast<uint8_t>(scope), key.length_};
+  set_.records_.append(header, kRecordHeader);
+  set_.records_.append(key.wire_, key.length_);
+  set_.insert(key.hash_, id);
+  ++set_.count_;
   return id;
 }
 
-DomainSet DomainSet::Builder::build() && {
-  DomainSet set;
-  records_.shrink_to_fit();
-  set.records_ = std::move(records_);
-  set.count_ = count_;
-  // Load factor <= 0.75; the table is small, never empty, so every probe ends at a free slot.
-  size_t capacity = count_ + count_ / 3 + 8;
-  set.slots_.assign(capacity, Slot{0, kEmpty});
-  uint8_t label_offset[kMaxLabels];
-  uint64_t suffix_hash[kMaxLabels];
-  size_t record = 0;
-  while (record < set.records_.size()) {
-    auto* wire = reinterpret_cast<const uint8_t*>(set.records_.data()) + record + kRecordHeader;
-    size_t length = wire[-1];
-    size_t wire_length = 0;
-    hash_suffixes(wire, length, label_offset, suffix_hash, &wire_length);
-    uint64_t hash = suffix_hash[0];
-    size_t slot = set.home_slot(hash);
-    while (set.slots_[slot].record != kEmpty) slot = slot + 1 == capacity ? 0 : slot + 1;
-    set.slots_[slot] = Slot{static_cast<uint32_t>(hash >> 32), static_cast<uint32_t>(record)};
-    record += kRecordHeader + length;
+bool DomainSetBuilder::next_equal(const DomainSet::Key& key, EntryScope scope, size_t& cursor,
+                                  DomainSet::EntryId* entry) const {
+  const DomainSet::Slot* slots = set_.slots();
+  // cursor: 0 before the first call, else the slot after the last one looked at, plus 1.
+  size_t slot = cursor == 0 ? set_.home_slot(key.hash_) : cursor - 1;
+  auto tag = static_cast<uint32_t>(key.hash_ >> 32);
+  while (slots[slot].record_end != 0) {
+    const DomainSet::Slot& found = slots[slot];
+    slot = slot + 1 == set_.slot_count_ ? 0 : slot + 1;
+    if (found.tag != tag) continue;
+    uint32_t record = found.record_end - 1;
+    if (set_.scope(record) != scope || !set_.record_equals(record, key.wire_, key.length_)) continue;
+    cursor = slot + 1;
+    *entry = record;
+    return true;
   }
-  return set;
+  cursor = slot + 1;
+  return false;
 }
 
-DomainSet::DomainSet() : slots_(8, Slot{0, kEmpty}) {}
+DomainSet DomainSetBuilder::build() && {
+  // A table grown by doubling, or reserved for more entries, would stay partly empty for the
+  // set's life: rebuilt at its proper size, it holds 8 bytes an entry at load 3/4.
+  size_t proper = slots_for(set_.count_);
+  if (set_.slot_count_ > proper + proper / 16) set_.rehash(proper);
+  set_.records_.shrink_to_fit();
+  return std::move(set_);
+}
+
+DomainSet::DomainSet() { rehash(slots_for(0)); }
+
+void DomainSet::rehash(size_t slot_count) {
+  MappedBuffer old = std::move(slots_);
+  size_t old_count = slot_count_;
+  slots_.resize(slot_count * sizeof(Slot));
+  slot_count_ = slot_count;
+  auto* old_slots = reinterpret_cast<const Slot*>(old.data());
+  for (size_t i = 0; i < old_count; ++i) {
+    if (old_slots[i].record_end == 0) continue;
+    uint32_t record = old_slots[i].record_end - 1;
+    insert(name_hash(records_.data() + record + kRecordHeader, records_.data()[record + 3]),
+           record);
+  }
+}
+
+void DomainSet::insert(uint64_t hash, uint32_t record) {
+  Slot* table = slots();
+  size_t slot = home_slot(hash);
+  while (table[slot].record_end != 0) slot = slot + 1 == slot_count_ ? 0 : slot + 1;
+  table[slot] = Slot{static_cast<uint32_t>(hash >> 32), record + 1};
+}
 
 bool DomainSet::record_equals(uint32_t record, const uint8_t* wire, size_t length) const {
-  auto* stored = reinterpret_cast<const uint8_t*>(records_.data()) + record;
+  const uint8_t* stored = records_.data() + record;
   if (stored[3] != length) return false;
   stored += kRecordHeader;
   for (size_t i = 0; i < length; ++i) {
@@ -142,7 +206,7 @@ void DomainSet::prepare(Matches& matches) const {
                                   matches.suffix_hash_, &wire_length);
   matches.wire_length_ = static_cast<uint8_t>(wire_length);
   for (size_t i = 0; i < matches.labels_; ++i) {
-    __builtin_prefetch(&slots_[home_slot(matches.suffix_hash_[i])]);
+    __builtin_prefetch(&slots()[home_slot(matches.suffix_hash_[i])]);
   }
 }
 
@@ -158,26 +222,13 @@ DomainSet::Matches DomainSet::matches(std::span<const uint8_t> wire_name) const 
 DomainSet::Matches DomainSet::matches(std::string_view text_name) const {
   Matches matches;
   if (!text_name.empty() && text_name.back() == '.') text_name.remove_suffix(1);
-  size_t size = 0;
-  bool valid = !text_name.empty() && text_name.size() < kMaxWireLength - 1;
-  size_t label_start = 0;
-  while (valid && label_start <= text_name.size()) {
-    size_t dot = text_name.find('.', label_start);
-    if (dot == std::string_view::npos) dot = text_name.size();
-    size_t length = dot - label_start;
-    valid = length > 0 && length <= 63;
-    matches.wire_[size++] = static_cast<uint8_t>(length);
-    std::memcpy(matches.wire_ + size, text_name.data() + label_start, length);
-    size += length;
-    label_start = dot + 1;
-  }
-  matches.wire_length_ = static_cast<uint8_t>(valid ? size : 0);
+  matches.wire_length_ = static_cast<uint8_t>(text_to_wire(text_name, matches.wire_));
   prepare(matches);
   return matches;
 }
 
 bool DomainSet::Matches::next(Match* match) {
-  const std::vector<Slot>& slots = set_->slots_;
+  const Slot* slots = set_->slots();
   while (label_ < labels_) {
     uint64_t hash = suffix_hash_[label_];
     if (!probing_) {
@@ -187,13 +238,14 @@ bool DomainSet::Matches::next(Match* match) {
     auto tag = static_cast<uint32_t>(hash >> 32);
     auto wanted = static_cast<uint8_t>(label_ == 0 ? EntryScope::name : EntryScope::below);
     size_t offset = label_offset_[label_];
-    while (slots[slot_].record != kEmpty) {
+    while (slots[slot_].record_end != 0) {
       const Slot& slot = slots[slot_];
-      slot_ = slot_ + 1 == slots.size() ? 0 : slot_ + 1;
+      slot_ = slot_ + 1 == set_->slot_count_ ? 0 : slot_ + 1;
       if (slot.tag != tag) continue;
-      if ((static_cast<uint8_t>(set_->scope(slot.record)) & wanted) == 0) continue;
-      if (!set_->record_equals(slot.record, wire_ + offset, wire_length_ - offset)) continue;
-      match->entry = slot.record;
+      uint32_t record = slot.record_end - 1;
+      if ((static_cast<uint8_t>(set_->scope(record)) & wanted) == 0) continue;
+      if (!set_->record_equals(record, wire_ + offset, wire_length_ - offset)) continue;
+      match->entry = record;
       match->exact = label_ == 0;
       return true;
     }
@@ -218,12 +270,13 @@ std::optional<DomainSet::EntryId> DomainSet::find(std::string_view text_name) co
 }
 
 std::string DomainSet::name(EntryId entry) const {
-  size_t length = static_cast<uint8_t>(records_[entry + 3]);
-  return wire_to_text(std::string_view(records_).substr(entry + kRecordHeader, length));
+  size_t length = records_.data()[entry + 3];
+  return wire_to_text(std::string_view(
+      reinterpret_cast<const char*>(records_.data()) + entry + kRecordHeader, length));
 }
 
 size_t DomainSet::memory_bytes() const {
-  return records_.capacity() + slots_.capacity() * sizeof(Slot);
+  return records_.capacity() + slots_.capacity();
 }
 
 }  // namespace dnsvagt

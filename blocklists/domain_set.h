@@ -7,9 +7,9 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <vector>
 
 #include "blocklists/list_entry.h"
+#include "blocklists/mapped_buffer.h"
 
 namespace dnsvagt {
 
@@ -19,26 +19,32 @@ namespace dnsvagt {
 // 8 bytes a slot at load <= 0.75. The hash of a name is built label by label from the right,
 // so one pass over a query yields the hash of each of its suffixes; each suffix costs one
 // probe (all prefetched first), and a name is compared only when the 32-bit tag matches.
+// Both arrays live in MappedBuffers and the builder fills them in place: building a set
+// needs no memory beyond the set itself (plus the table's growth if reserve() guessed low).
+class DomainSetBuilder;
+
 class DomainSet {
  public:
   using EntryId = uint32_t;
   static constexpr size_t kMaxWireLength = 255;
   static constexpr size_t kMaxLabels = 127;
 
-  class Builder {
+  // A canonical name (normalize_domain's output) in wire format with its hash, made once for
+  // Builder::next_equal and Builder::add.
+  class Key {
    public:
-    void reserve(size_t entries, size_t name_bytes);
-    // `name` is canonical (normalize_domain's output); `value` is kept for the caller.
-    // Equal names may be added more than once (e.g. from several lists): all of them match.
-    // Returns the id the entry will have in the built set.
-    EntryId add(std::string_view name, EntryScope scope, uint16_t value);
-    size_t size() const { return count_; }
-    DomainSet build() &&;
+    // Throws std::invalid_argument if `name` is not a domain name.
+    explicit Key(std::string_view name);
 
    private:
-    std::string records_;
-    size_t count_ = 0;
+    friend class DomainSet;
+    friend class DomainSetBuilder;
+    uint8_t length_ = 0;  // wire bytes, without the root label
+    uint64_t hash_ = 0;
+    uint8_t wire_[kMaxWireLength];
   };
+
+  using Builder = DomainSetBuilder;
 
   struct Match {
     EntryId entry = 0;
@@ -75,31 +81,62 @@ class DomainSet {
   std::optional<EntryId> find(std::string_view text_name) const;
 
   std::string name(EntryId entry) const;  // canonical text, "example.com"
-  EntryScope scope(EntryId entry) const { return static_cast<EntryScope>(records_[entry + 2]); }
+  EntryScope scope(EntryId entry) const {
+    return static_cast<EntryScope>(records_.data()[entry + 2]);
+  }
   uint16_t value(EntryId entry) const {
-    return static_cast<uint16_t>(static_cast<uint8_t>(records_[entry]) |
-                                 static_cast<uint8_t>(records_[entry + 1]) << 8);
+    return static_cast<uint16_t>(records_.data()[entry] | records_.data()[entry + 1] << 8);
   }
 
   size_t size() const { return count_; }
-  size_t memory_bytes() const;  // heap bytes held
+  size_t memory_bytes() const;  // bytes of memory held (resident once built)
 
  private:
   struct Slot {
     uint32_t tag;
-    uint32_t record;  // kEmpty if unused
+    uint32_t record_end;  // the record's offset + 1; 0: a free slot (fresh pages read as 0)
   };
-  static constexpr uint32_t kEmpty = UINT32_MAX;
 
+  Slot* slots() { return reinterpret_cast<Slot*>(slots_.data()); }
+  const Slot* slots() const { return reinterpret_cast<const Slot*>(slots_.data()); }
   size_t home_slot(uint64_t hash) const {
-    return static_cast<size_t>(((hash & 0xFFFFFFFFu) * slots_.size()) >> 32);
+    return static_cast<size_t>(((hash & 0xFFFFFFFFu) * slot_count_) >> 32);
   }
+  // A table of `slot_count` slots holding every record.
+  void rehash(size_t slot_count);
+  void insert(uint64_t hash, uint32_t record);
   bool record_equals(uint32_t record, const uint8_t* wire, size_t length) const;
   void prepare(Matches& matches) const;
 
-  std::string records_;
-  std::vector<Slot> slots_;
+  friend class DomainSetBuilder;
+
+  MappedBuffer records_;
+  MappedBuffer slots_;
+  size_t slot_count_ = 0;
   size_t count_ = 0;
+};
+
+// Fills a DomainSet in place (DomainSet::Builder).
+class DomainSetBuilder {
+ public:
+  // Sizes the table for `entries` in all (a guess: only speed and the memory a build passes
+  // through depend on it).
+  void reserve(size_t entries);
+  // Equal names may be added more than once (e.g. from several lists): all of them match.
+  // Returns the entry's id, which stays its id in the built set.
+  DomainSet::EntryId add(const DomainSet::Key& key, EntryScope scope, uint16_t value);
+  DomainSet::EntryId add(std::string_view name, EntryScope scope, uint16_t value) {
+    return add(DomainSet::Key(name), scope, value);
+  }
+  // The entries added so far with the key's name and `scope`, one per call in the order
+  // they were added; `cursor` starts at 0. For merging duplicates while adding.
+  bool next_equal(const DomainSet::Key& key, EntryScope scope, size_t& cursor, DomainSet::EntryId* entry) const;
+  uint16_t value(DomainSet::EntryId entry) const { return set_.value(entry); }
+  size_t size() const { return set_.count_; }
+  DomainSet build() &&;
+
+ private:
+  DomainSet set_;
 };
 
 }  // namespace dnsvagt

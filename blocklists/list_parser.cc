@@ -2,6 +2,11 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -47,7 +52,7 @@ void add_name(ListCollector& collector, size_t line, std::string_view name, Entr
 
 void parse_hosts(std::string_view content, ListCollector& collector) {
   std::vector<std::string_view> tokens;
-  collector.set_lines(for_each_line(content, [&](size_t number, std::string_view line) {
+  collector.add_lines(for_each_line(content, [&](size_t number, std::string_view line) {
     line = trim_blanks(line);
     if (line.empty() || line.front() == '!') return;
     if (split_blanks(strip_hash_comment(line), tokens) == 0) return;
@@ -62,7 +67,7 @@ void parse_hosts(std::string_view content, ListCollector& collector) {
     for (size_t i = 1; i < tokens.size(); ++i) {
       add_name(collector, number, tokens[i], EntryScope::name_and_below, EntryKind::block);
     }
-  }));
+  }, collector.lines()));
 }
 
 // Splits a leading "*." (a wildcard: names below only) off `name`.
@@ -74,7 +79,7 @@ EntryScope take_wildcard(std::string_view& name, EntryScope plain_scope) {
 
 void parse_domains(std::string_view content, ListCollector& collector) {
   std::vector<std::string_view> tokens;
-  collector.set_lines(for_each_line(content, [&](size_t number, std::string_view line) {
+  collector.add_lines(for_each_line(content, [&](size_t number, std::string_view line) {
     line = trim_blanks(line);
     if (line.empty() || line.front() == '!') return;
     size_t count = split_blanks(strip_hash_comment(line), tokens);
@@ -86,7 +91,7 @@ void parse_domains(std::string_view content, ListCollector& collector) {
     std::string_view name = tokens[0];
     EntryScope scope = take_wildcard(name, EntryScope::name_and_below);
     add_name(collector, number, name, scope, EntryKind::block);
-  }));
+  }, collector.lines()));
 }
 
 bool is_cosmetic_rule(std::string_view rule) {
@@ -142,7 +147,7 @@ void parse_adblock_rule(ListCollector& collector, size_t number, std::string_vie
 }
 
 void parse_adblock(std::string_view content, ListCollector& collector) {
-  collector.set_lines(for_each_line(content, [&](size_t number, std::string_view line) {
+  collector.add_lines(for_each_line(content, [&](size_t number, std::string_view line) {
     line = trim_blanks(line);
     if (line.empty() || line.front() == '!') return;
     if (line.front() == '[' && line.back() == ']') return;  // [Adblock Plus 2.0]
@@ -150,7 +155,7 @@ void parse_adblock(std::string_view content, ListCollector& collector) {
       return collector.invalid(number, line, "blank inside a rule");
     }
     parse_adblock_rule(collector, number, line);
-  }));
+  }, collector.lines()));
 }
 
 bool is_zone_record(const std::vector<std::string_view>& tokens) {
@@ -205,18 +210,74 @@ ListFormat detect_format(std::string_view content) {
   return best;
 }
 
-ParsedList parse_list(std::string_view content, ListFormat format) {
+namespace {
+
+// Parses whole lines of a list (all of it, or a piece ending at a line end).
+void parse_lines(std::string_view lines, ListFormat format, ListCollector& collector) {
+  switch (format) {
+    case ListFormat::hosts: return parse_hosts(lines, collector);
+    case ListFormat::domains: return parse_domains(lines, collector);
+    case ListFormat::adblock: return parse_adblock(lines, collector);
+    case ListFormat::rpz: return collector.add_lines(parse_rpz(lines, collector));
+    case ListFormat::auto_detect: return;  // resolved by detect_format first
+  }
+}
+
+std::string errno_text(const std::string& what) {
+  return what + ": " + std::strerror(errno);
+}
+
+}  // namespace
+
+ParseStats parse_list(std::string_view content, ListFormat format, EntrySink& sink) {
   bool detected = format == ListFormat::auto_detect;
   if (detected) format = detect_format(content);
+  ListCollector collector(format, detected, sink);
+  parse_lines(content, format, collector);
+  return std::move(collector).finish();
+}
+
+ParsedList parse_list(std::string_view content, ListFormat format) {
   size_t line_count = static_cast<size_t>(std::count(content.begin(), content.end(), '\n')) + 1;
-  ListCollector collector(format, detected, line_count);
-  switch (format) {
-    case ListFormat::hosts: parse_hosts(content, collector); break;
-    case ListFormat::domains: parse_domains(content, collector); break;
-    case ListFormat::adblock: parse_adblock(content, collector); break;
-    case ListFormat::rpz: collector.set_lines(parse_rpz(content, collector)); break;
-    case ListFormat::auto_detect: break;  // detect_format never returns it
+  ParsedListBuilder builder(line_count);
+  ParseStats stats = parse_list(content, format, builder);
+  return std::move(builder).finish(std::move(stats));
+}
+
+ParseStats parse_list_file(const std::string& path, ListFormat format, EntrySink& sink) {
+  // A piece is at least this big: large enough that reading costs nothing next to parsing,
+  // small next to any list worth streaming.
+  constexpr size_t kPiece = 1 << 20;
+  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rbe"), &std::fclose);
+  if (!file) throw std::runtime_error(errno_text("cannot open " + path));
+  std::string buffer;
+  auto read_more = [&]() {
+    size_t had = buffer.size();
+    buffer.resize(had + kPiece);
+    size_t got = std::fread(buffer.data() + had, 1, kPiece, file.get());
+    buffer.resize(had + got);
+    if (std::ferror(file.get())) throw std::runtime_error(errno_text("cannot read " + path));
+    return got > 0;
+  };
+  bool more = read_more();
+  bool detected = format == ListFormat::auto_detect;
+  if (detected) format = detect_format(buffer);  // decided by the first rule lines
+  ListCollector collector(format, detected, sink);
+  if (format == ListFormat::rpz) {
+    // ldns reads a zone as a whole ($ORIGIN, $TTL and parentheses span lines).
+    while (more) more = read_more();
+    parse_lines(buffer, format, collector);
+    return std::move(collector).finish();
   }
+  while (more) {
+    size_t end = buffer.rfind('\n');
+    if (end != std::string::npos) {
+      parse_lines(std::string_view(buffer).substr(0, end + 1), format, collector);
+      buffer.erase(0, end + 1);
+    }
+    more = read_more();
+  }
+  parse_lines(buffer, format, collector);  // a last line without a line end
   return std::move(collector).finish();
 }
 

@@ -3,6 +3,7 @@
 // here; lines that cannot be a domain rule are counted and sampled, never guessed at.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "blocklists/parsed_list.h"
@@ -15,8 +16,16 @@ namespace dnsvagt {
 // or comment-only list is `domains`.
 ListFormat detect_format(std::string_view content);
 
-// Parses a whole list. ListFormat::auto_detect parses as detect_format() says and records
-// that in stats.format_detected. Never throws for bad lines: they are counted in the stats.
+// Parses a whole list into `sink`. ListFormat::auto_detect parses as detect_format() says and
+// records that in the stats. Never throws for bad lines: they are counted in the stats.
+ParseStats parse_list(std::string_view content, ListFormat format, EntrySink& sink);
+// The same into a ParsedList (stats included).
 ParsedList parse_list(std::string_view content, ListFormat format);
+
+// Parses the list in the file at `path` into `sink` a piece at a time, so that a large list
+// never sits in memory as text (an RPZ zone is read whole: ldns parses it as one). The format
+// is detected from the first piece (1 MiB). Throws std::runtime_error if the file cannot be
+// read.
+ParseStats parse_list_file(const std::string& path, ListFormat format, EntrySink& sink);
 
 }  // namespace dnsvagt

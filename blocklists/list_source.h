@@ -8,18 +8,18 @@
 
 namespace dnsvagt {
 
-struct ListText {
-  std::string path;   // the file read (or looked for)
-  std::string text;
-  std::string error;  // non-empty: the list could not be read
-  std::string note;   // e.g. that a url: list has no cached copy yet (then text is empty)
+struct ListFile {
+  std::string path;   // the file to read (or looked for)
+  std::string error;  // non-empty: the list cannot be read
+  std::string note;   // e.g. that a url: list has no cached copy yet (then path is unused)
 };
 
 // cache_dir/<name>.list: the last good copy of a downloaded list.
 std::string list_cache_path(const std::string& cache_dir, const std::string& list_name);
 
-// Reads the list text. A url: list without a cached copy is empty (a note says so), not an
-// error: it has simply not been downloaded yet. A file larger than source.max_size is an error.
-ListText read_list_text(const ListSource& source, const std::string& cache_dir);
+// Finds the list's text without reading it (parse_list_file reads it a piece at a time). A
+// url: list without a cached copy has a note, not an error: it has simply not been downloaded
+// yet. A file that is missing or larger than source.max_size is an error.
+ListFile locate_list(const ListSource& source, const std::string& cache_dir);
 
 }  // namespace dnsvagt

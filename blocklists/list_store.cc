@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <system_error>
 
@@ -23,10 +25,10 @@ std::string errno_text(const std::string& what, const std::string& path) {
   return what + " " + path + ": " + std::strerror(errno);
 }
 
-// Reads the whole file into `data`; false if it does not exist. Throws StoreError on other
-// errors.
-bool read_file(const std::string& path, std::string& data) {
-  data.clear();
+// Passes the file to `piece` a piece at a time; false if it does not exist. Throws StoreError
+// on other errors.
+bool read_file_in_pieces(const std::string& path,
+                         const std::function<void(std::string_view)>& piece) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT) return false;
@@ -42,10 +44,47 @@ bool read_file(const std::string& path, std::string& data) {
       throw StoreError(error);
     }
     if (got == 0) break;
-    data.append(buffer, static_cast<size_t>(got));
+    piece(std::string_view(buffer, static_cast<size_t>(got)));
   }
   ::close(fd);
   return true;
+}
+
+// Reads the whole file into `data`; false if it does not exist. Throws StoreError on other
+// errors.
+bool read_file(const std::string& path, std::string& data) {
+  data.clear();
+  return read_file_in_pieces(path, [&data](std::string_view piece) { data.append(piece); });
+}
+
+std::string to_hex(const unsigned char* digest, unsigned int length) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < length; ++i) {
+    hex += kHex[digest[i] >> 4];
+    hex += kHex[digest[i] & 15];
+  }
+  return hex;
+}
+
+// Lowercase hex SHA-256 of the file, read a piece at a time; nullopt if it does not exist.
+std::optional<std::string> file_sha256(const std::string& path) {
+  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> context(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  if (!context || EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr) != 1) {
+    throw std::runtime_error("SHA-256 failed");
+  }
+  bool exists = read_file_in_pieces(path, [&context](std::string_view piece) {
+    if (EVP_DigestUpdate(context.get(), piece.data(), piece.size()) != 1) {
+      throw std::runtime_error("SHA-256 failed");
+    }
+  });
+  if (!exists) return std::nullopt;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  if (EVP_DigestFinal_ex(context.get(), digest, &length) != 1) {
+    throw std::runtime_error("SHA-256 failed");
+  }
+  return to_hex(digest, length);
 }
 
 void fsync_directory(const std::string& directory) {
@@ -87,13 +126,7 @@ std::string sha256_hex(std::string_view data) {
   if (EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
     throw std::runtime_error("SHA-256 failed");
   }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < length; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 15];
-  }
-  return hex;
+  return to_hex(digest, length);
 }
 
 std::string format_list_info(const StoredListInfo& info) {
@@ -167,14 +200,28 @@ void ListStore::remove_temp_files() {
 
 ListStore::Loaded ListStore::load(std::string_view name) {
   std::lock_guard lock(mutex_);
+  Loaded loaded = check_locked(name);
+  if (loaded.status == LoadStatus::ok && !read_file(path(name, ".list"), loaded.content)) {
+    loaded.status = LoadStatus::damaged;
+    loaded.problem = path(name, ".list") + " is missing";
+  }
+  return loaded;
+}
+
+ListStore::Loaded ListStore::check(std::string_view name) {
+  std::lock_guard lock(mutex_);
+  return check_locked(name);
+}
+
+ListStore::Loaded ListStore::check_locked(std::string_view name) {
   Loaded loaded;
   const std::string list_file = path(name, ".list");
   const std::string staged_file = path(name, ".list.new");
   std::string meta;
   const bool has_meta = read_file(path(name, ".meta"), meta);
-  const bool has_content = read_file(list_file, loaded.content);
+  const std::optional<std::string> content_sha256 = file_sha256(list_file);
   if (!has_meta) {
-    if (!has_content) return loaded;  // missing
+    if (!content_sha256) return loaded;  // missing
     loaded.status = LoadStatus::damaged;
     loaded.problem = list_file + " has no metadata";
     return loaded;
@@ -186,18 +233,15 @@ ListStore::Loaded ListStore::load(std::string_view name) {
     loaded.problem = path(name, ".meta") + ": " + error.what();
     return loaded;
   }
-  std::string staged;
-  const bool has_staged = read_file(staged_file, staged);
+  const std::optional<std::string> staged_sha256 = file_sha256(staged_file);
   std::error_code ignored;
-  if (has_content && sha256_hex(loaded.content) == loaded.info.sha256) {
-    if (has_staged) fs::remove(staged_file, ignored);  // a save that crashed before its commit
-  } else if (has_staged && sha256_hex(staged) == loaded.info.sha256) {
+  if (content_sha256 == loaded.info.sha256) {
+    if (staged_sha256) fs::remove(staged_file, ignored);  // a save that crashed before its commit
+  } else if (staged_sha256 == loaded.info.sha256) {
     rename_durably(staged_file, list_file);  // a save that crashed after its commit
-    loaded.content = std::move(staged);
   } else {
     loaded.status = LoadStatus::damaged;
-    loaded.problem = list_file + (has_content ? " does not match its sha256 checksum" : " is missing");
-    loaded.content.clear();
+    loaded.problem = list_file + (content_sha256 ? " does not match its sha256 checksum" : " is missing");
     return loaded;
   }
   loaded.status = LoadStatus::ok;

@@ -50,7 +50,7 @@ class ListStore {
   };
   struct Loaded {
     LoadStatus status = LoadStatus::missing;
-    std::string content;
+    std::string content;  // load() only
     StoredListInfo info;
     std::string problem;  // damaged: what is wrong, for the log
   };
@@ -67,6 +67,9 @@ class ListStore {
 
   // The committed version, verified against its checksum.
   Loaded load(std::string_view name);
+  // The same without the content (read a piece at a time to verify it): for a caller that
+  // then parses list_path(name) piece by piece.
+  Loaded check(std::string_view name);
 
   // Stores `content` as the list's last good version; info.size and info.sha256 are set here.
   // Durable (fsync'd) when it returns. Throws StoreError.
@@ -79,6 +82,7 @@ class ListStore {
 
  private:
   std::string path(std::string_view name, std::string_view suffix) const;
+  Loaded check_locked(std::string_view name);
   void write_durably(const std::string& path, std::string_view data);
   void rename_durably(const std::string& from, const std::string& to);
 

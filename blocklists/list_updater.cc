@@ -48,7 +48,6 @@ ListUpdater::ListUpdater(BlockingConfig config, UpdaterOptions options, UpdaterH
       options_(options),
       hooks_(std::move(hooks)),
       random_(std::random_device{}()) {
-  pending_.resize(config_.lists.size() + config_.allow.size());
   for (bool allow : {false, true}) {
     for (const ListSource& source : allow ? config_.allow : config_.lists) {
       auto list = std::make_unique<List>();
@@ -72,15 +71,11 @@ ListUpdater::~ListUpdater() { stop(); }
 void ListUpdater::start() {
   store_ = std::make_unique<ListStore>(config_.cache_dir);
   store_->remove_temp_files();
-  std::vector<std::optional<ParsedList>> parsed(lists_.size());
-  for (size_t i = 0; i < lists_.size(); ++i) {
-    List& list = *lists_[i];
-    parsed[i] = load_cached(list);
-    if (!list.source.file.empty()) {
-      if (std::optional<ParsedList> fresh = update_file(list)) parsed[i] = std::move(fresh);
-    }
+  for (const auto& list : lists_) {
+    load_cached(*list);
+    if (!list->source.file.empty()) update_file(*list);
   }
-  publish(std::move(parsed));
+  publish();
   for (auto& list : lists_) {
     List* target = list.get();
     list->thread = std::thread([this, target] { run(*target); });
@@ -103,19 +98,19 @@ std::vector<ListUpdateStatus> ListUpdater::snapshot() const {
   return statuses_;
 }
 
-std::optional<ParsedList> ListUpdater::load_cached(List& list) {
+bool ListUpdater::load_cached(List& list) {
   ListStore::Loaded loaded;
   try {
-    loaded = store_->load(list.source.name);
+    loaded = store_->check(list.source.name);
   } catch (const StoreError& error) {
     loaded.status = ListStore::LoadStatus::damaged;
     loaded.problem = error.what();
   }
-  if (loaded.status == ListStore::LoadStatus::missing) return std::nullopt;
+  if (loaded.status == ListStore::LoadStatus::missing) return false;
   if (loaded.status == ListStore::LoadStatus::damaged) {
     record_failure(list, UpdateFailure::io, "cached copy unusable: " + loaded.problem,
                    WallClock::now());
-    return std::nullopt;
+    return false;
   }
   const std::string& source = list.source.url.empty() ? list.source.file : list.source.url;
   if (loaded.info.source != source) {
@@ -125,11 +120,9 @@ std::optional<ParsedList> ListUpdater::load_cached(List& list) {
     loaded.info.validators = {};
     loaded.info.checked_at = {};
   }
-  ParsedList parsed = parse_list(loaded.content, list.source.format);
-  loaded.info.entries = parsed.stats.entries;
   list.good = loaded.info;
   record_success(list, loaded.info.checked_at);
-  return parsed;
+  return true;
 }
 
 void ListUpdater::run(List& list) {
@@ -163,8 +156,8 @@ void ListUpdater::run(List& list) {
         ++list.failures_in_row;
         delay = jittered(std::min(backoff, refresh));
       }
-    } else if (std::optional<ParsedList> fresh = update_file(list)) {
-      publish_one(list, std::move(*fresh));
+    } else if (update_file(list)) {
+      publish_update();
     }
     due = SteadyClock::now() + delay;
   }
@@ -211,43 +204,46 @@ bool ListUpdater::update_feed(List& list) {
     confirm_unchanged(list, result.validators, now);
     return true;
   }
-  std::optional<ParsedList> accepted = offer(list, result.body, result.validators, now);
+  bool accepted = offer(list, result.body, result.validators, now);
   result.body = std::string();  // freed before the policy build: peak memory stays lower
   if (!accepted) return false;
-  publish_one(list, std::move(*accepted));
+  publish_update();
   return true;
 }
 
-std::optional<ParsedList> ListUpdater::update_file(List& list) {
+bool ListUpdater::update_file(List& list) {
   const FileSignature seen = stat_file(list.source.file);
-  if (list.file_seen && *list.file_seen == seen) return std::nullopt;
+  if (list.file_seen && *list.file_seen == seen) return false;
   list.file_seen = seen;
   const WallClock::time_point now = WallClock::now();
   record_attempt(list, now);
   if (seen.exists && seen.size > list.source.max_size) {
     record_failure(list, UpdateFailure::too_large,
                    std::to_string(seen.size) + " bytes, more than max_size", now);
-    return std::nullopt;
+    return false;
   }
   std::string content, error;
   if (!seen.exists || !read_local_file(list.source.file, content, error)) {
     record_failure(list, UpdateFailure::io, seen.exists ? error : "no such file", now);
-    return std::nullopt;
+    return false;
   }
   if (list.good && sha256_hex(content) == list.good->sha256) {
     confirm_unchanged(list, {}, now);
-    return std::nullopt;
+    return false;
   }
   return offer(list, content, {}, now);
 }
 
-std::optional<ParsedList> ListUpdater::offer(List& list, std::string_view content,
-                                             const Validators& validators,
-                                             WallClock::time_point when) {
-  ParsedList parsed = parse_list(content, list.source.format);
+bool ListUpdater::offer(List& list, std::string_view content, const Validators& validators,
+                        WallClock::time_point when) {
+  // Judged by a count of its entries (no names kept), while no policy is being built: the
+  // counter and the content are freed before this version is compiled from the store.
+  std::lock_guard publish_lock(publish_mutex_);
   std::optional<uint64_t> last_entries;
   if (list.good) last_entries = list.good->entries;
-  GateVerdict verdict = check_list_gates(content, parsed.stats, list.source, last_entries);
+  EntryCounter counter(list.good ? list.good->entries : content.size() / 16);
+  const ParseStats stats = parse_list(content, list.source.format, counter);
+  GateVerdict verdict = check_list_gates(content, stats, list.source, last_entries);
   if (!verdict.accepted()) {
     std::string kept;
     try {
@@ -257,23 +253,23 @@ std::optional<ParsedList> ListUpdater::offer(List& list, std::string_view conten
       kept = "; not kept: " + std::string(error.what());
     }
     record_failure(list, *verdict.failure, "rejected: " + verdict.detail + kept, when);
-    return std::nullopt;
+    return false;
   }
   StoredListInfo info;
   info.source = list.source.url.empty() ? list.source.file : list.source.url;
   info.validators = validators;
   info.fetched_at = when;
   info.checked_at = when;
-  info.entries = parsed.stats.entries;
+  info.entries = stats.entries;
   try {
     list.good = store_->save(list.source.name, content, info);
   } catch (const StoreError& error) {
     record_failure(list, UpdateFailure::io, std::string("cannot store: ") + error.what(), when);
-    return std::nullopt;
+    return false;
   }
-  log(LogLevel::info, describe(list.source) + " updated: " + parsed.stats.summary());
+  log(LogLevel::info, describe(list.source) + " updated: " + stats.summary());
   record_success(list, when);
-  return parsed;
+  return true;
 }
 
 void ListUpdater::confirm_unchanged(List& list, const Validators& validators,
@@ -290,66 +286,56 @@ void ListUpdater::confirm_unchanged(List& list, const Validators& validators,
   record_success(list, when);
 }
 
-void ListUpdater::publish_one(const List& list, ParsedList&& parsed) {
+void ListUpdater::publish_update() {
   {
     std::lock_guard lock(pending_mutex_);
-    pending_[index_of(list)] = std::move(parsed);
+    publish_pending_ = true;
   }
-  // Updates that arrive while a policy is being built are published together by the next
+  // Updates accepted while a policy is being built are published together by the next
   // build: N lists fetched at once cost one or two builds, not N.
   std::lock_guard lock(publish_mutex_);
-  std::vector<std::optional<ParsedList>> lists(lists_.size());
-  bool any = false;
   {
     std::lock_guard pending_lock(pending_mutex_);
-    for (size_t i = 0; i < lists.size(); ++i) {
-      any = any || pending_[i].has_value();
-      lists[i] = std::move(pending_[i]);
-      pending_[i].reset();
-    }
+    if (!publish_pending_) return;
+    publish_pending_ = false;
   }
-  if (any) publish_locked(std::move(lists));
+  publish_locked();
 }
 
-void ListUpdater::publish(std::vector<std::optional<ParsedList>>&& parsed) {
+void ListUpdater::publish() {
   std::lock_guard lock(publish_mutex_);
-  publish_locked(std::move(parsed));
+  publish_locked();
 }
 
-void ListUpdater::publish_locked(std::vector<std::optional<ParsedList>>&& parsed) {
+void ListUpdater::publish_locked() {
   std::vector<ActiveList> active(lists_.size());
   for (size_t i = 0; i < lists_.size(); ++i) {
     List& list = *lists_[i];
     active[i].source = list.source;
     active[i].allow = list.allow;
-    if (parsed[i]) {
-      active[i].available = true;
-      active[i].parsed = std::move(*parsed[i]);
-      parsed[i].reset();
-      continue;
-    }
     {
       std::lock_guard status_lock(status_mutex_);
       if (!statuses_[i].available) continue;  // no good version: nothing on disk to use
     }
-    // Lists other than the updated one come from disk rather than being kept parsed in
-    // memory: between updates only the policy itself holds their entries.
-    ListStore::Loaded loaded;
+    // Every list is compiled from its stored copy, verified here and parsed by the publisher a
+    // piece at a time: between updates only the policy itself holds the entries.
+    ListStore::Loaded checked;
     try {
-      loaded = store_->load(list.source.name);
+      checked = store_->check(list.source.name);
     } catch (const StoreError& error) {
-      loaded.status = ListStore::LoadStatus::damaged;
-      loaded.problem = error.what();
+      checked.status = ListStore::LoadStatus::damaged;
+      checked.problem = error.what();
     }
-    if (loaded.status == ListStore::LoadStatus::ok) {
+    if (checked.status == ListStore::LoadStatus::ok) {
       active[i].available = true;
-      active[i].parsed = parse_list(loaded.content, list.source.format);
-    } else if (loaded.status == ListStore::LoadStatus::damaged) {
+      active[i].path = store_->list_path(list.source.name);
+      active[i].entries = checked.info.entries;
+    } else if (checked.status == ListStore::LoadStatus::damaged) {
       {
         std::lock_guard status_lock(status_mutex_);
         statuses_[i].available = false;
       }
-      record_failure(list, UpdateFailure::io, "cached copy unusable: " + loaded.problem,
+      record_failure(list, UpdateFailure::io, "cached copy unusable: " + checked.problem,
                      WallClock::now());
       {
         std::lock_guard wait_lock(wait_mutex_);  // so run() cannot miss the flag
@@ -441,16 +427,22 @@ std::function<void(std::vector<ActiveList>&&)> policy_publisher(PublishedPolicy&
   return [&target, action = config.action, cache_dir = config.cache_dir](
              std::vector<ActiveList>&& lists) {
     PolicyBuilder builder(action);
+    uint64_t entries = 0;
+    for (const ActiveList& list : lists) entries += list.entries;
+    builder.reserve(entries);
     for (ActiveList& list : lists) {
       PolicyList description;
       description.name = list.source.name;
       description.allow_list = list.allow;
-      description.path = list.source.url.empty() ? list.source.file
-                                                 : list_cache_path(cache_dir, list.source.name);
-      if (!list.available) description.note = "no good version yet";
-      description.stats = list.parsed.stats;
-      builder.add_list(std::move(description), list.parsed);
-      list.parsed = ParsedList();
+      description.path = list.available         ? list.path
+                         : list.source.url.empty() ? list.source.file
+                                                   : list_cache_path(cache_dir, list.source.name);
+      if (list.available) {
+        builder.add_list_file(std::move(description), list.source.format);
+      } else {
+        description.note = "no good version yet";
+        builder.add_list(std::move(description), ParsedList());
+      }
     }
     reclaim_when_released(target.publish(std::move(builder).build()), std::chrono::seconds(2));
   };

@@ -26,13 +26,14 @@
 
 namespace dnsvagt {
 
-// One configured list as published: its config and its good version (empty entries if it has
-// none yet, e.g. a feed never fetched). Passed by value so a builder can consume the entries.
+// One configured list as published: its config and where its good version is (none yet,
+// e.g. for a feed never fetched). The publisher parses the file itself, a piece at a time.
 struct ActiveList {
   ListSource source;
-  bool allow = false;    // from blocking.allow
-  bool available = false;  // there is a good version (else `parsed` is empty)
-  ParsedList parsed;
+  bool allow = false;      // from blocking.allow
+  bool available = false;  // there is a good version, verified against its checksum
+  std::string path;        // available: the file holding it
+  uint64_t entries = 0;    // available: its entry count when it was accepted
 };
 
 // Everything known about one list's updates, for metrics, the compliance report and logs.
@@ -118,25 +119,25 @@ class ListUpdater {
     std::thread thread;
   };
 
-  // The list's cached version, parsed (nullopt if there is none or it is damaged).
-  std::optional<ParsedList> load_cached(List& list);
+  // Takes the list's cached version as its good one; false if there is none or it is damaged.
+  bool load_cached(List& list);
   void run(List& list);
   // When a feed with a good version fetched at `checked_at` is due next.
   std::chrono::steady_clock::time_point first_fetch_due(const List& list);
   // One fetch of a feed; true if it confirmed a good version.
   bool update_feed(List& list);
-  // Re-reads a local file if it changed; the new version if it was accepted.
-  std::optional<ParsedList> update_file(List& list);
-  // Gates and stores `content`; the parsed version if it was accepted.
-  std::optional<ParsedList> offer(List& list, std::string_view content,
-                                  const Validators& validators, WallClock::time_point when);
+  // Re-reads a local file if it changed; true if a new version was accepted.
+  bool update_file(List& list);
+  // Gates and stores `content`; true if it was accepted as the list's good version.
+  bool offer(List& list, std::string_view content, const Validators& validators,
+             WallClock::time_point when);
   // Records that the source confirmed the version in use, and keeps that on disk.
   void confirm_unchanged(List& list, const Validators& validators, WallClock::time_point when);
-  // Publishes every list: `parsed[i]` if set, else list i's stored version.
-  void publish(std::vector<std::optional<ParsedList>>&& parsed);
-  void publish_locked(std::vector<std::optional<ParsedList>>&& parsed);  // publish_mutex_ held
-  // Publishes a new version of `list` (with any others waiting to be published).
-  void publish_one(const List& list, ParsedList&& parsed);
+  // Publishes the stored good version of every list.
+  void publish();
+  void publish_locked();  // publish_mutex_ held
+  // Publishes after an accepted update (with any others accepted meanwhile).
+  void publish_update();
   void record_success(const List& list, WallClock::time_point when);
   void record_failure(const List& list, UpdateFailure reason, const std::string& error,
                       WallClock::time_point when);
@@ -154,9 +155,10 @@ class ListUpdater {
   std::atomic<bool> stopping_{false};
   std::mutex wait_mutex_;
   std::condition_variable wake_;
-  std::mutex publish_mutex_;  // one policy build at a time: peak memory old + new
+  // One policy build, or gate check of a new version, at a time: peak memory old + new.
+  std::mutex publish_mutex_;
   std::mutex pending_mutex_;
-  std::vector<std::optional<ParsedList>> pending_;  // accepted, not yet published; by index
+  bool publish_pending_ = false;  // an accepted version is not yet published
   std::mutex random_mutex_;
   std::mt19937_64 random_;
 
@@ -164,8 +166,9 @@ class ListUpdater {
   std::vector<ListUpdateStatus> statuses_;  // by list index
 };
 
-// The usual UpdaterHooks::publish: compiles the lists into a Policy (dropping each list's
-// entries once copied in, so a swap peaks at old policy + new policy) and swaps it into `target`.
+// The usual UpdaterHooks::publish: compiles the lists into a Policy, parsing each file a piece
+// at a time straight into it (so a swap peaks at old policy + new policy), and swaps it into
+// `target`.
 std::function<void(std::vector<ActiveList>&&)> policy_publisher(PublishedPolicy& target,
                                                                  const BlockingConfig& config);
 

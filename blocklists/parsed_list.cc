@@ -64,16 +64,14 @@ ListEntry ParsedList::entry(size_t index) const {
   return {std::string(name(index)), scope(index), kind(index), action(index), local_data(index)};
 }
 
-ListCollector::ListCollector(ListFormat format, bool detected, size_t expected_entries)
+ParsedListBuilder::ParsedListBuilder(size_t expected_entries)
     : seen_(power_of_two_at_least(expected_entries * 2), 0) {
-  result_.stats.format = format;
-  result_.stats.format_detected = detected;
   result_.entries_.reserve(expected_entries);
   result_.names_.reserve(expected_entries * 16);
 }
 
-size_t ListCollector::find_slot(std::string_view name, EntryScope scope, EntryKind kind,
-                                uint64_t hash) const {
+size_t ParsedListBuilder::find_slot(std::string_view name, EntryScope scope, EntryKind kind,
+                                    uint64_t hash) const {
   size_t mask = seen_.size() - 1;
   for (size_t slot = hash & mask;; slot = (slot + 1) & mask) {
     uint64_t used = seen_[slot];
@@ -87,7 +85,7 @@ size_t ListCollector::find_slot(std::string_view name, EntryScope scope, EntryKi
   }
 }
 
-void ListCollector::grow_seen() {
+void ParsedListBuilder::grow_seen() {
   std::vector<uint64_t> old(seen_.size() * 2, 0);
   old.swap(seen_);
   for (uint64_t used : old) {
@@ -98,8 +96,8 @@ void ListCollector::grow_seen() {
   }
 }
 
-void ListCollector::add(std::string_view name, EntryScope scope, EntryKind kind,
-                        EntryAction action, const LocalAddress* local_address) {
+EntrySink::Added ParsedListBuilder::add(std::string_view name, EntryScope scope, EntryKind kind,
+                                        EntryAction action, const LocalAddress* local_address) {
   uint64_t hash = entry_hash(name, scope, kind);
   size_t slot = find_slot(name, scope, kind, hash);
   if (seen_[slot] == 0) {
@@ -117,46 +115,88 @@ void ListCollector::add(std::string_view name, EntryScope scope, EntryKind kind,
     result_.names_.append(name);
     seen_[slot] = (hash & 0xFFFFFFFF00000000ull) | result_.entries_.size();
     if (result_.entries_.size() * 2 > seen_.size()) grow_seen();
-    return;
+    return Added::added;
   }
   ParsedList::PackedEntry& earlier = result_.entries_[(seen_[slot] & 0xFFFFFFFFu) - 1];
   if (local_address != nullptr && earlier.local_data != ParsedList::kNoLocalData) {
     std::vector<LocalAddress>& addresses = result_.local_data_[earlier.local_data];
-    bool known = false;
-    for (const LocalAddress& existing : addresses) known = known || existing == *local_address;
-    if (!known) {
-      addresses.push_back(*local_address);
-      return;
+    for (const LocalAddress& existing : addresses) {
+      if (existing == *local_address) return Added::duplicate;
     }
+    addresses.push_back(*local_address);
+    return Added::merged;
   }
-  ++result_.stats.duplicates;
+  return Added::duplicate;
 }
 
-void ListCollector::skipped(size_t line, std::string_view text, std::string reason) {
-  ++result_.stats.skipped;
-  add_sample(result_.stats.skipped_samples, line, text, std::move(reason));
-}
-
-void ListCollector::unsupported(size_t line, std::string_view text, std::string reason) {
-  ++result_.stats.unsupported;
-  add_sample(result_.stats.skipped_samples, line, text, std::move(reason));
-}
-
-void ListCollector::invalid(size_t line, std::string_view text, std::string reason) {
-  ++result_.stats.invalid;
-  add_sample(result_.stats.invalid_samples, line, text, std::move(reason));
-}
-
-ParsedList ListCollector::finish() && {
-  result_.stats.entries = result_.entries_.size();
-  result_.stats.allow_entries = 0;
-  for (const ParsedList::PackedEntry& entry : result_.entries_) {
-    if (entry.kind == EntryKind::allow) ++result_.stats.allow_entries;
-  }
+ParsedList ParsedListBuilder::finish(ParseStats stats) && {
   seen_ = {};
   result_.names_.shrink_to_fit();
   result_.entries_.shrink_to_fit();
+  result_.stats = std::move(stats);
   return std::move(result_);
+}
+
+EntryCounter::EntryCounter(size_t expected_entries)
+    : seen_(power_of_two_at_least(expected_entries + expected_entries / 3), 0) {}
+
+void EntryCounter::grow() {
+  std::vector<uint64_t> old(seen_.size() * 2, 0);
+  old.swap(seen_);
+  size_t mask = seen_.size() - 1;
+  for (uint64_t hash : old) {
+    if (hash == 0) continue;
+    size_t slot = hash & mask;
+    while (seen_[slot] != 0) slot = (slot + 1) & mask;
+    seen_[slot] = hash;
+  }
+}
+
+EntrySink::Added EntryCounter::add(std::string_view name, EntryScope scope, EntryKind kind,
+                                   EntryAction, const LocalAddress* local_address) {
+  // Local data of one name merges into one entry (as in a ParsedList); the addresses are not
+  // kept, so a repeated address counts as merged rather than as a duplicate.
+  uint64_t hash = entry_hash(name, scope, kind) | 1;  // never 0, the free mark
+  size_t mask = seen_.size() - 1;
+  size_t slot = hash & mask;
+  for (; seen_[slot] != 0; slot = (slot + 1) & mask) {
+    if (seen_[slot] == hash) return local_address != nullptr ? Added::merged : Added::duplicate;
+  }
+  seen_[slot] = hash;
+  if (++count_ * 4 > seen_.size() * 3) grow();
+  return Added::added;
+}
+
+ListCollector::ListCollector(ListFormat format, bool detected, EntrySink& sink) : sink_(sink) {
+  stats_.format = format;
+  stats_.format_detected = detected;
+}
+
+void ListCollector::add(std::string_view name, EntryScope scope, EntryKind kind,
+                        EntryAction action, const LocalAddress* local_address) {
+  switch (sink_.add(name, scope, kind, action, local_address)) {
+    case EntrySink::Added::added:
+      ++stats_.entries;
+      if (kind == EntryKind::allow) ++stats_.allow_entries;
+      break;
+    case EntrySink::Added::duplicate: ++stats_.duplicates; break;
+    case EntrySink::Added::merged: break;
+  }
+}
+
+void ListCollector::skipped(size_t line, std::string_view text, std::string reason) {
+  ++stats_.skipped;
+  add_sample(stats_.skipped_samples, line, text, std::move(reason));
+}
+
+void ListCollector::unsupported(size_t line, std::string_view text, std::string reason) {
+  ++stats_.unsupported;
+  add_sample(stats_.skipped_samples, line, text, std::move(reason));
+}
+
+void ListCollector::invalid(size_t line, std::string_view text, std::string reason) {
+  ++stats_.invalid;
+  add_sample(stats_.invalid_samples, line, text, std::move(reason));
 }
 
 }  // namespace dnsvagt

@@ -40,8 +40,23 @@ struct ParseStats {
   std::string summary() const;
 };
 
-// The entries of one list, packed: a list of a million names is parsed and compiled at once,
-// so names share one buffer instead of being a string each.
+// Where the parsers put the entries of a list: a ParsedList, a policy being compiled, or
+// nothing but a count. Each sink merges duplicates its own way, exactly or by hash.
+class EntrySink {
+ public:
+  enum class Added {
+    added,
+    duplicate,  // the same name, scope and kind as an earlier entry of the list
+    merged,     // RPZ local data of a name that has some: joined to that entry
+  };
+  virtual ~EntrySink() = default;
+  // `name` is canonical, as normalize_domain gives it.
+  virtual Added add(std::string_view name, EntryScope scope, EntryKind kind, EntryAction action,
+                    const LocalAddress* local_address) = 0;
+};
+
+// The entries of one list, packed: a list of a million names is parsed at once, so names
+// share one buffer instead of being a string each.
 class ParsedList {
  public:
   ParseStats stats;
@@ -58,7 +73,7 @@ class ParsedList {
   ListEntry entry(size_t index) const;  // all of the above as one value
 
  private:
-  friend class ListCollector;
+  friend class ParsedListBuilder;
   static constexpr uint32_t kNoLocalData = UINT32_MAX;
   struct PackedEntry {
     uint32_t name_offset;
@@ -73,27 +88,14 @@ class ParsedList {
   std::vector<std::vector<LocalAddress>> local_data_;
 };
 
-// Collects the entries of one parse, merging duplicates and counting what was dropped.
-// Shared by the parsers of every format.
-class ListCollector {
+// Collects entries into a ParsedList, merging duplicates exactly.
+class ParsedListBuilder : public EntrySink {
  public:
-  // `expected_entries` sizes the buffers (a guess, e.g. the line count: only speed depends on
-  // it).
-  ListCollector(ListFormat format, bool detected, size_t expected_entries);
-
-  // Adds an entry (`name` canonical, as normalize_domain gives it); one with the same name,
-  // scope and kind as an earlier one is counted as a duplicate, except that RPZ local data of
-  // one name merges into one entry.
-  void add(std::string_view name, EntryScope scope, EntryKind kind,
-           EntryAction action = EntryAction::list_default,
-           const LocalAddress* local_address = nullptr);
-  void ignored() { ++result_.stats.ignored; }
-  void skipped(size_t line, std::string_view text, std::string reason);
-  void unsupported(size_t line, std::string_view text, std::string reason);
-  void invalid(size_t line, std::string_view text, std::string reason);
-  void set_lines(uint64_t lines) { result_.stats.lines = lines; }
-
-  ParsedList finish() &&;
+  // `expected_entries` sizes the buffers (a guess: only speed depends on it).
+  explicit ParsedListBuilder(size_t expected_entries);
+  Added add(std::string_view name, EntryScope scope, EntryKind kind, EntryAction action,
+            const LocalAddress* local_address) override;
+  ParsedList finish(ParseStats stats) &&;
 
  private:
   // The slot of the entry (name, scope, kind) in seen_: where it is, or the free slot where
@@ -108,12 +110,52 @@ class ListCollector {
   std::vector<uint64_t> seen_;
 };
 
+// Keeps no entries, only tells duplicates apart, by a 64-bit hash of name, scope and kind
+// (8 bytes an entry, a fifth of a ParsedList): for judging a new version of a list before it
+// is compiled. Two different entries share a hash with odds of about n^2 / 2^65.
+class EntryCounter : public EntrySink {
+ public:
+  explicit EntryCounter(size_t expected_entries);
+  Added add(std::string_view name, EntryScope scope, EntryKind kind, EntryAction action,
+            const LocalAddress* local_address) override;
+
+ private:
+  void grow();
+
+  std::vector<uint64_t> seen_;  // open addressing, 0 free; at most 3/4 full
+  size_t count_ = 0;
+};
+
+// Counts what the parser did with every line of one list and passes the entries to a sink.
+// Shared by the parsers of every format.
+class ListCollector {
+ public:
+  ListCollector(ListFormat format, bool detected, EntrySink& sink);
+
+  void add(std::string_view name, EntryScope scope, EntryKind kind,
+           EntryAction action = EntryAction::list_default,
+           const LocalAddress* local_address = nullptr);
+  void ignored() { ++stats_.ignored; }
+  void skipped(size_t line, std::string_view text, std::string reason);
+  void unsupported(size_t line, std::string_view text, std::string reason);
+  void invalid(size_t line, std::string_view text, std::string reason);
+  void add_lines(uint64_t lines) { stats_.lines += lines; }
+  uint64_t lines() const { return stats_.lines; }
+
+  ParseStats finish() && { return std::move(stats_); }
+
+ private:
+  EntrySink& sink_;
+  ParseStats stats_;
+};
+
 // Calls on_line(line_number, line) for every line of `content`, without its line ending
 // (LF or CRLF) and with a leading UTF-8 byte-order mark removed; returns the number of lines.
+// Numbers start after `lines_before` (for a list read a piece at a time).
 template <typename OnLine>
-uint64_t for_each_line(std::string_view content, OnLine&& on_line) {
+uint64_t for_each_line(std::string_view content, OnLine&& on_line, uint64_t lines_before = 0) {
   if (content.substr(0, 3) == "\xEF\xBB\xBF") content.remove_prefix(3);
-  uint64_t number = 0;
+  uint64_t number = lines_before;
   while (!content.empty()) {
     size_t end = content.find('\n');
     std::string_view line = content.substr(0, end);
@@ -121,7 +163,7 @@ uint64_t for_each_line(std::string_view content, OnLine&& on_line) {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     on_line(++number, line);
   }
-  return number;
+  return number - lines_before;
 }
 
 // `text` without leading and trailing blanks (space, TAB, CR, VT, FF).

@@ -3,6 +3,7 @@
 #include <malloc.h>
 
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -99,8 +100,65 @@ std::string Policy::entry_rule(DomainSet::EntryId entry) const {
       .rule_text();
 }
 
+// Adds the entries of one list to the policy being built, merging duplicates within the list.
+class PolicyBuilder::ListSink : public EntrySink {
+ public:
+  ListSink(PolicyBuilder& builder, uint16_t list)
+      : builder_(builder), list_(list), allow_list_(builder.policy_->lists_[list].allow_list) {}
+
+  Added add(std::string_view name, EntryScope scope, EntryKind kind, EntryAction action,
+            const LocalAddress* local_address) override {
+    if (allow_list_) kind = EntryKind::allow;
+    const PolicyAction policy_action = action_of(action, builder_.configured_action_);
+    const std::vector<Policy::RuleClass>& classes = builder_.policy_->classes_;
+    DomainSet::Key key(name);
+    size_t cursor = 0;
+    DomainSet::EntryId earlier = 0;
+    while (builder_.set_.next_equal(key, scope, cursor, &earlier)) {
+      const Policy::RuleClass& rule = classes[builder_.set_.value(earlier)];
+      if (rule.list != list_ || rule.kind != kind) continue;  // another list's: both stay
+      return merge_local_data(earlier, local_address);
+    }
+    // Entries of one list share few classes: remember the last one instead of searching.
+    if (!last_class_ || classes[*last_class_].kind != kind ||
+        classes[*last_class_].action != policy_action) {
+      last_class_ = builder_.class_of(list_, kind, policy_action);
+    }
+    DomainSet::EntryId id = builder_.set_.add(key, scope, *last_class_);
+    if (kind == EntryKind::block && policy_action == PolicyAction::local_data &&
+        local_address != nullptr) {
+      builder_.policy_->local_data_[id].push_back(*local_address);
+    }
+    return Added::added;
+  }
+
+ private:
+  Added merge_local_data(DomainSet::EntryId earlier, const LocalAddress* local_address) {
+    auto found = builder_.policy_->local_data_.find(earlier);
+    if (local_address == nullptr || found == builder_.policy_->local_data_.end()) {
+      return Added::duplicate;
+    }
+    for (const LocalAddress& known : found->second) {
+      if (known == *local_address) return Added::duplicate;
+    }
+    found->second.push_back(*local_address);
+    return Added::merged;
+  }
+
+  PolicyBuilder& builder_;
+  const uint16_t list_;
+  const bool allow_list_;
+  std::optional<uint16_t> last_class_;
+};
+
 PolicyBuilder::PolicyBuilder(BlockAction configured_action)
     : configured_action_(configured_action), policy_(std::make_unique<Policy>()) {}
+
+PolicyBuilder::~PolicyBuilder() = default;
+
+void PolicyBuilder::reserve(size_t entries) { set_.reserve(entries); }
+
+const std::vector<PolicyList>& PolicyBuilder::lists() const { return policy_->lists_; }
 
 uint16_t PolicyBuilder::class_of(uint16_t list, EntryKind kind, PolicyAction action) {
   std::vector<Policy::RuleClass>& classes = policy_->classes_;
@@ -116,29 +174,39 @@ uint16_t PolicyBuilder::class_of(uint16_t list, EntryKind kind, PolicyAction act
   return static_cast<uint16_t>(classes.size() - 1);
 }
 
-void PolicyBuilder::add_list(PolicyList list, const ParsedList& entries) {
+uint16_t PolicyBuilder::start_list(PolicyList list) {
   if (policy_->lists_.size() >= std::numeric_limits<uint16_t>::max()) {
     throw std::length_error("too many lists in one policy");
   }
-  auto index = static_cast<uint16_t>(policy_->lists_.size());
-  bool allow_list = list.allow_list;
-  bool loaded = list.error.empty();
   policy_->lists_.push_back(std::move(list));
-  if (!loaded) return;
-  // Entries of one list share few classes: remember the last one instead of searching.
-  uint16_t last_class = class_of(index, allow_list ? EntryKind::allow : EntryKind::block,
-                                 configured(configured_action_));
+  return static_cast<uint16_t>(policy_->lists_.size() - 1);
+}
+
+void PolicyBuilder::add_list(PolicyList list, const ParsedList& entries) {
+  const uint16_t index = start_list(std::move(list));
+  if (!policy_->lists_[index].error.empty()) return;
+  set_.reserve(set_.size() + entries.size());
+  ListSink sink(*this, index);
   for (size_t i = 0; i < entries.size(); ++i) {
-    EntryKind kind = allow_list ? EntryKind::allow : entries.kind(i);
-    PolicyAction action = action_of(entries.action(i), configured_action_);
-    const Policy::RuleClass& current = policy_->classes_[last_class];
-    if (current.kind != kind || current.action != action) {
-      last_class = class_of(index, kind, action);
+    std::vector<LocalAddress> addresses = entries.local_data(i);
+    sink.add(entries.name(i), entries.scope(i), entries.kind(i), entries.action(i),
+             addresses.empty() ? nullptr : &addresses[0]);
+    for (size_t k = 1; k < addresses.size(); ++k) {
+      sink.add(entries.name(i), entries.scope(i), entries.kind(i), entries.action(i),
+               &addresses[k]);
     }
-    DomainSet::EntryId id = set_.add(entries.name(i), entries.scope(i), last_class);
-    if (kind == EntryKind::block && action == PolicyAction::local_data) {
-      policy_->local_data_[id] = entries.local_data(i);
-    }
+  }
+}
+
+void PolicyBuilder::add_list_file(PolicyList list, ListFormat format) {
+  const uint16_t index = start_list(std::move(list));
+  PolicyList& added = policy_->lists_[index];
+  if (!added.error.empty()) return;
+  ListSink sink(*this, index);
+  try {
+    added.stats = parse_list_file(added.path, format, sink);
+  } catch (const std::runtime_error& error) {
+    added.error = error.what();
   }
 }
 
@@ -150,14 +218,14 @@ std::shared_ptr<const Policy> PolicyBuilder::build() && {
 std::shared_ptr<const Policy> build_policy(const BlockingConfig& config) {
   PolicyBuilder builder(config.action);
   auto add = [&builder, &config](const ListSource& source, bool allow_list) {
-    ListText text = read_list_text(source, config.cache_dir);
-    PolicyList list{source.name, allow_list, text.path, text.error, text.note, {}};
-    ParsedList parsed;
-    if (text.error.empty()) {
-      parsed = parse_list(text.text, source.format);
-      list.stats = parsed.stats;
+    ListFile file = locate_list(source, config.cache_dir);
+    if (!file.note.empty()) file.error.clear();
+    PolicyList list{source.name, allow_list, file.path, file.error, file.note, {}};
+    if (!file.note.empty()) {
+      builder.add_list(std::move(list), ParsedList());  // nothing to read yet
+    } else {
+      builder.add_list_file(std::move(list), source.format);
     }
-    builder.add_list(std::move(list), parsed);
   };
   for (const ListSource& source : config.lists) add(source, false);
   for (const ListSource& source : config.allow) add(source, true);

@@ -86,17 +86,31 @@ class Policy {
   std::unordered_map<DomainSet::EntryId, std::vector<LocalAddress>> local_data_;
 };
 
-// Compiles lists into a Policy. Each list's entries are copied in as it is added, so the
-// caller can drop a ParsedList right after add_list.
+// Compiles lists into a Policy. Entries go straight into the policy's DomainSet as they are
+// parsed, so compiling needs no memory beyond the new policy (add_list_file reads the text a
+// piece at a time).
 class PolicyBuilder {
  public:
   explicit PolicyBuilder(BlockAction configured_action);
+  ~PolicyBuilder();
+  // Sizes the policy for about `entries` entries in all (a guess: only speed and the memory
+  // a build passes through depend on it).
+  void reserve(size_t entries);
   // Adds a list and its entries (none if list.error is set). In an allow list every entry
-  // allows (its RPZ actions don't matter). Throws std::length_error past 65535 lists.
+  // allows (its RPZ actions don't matter). Within a list, an entry with the name, scope and
+  // kind of an earlier one is a duplicate. Throws std::length_error past 65535 lists.
   void add_list(PolicyList list, const ParsedList& entries);
+  // The same, parsing the file list.path as `format` (unless list.error is set); the parse
+  // stats go into the list. A file that cannot be read sets its error; entries read before a
+  // read error stay.
+  void add_list_file(PolicyList list, ListFormat format);
+  // The lists added so far, with their parse stats.
+  const std::vector<PolicyList>& lists() const;
   std::shared_ptr<const Policy> build() &&;
 
  private:
+  class ListSink;
+  uint16_t start_list(PolicyList list);
   uint16_t class_of(uint16_t list, EntryKind kind, PolicyAction action);
 
   BlockAction configured_action_;
