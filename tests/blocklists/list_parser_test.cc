@@ -2,8 +2,15 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <set>
+#include <sstream>
+#include <stdexcept>
+#include <unordered_set>
 
 namespace dnsvagt {
 namespace {
@@ -180,6 +187,346 @@ TEST(ParseList, AutoDetectRecordsTheChoice) {
   EXPECT_EQ(parsed.stats.format, ListFormat::adblock);
   EXPECT_TRUE(parsed.stats.format_detected);
   EXPECT_THAT(parsed.stats.summary(), HasSubstr("adblock (detected): 1 lines, 1 entries"));
+}
+
+
+// --- parse_list_file: the same result as parse_list, read a piece (1 MiB) at a time ---------
+
+constexpr size_t kMiB = 1024 * 1024;
+
+// A file in a directory of its own, removed with it.
+class TempFile {
+ public:
+  explicit TempFile(const std::string& content) {
+    char pattern[] = "/tmp/list_parser_test.XXXXXX";
+    if (mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
+    dir_ = pattern;
+    path_ = dir_ + "/list.txt";
+    std::ofstream(path_, std::ios::binary) << content;
+  }
+  ~TempFile() { std::filesystem::remove_all(dir_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string dir_;
+  std::string path_;
+};
+
+void expect_same_issues(const std::vector<LineIssue>& file, const std::vector<LineIssue>& whole) {
+  ASSERT_EQ(file.size(), whole.size());
+  for (size_t i = 0; i < file.size(); ++i) {
+    EXPECT_EQ(file[i].line, whole[i].line) << i;
+    EXPECT_EQ(file[i].text, whole[i].text) << i;
+    EXPECT_EQ(file[i].reason, whole[i].reason) << i;
+  }
+}
+
+void expect_same_stats(const ParseStats& file, const ParseStats& whole) {
+  EXPECT_EQ(file.format, whole.format);
+  EXPECT_EQ(file.format_detected, whole.format_detected);
+  EXPECT_EQ(file.lines, whole.lines);
+  EXPECT_EQ(file.entries, whole.entries);
+  EXPECT_EQ(file.allow_entries, whole.allow_entries);
+  EXPECT_EQ(file.duplicates, whole.duplicates);
+  EXPECT_EQ(file.ignored, whole.ignored);
+  EXPECT_EQ(file.skipped, whole.skipped);
+  EXPECT_EQ(file.unsupported, whole.unsupported);
+  EXPECT_EQ(file.invalid, whole.invalid);
+  expect_same_issues(file.invalid_samples, whole.invalid_samples);
+  expect_same_issues(file.skipped_samples, whole.skipped_samples);
+}
+
+void expect_same_entries(const ParsedList& file, const ParsedList& whole) {
+  ASSERT_EQ(file.size(), whole.size());
+  for (size_t i = 0; i < file.size(); ++i) {
+    ASSERT_EQ(file.name(i), whole.name(i)) << i;
+    ASSERT_EQ(file.scope(i), whole.scope(i)) << i;
+    ASSERT_EQ(file.kind(i), whole.kind(i)) << i;
+    ASSERT_EQ(file.action(i), whole.action(i)) << i;
+    ASSERT_EQ(file.local_data(i), whole.local_data(i)) << i;
+  }
+}
+
+// The list in the file at `path` as parse_list_file reads it, into a ParsedList.
+ParsedList parse_file(const std::string& path, ListFormat format) {
+  ParsedListBuilder builder(1024);
+  ParseStats stats = parse_list_file(path, format, builder);
+  return std::move(builder).finish(std::move(stats));
+}
+
+// A hosts list of about 3.3 MiB with CRLF line ends, a byte-order mark, comments, duplicates
+// far apart, invalid lines after the first MiB (two of them across the 2 and 3 MiB marks,
+// where reading ends a piece) and a last line without a line end; with what it holds,
+// counted while writing it.
+struct BigHostsList {
+  std::string text;
+  uint64_t lines = 0;
+  uint64_t entries = 0;
+  uint64_t duplicates = 0;
+  std::vector<std::pair<uint64_t, std::string>> invalid;  // line number, text
+
+  BigHostsList() {
+    std::unordered_set<std::string> names;
+    auto line = [&](const std::string& content) {
+      text += content;
+      text += "\r\n";
+      ++lines;
+    };
+    // A line of one name; `canonical` is how the parser spells it.
+    auto host = [&](const std::string& name, const std::string& canonical) {
+      line("0.0.0.0 " + name);
+      if (names.insert(canonical).second) {
+        ++entries;
+      } else {
+        ++duplicates;
+      }
+    };
+    // An invalid line; the parser reports the line, or only the name if the address is there.
+    auto bad = [&](const std::string& content, const std::string& reported) {
+      line(content);
+      invalid.emplace_back(lines, reported);
+    };
+    text = "\xEF\xBB\xBF";
+    line("# Title: a big hosts list");
+    line("");
+    bool straddled_2 = false;
+    bool straddled_3 = false;
+    bool after_1 = false;
+    bool in_middle = false;
+    char name[32];
+    for (size_t i = 0; text.size() < 3 * kMiB + 300 * 1024; ++i) {
+      // One iteration writes at most about 110 bytes: a line of 180 bytes that starts less
+      // than 140 bytes before a piece's end crosses it.
+      std::string crossing = "crossing..the-piece-end-" + std::to_string(i) + ".example";
+      crossing.resize(172, 'x');
+      if (!straddled_2 && text.size() > 2 * kMiB - 140) {
+        EXPECT_LT(text.size(), 2 * kMiB - 40);
+        bad("0.0.0.0 " + crossing, crossing);
+        straddled_2 = true;
+      } else if (!straddled_3 && text.size() > 3 * kMiB - 140) {
+        EXPECT_LT(text.size(), 3 * kMiB - 40);
+        bad("0.0.0.0 " + crossing, crossing);
+        straddled_3 = true;
+      } else if (!after_1 && text.size() > kMiB + 5000) {
+        bad("no-address.example", "no-address.example");
+        after_1 = true;
+      } else if (!in_middle && text.size() > 2 * kMiB + kMiB / 2) {
+        bad("0.0.0.0 two..dots.example", "two..dots.example");
+        bad("0.0.0.0\thttps://middle.example/path", "https://middle.example/path");
+        in_middle = true;
+      }
+      if (i % 1000 == 999) line("# section " + std::to_string(i / 1000));
+      if (i % 40000 == 39999) host("host000007.example", "host000007.example");  // far apart
+      if (i % 70000 == 69999) host("HOST000011.example. # loud", "host000011.example");
+      std::snprintf(name, sizeof name, "host%06zu.example", i);
+      host(name, name);
+    }
+    bad("0.0.0.0 bad..tail.example", "bad..tail.example");
+    bad("0.0.0.0 https://tail.example/path", "https://tail.example/path");
+    host("host000001.example", "host000001.example");  // a duplicate of an entry 3 MiB back
+    line("0.0.0.0 last.example");  // no line end
+    text.resize(text.size() - 2);
+    names.insert("last.example");
+    ++entries;
+  }
+};
+
+TEST(ParseListFile, LargeListGivesTheSameStatsAndEntriesAsParsingItWhole) {
+  const BigHostsList list;
+  ASSERT_GT(list.text.size(), 3 * kMiB);
+  ASSERT_EQ(list.invalid.size(), 7u);
+  const TempFile file(list.text);
+
+  const ParsedList whole = parse_list(list.text, ListFormat::auto_detect);
+  const ParsedList streamed = parse_file(file.path(), ListFormat::auto_detect);
+  expect_same_stats(streamed.stats, whole.stats);
+  expect_same_entries(streamed, whole);
+
+  // And both are right, as the list was written.
+  EXPECT_EQ(streamed.stats.format, ListFormat::hosts);
+  EXPECT_TRUE(streamed.stats.format_detected);
+  EXPECT_EQ(streamed.stats.lines, list.lines);
+  EXPECT_EQ(streamed.stats.entries, list.entries);
+  EXPECT_EQ(streamed.size(), list.entries);
+  EXPECT_EQ(streamed.stats.duplicates, list.duplicates);
+  EXPECT_GE(list.duplicates, 5u);
+  EXPECT_EQ(streamed.stats.invalid, list.invalid.size());
+  ASSERT_EQ(streamed.stats.invalid_samples.size(), ParseStats::kMaxSamples);
+  for (size_t i = 0; i < ParseStats::kMaxSamples; ++i) {
+    EXPECT_EQ(streamed.stats.invalid_samples[i].line, list.invalid[i].first) << i;
+    EXPECT_EQ(streamed.stats.invalid_samples[i].text, list.invalid[i].second) << i;
+  }
+  EXPECT_EQ(streamed.name(0), "host000000.example");  // the byte-order mark is not in it
+  EXPECT_EQ(streamed.name(streamed.size() - 1), "last.example");  // no '\r' either
+}
+
+TEST(ParseListFile, GivenFormatAndSmallFiles) {
+  for (const std::string text : {"", "\n", "a.example", "a.example\r\n", "a.example\nb.example\n",
+                                 "# only a comment\n", "a.example\n\n\nbad..example"}) {
+    SCOPED_TRACE(text);
+    const TempFile file(text);
+    const ParsedList whole = parse_list(text, ListFormat::domains);
+    const ParsedList streamed = parse_file(file.path(), ListFormat::domains);
+    expect_same_stats(streamed.stats, whole.stats);
+    expect_same_entries(streamed, whole);
+    EXPECT_FALSE(streamed.stats.format_detected);
+  }
+}
+
+// An RPZ zone of more than a MiB: its $ORIGIN (first line) still applies at the end.
+TEST(ParseListFile, RpzZoneIsParsedWhole) {
+  std::string text =
+      "$ORIGIN rpz.example.net.\n"
+      "$TTL 60\n"
+      "@ SOA ns.example.net. admin.example.net. 1 3600 600 86400 60\n"
+      "@ NS ns.example.net.\n";
+  for (size_t i = 0; text.size() < kMiB + kMiB / 4; ++i) {
+    text += "name" + std::to_string(i) + ".example CNAME .\n";
+  }
+  uint64_t lines = static_cast<uint64_t>(std::count(text.begin(), text.end(), '\n'));
+  text += "late.example.rpz.example.net. CNAME .\n";  // absolute, in the zone
+  text += "*.late.example CNAME *.\n";
+  text += "local.example A 192.0.2.1\n";
+  text += "local.example AAAA 2001:db8::1\n";
+  text += "outside.example. CNAME .\n";  // absolute, outside the zone: invalid
+  const TempFile file(text);
+
+  for (ListFormat format : {ListFormat::rpz, ListFormat::auto_detect}) {
+    SCOPED_TRACE(to_string(format));
+    const ParsedList whole = parse_list(text, format);
+    const ParsedList streamed = parse_file(file.path(), format);
+    expect_same_stats(streamed.stats, whole.stats);
+    expect_same_entries(streamed, whole);
+
+    EXPECT_EQ(streamed.stats.format, ListFormat::rpz);
+    EXPECT_EQ(streamed.stats.lines, lines + 5);
+    EXPECT_EQ(streamed.stats.invalid, 1u);
+    ASSERT_EQ(streamed.stats.invalid_samples.size(), 1u);
+    EXPECT_EQ(streamed.stats.invalid_samples[0].line, lines + 5);
+    std::set<std::string> found = rules(streamed);
+    EXPECT_TRUE(found.count("|late.example^")) << "the $ORIGIN was lost";
+    EXPECT_TRUE(found.count("*.late.example"));
+    EXPECT_FALSE(found.count("|late.example.rpz.example.net^"));
+    ASSERT_EQ(streamed.name(streamed.size() - 1), "local.example");
+    EXPECT_EQ(streamed.action(streamed.size() - 1), EntryAction::local_data);
+    EXPECT_EQ(streamed.local_data(streamed.size() - 1).size(), 2u);
+  }
+}
+
+TEST(ParseListFile, MissingFileThrowsNamingIt) {
+  const std::string path = "/nonexistent-dir-of-list-parser-test/feed.txt";
+  ParsedListBuilder builder(16);
+  try {
+    parse_list_file(path, ListFormat::auto_detect, builder);
+    FAIL() << "no exception";
+  } catch (const std::runtime_error& error) {
+    EXPECT_THAT(error.what(), HasSubstr(path));
+  }
+}
+
+// --- EntryCounter: the counts of a ParsedList, from hashes only ----------------------------
+
+// Passes entries to a ParsedListBuilder and counts the RPZ local data it calls a duplicate:
+// EntryCounter, which keeps no addresses, calls them merged (see EntryCounter::add).
+class CountingBuilder : public EntrySink {
+ public:
+  explicit CountingBuilder(size_t expected) : builder_(expected) {}
+  Added add(std::string_view name, EntryScope scope, EntryKind kind, EntryAction action,
+            const LocalAddress* local_address) override {
+    Added added = builder_.add(name, scope, kind, action, local_address);
+    if (added == Added::duplicate && local_address != nullptr) ++local_data_duplicates_;
+    return added;
+  }
+  uint64_t local_data_duplicates() const { return local_data_duplicates_; }
+
+ private:
+  ParsedListBuilder builder_;
+  uint64_t local_data_duplicates_ = 0;
+};
+
+void expect_counter_agrees(std::string_view text, ListFormat format) {
+  CountingBuilder exact(1024);
+  const ParseStats parsed = parse_list(text, format, exact);
+  EntryCounter counter(16);  // far too small a guess: it grows
+  const ParseStats counted = parse_list(text, format, counter);
+  EXPECT_EQ(counted.format, parsed.format);
+  EXPECT_EQ(counted.lines, parsed.lines);
+  EXPECT_EQ(counted.entries, parsed.entries);
+  EXPECT_EQ(counted.allow_entries, parsed.allow_entries);
+  EXPECT_EQ(counted.invalid, parsed.invalid);
+  EXPECT_EQ(counted.ignored, parsed.ignored);
+  EXPECT_EQ(counted.skipped, parsed.skipped);
+  EXPECT_EQ(counted.unsupported, parsed.unsupported);
+  if (parsed.format == ListFormat::rpz) {
+    EXPECT_EQ(counted.duplicates, parsed.duplicates - exact.local_data_duplicates());
+  } else {
+    EXPECT_EQ(exact.local_data_duplicates(), 0u);
+    EXPECT_EQ(counted.duplicates, parsed.duplicates);
+  }
+}
+
+std::filesystem::path feeds_dir() {
+  const char* source = std::getenv("DNSVAGT_SOURCE_DIR");
+  // ctest sets it (and runs tests in the source directory, the fallback).
+  std::filesystem::path root = source ? source : ".";
+  return root / ".." / "shared" / "data" / "feeds";
+}
+
+TEST(EntryCounter, CountsEveryFeedAsAParsedListDoes) {
+  const std::filesystem::path dir = feeds_dir();
+  if (!std::filesystem::is_directory(dir)) GTEST_SKIP() << "no feeds at " << dir;
+  size_t feeds = 0;
+  for (const auto& item : std::filesystem::recursive_directory_iterator(dir)) {
+    // The feeds are in the folders (hosts/, rpz/, ...); beside them only their description.
+    if (!item.is_regular_file() || item.path().parent_path() == dir) continue;
+    SCOPED_TRACE(item.path().string());
+    std::ifstream in(item.path(), std::ios::binary);
+    ASSERT_TRUE(in);
+    std::stringstream text;
+    text << in.rdbuf();
+    expect_counter_agrees(text.str(), ListFormat::auto_detect);
+    ++feeds;
+  }
+  EXPECT_GE(feeds, 10u);
+}
+
+TEST(EntryCounter, CountsTheBigListAsAParsedListDoes) {
+  expect_counter_agrees(BigHostsList().text, ListFormat::auto_detect);
+}
+
+// Local data of one name merges into one entry; EntryCounter keeps no addresses, so a repeat
+// of a name that has local data is "merged" for it, where a ParsedList counts a duplicate.
+TEST(EntryCounter, RepeatedLocalDataIsMergedNotCountedAsADuplicate) {
+  const std::string text =
+      "a.example A 192.0.2.1\n"
+      "a.example AAAA 2001:db8::1\n"
+      "a.example A 192.0.2.1\n"  // the same address again
+      "b.example CNAME .\n"
+      "b.example A 192.0.2.2\n"  // local data for a name whose first entry has none
+      "c.example CNAME .\n"
+      "c.example CNAME .\n";
+  const ParsedList parsed = parse_list(text, ListFormat::rpz);
+  EXPECT_EQ(parsed.stats.entries, 3u);
+  EXPECT_EQ(parsed.stats.duplicates, 3u);
+  EntryCounter counter(16);
+  const ParseStats counted = parse_list(text, ListFormat::rpz, counter);
+  EXPECT_EQ(counted.entries, 3u);
+  EXPECT_EQ(counted.duplicates, 1u);  // c.example only
+  expect_counter_agrees(text, ListFormat::rpz);
+}
+
+TEST(EntryCounter, TellsScopeAndKindApart) {
+  const std::string text =
+      "||a.example^\n"
+      "|a.example^\n"
+      "@@||a.example^\n"
+      "||*.a.example^\n"
+      "||a.example^\n";
+  EntryCounter counter(16);
+  const ParseStats counted = parse_list(text, ListFormat::adblock, counter);
+  EXPECT_EQ(counted.entries, 4u);
+  EXPECT_EQ(counted.allow_entries, 1u);
+  EXPECT_EQ(counted.duplicates, 1u);
 }
 
 }  // namespace
