@@ -178,6 +178,225 @@ TEST(BuildPolicy, ListLargerThanMaxSizeIsAnError) {
   EXPECT_FALSE(policy->check("a.example").blocked);
 }
 
+// --- PolicyBuilder::add_list_file: compiling straight from the list's file -----------------
+
+PolicyList file_named(std::string name, std::string path, bool allow_list = false) {
+  PolicyList list = list_named(std::move(name), allow_list);
+  list.path = std::move(path);
+  return list;
+}
+
+// The verdict for `name` as one comparable line: "blocked malware evil.example nxdomain".
+std::string describe(const Policy& policy, const std::string& name) {
+  PolicyVerdict verdict = policy.check(name);
+  if (!verdict.blocked && !verdict.allowed) return "passed";
+  std::string text = verdict.blocked ? "blocked " : "allowed ";
+  text += policy.lists()[verdict.list].name + " " + policy.entry_rule(verdict.entry);
+  if (verdict.blocked) text += std::string(" ") + to_string(verdict.action);
+  for (const LocalAddress& address : verdict.local_data) text += " " + address.to_string();
+  return text;
+}
+
+struct ListText {
+  std::string name;
+  bool allow_list;
+  ListFormat format;
+  std::string text;
+};
+
+const std::vector<ListText>& example_lists() {
+  static const std::vector<ListText> lists = {
+      {"malware", false, ListFormat::hosts,
+       "# malware\r\n0.0.0.0 evil.example ads.example\r\n0.0.0.0 evil.example\r\n"
+       "0.0.0.0 bad..example\r\n0.0.0.0 tracker.example"},
+      {"rpz", false, ListFormat::rpz,
+       "nx.example CNAME .\n"
+       "*.nx.example CNAME *.\n"
+       "drop.example CNAME rpz-drop.\n"
+       "pass.evil.example CNAME rpz-passthru.\n"
+       "local.example A 192.0.2.7\n"
+       "tracker.example CNAME .\n"
+       "local.example AAAA 2001:db8::7\n"
+       "local.example A 192.0.2.7\n"},
+      {"adblock", false, ListFormat::auto_detect,
+       "[Adblock Plus 2.0]\n||ads.example^\n|exact.example^\n@@||ok.ads.example^\n"
+       "||ads.example^\n"},
+      {"exceptions", true, ListFormat::domains, "good.evil.example\nlocal.example\n"},
+  };
+  return lists;
+}
+
+const std::vector<std::string> kProbeNames = {
+    "evil.example", "www.evil.example", "ads.example", "x.ads.example", "ok.ads.example",
+    "tracker.example", "a.tracker.example", "nx.example", "a.nx.example", "drop.example",
+    "pass.evil.example", "local.example", "exact.example", "www.exact.example",
+    "good.evil.example", "bad..example", "example", "unlisted.example"};
+
+TEST(PolicyBuilderFile, GivesTheVerdictsOfAParsedListAndSetsTheStats) {
+  TempDir dir;
+  PolicyBuilder from_parsed(BlockAction::sinkhole);
+  PolicyBuilder from_files(BlockAction::sinkhole);
+  std::vector<ParseStats> expected_stats;
+  for (const ListText& list : example_lists()) {
+    ParsedList parsed = parse_list(list.text, list.format);
+    expected_stats.push_back(parsed.stats);
+    PolicyList parsed_list = list_named(list.name, list.allow_list);
+    parsed_list.stats = parsed.stats;
+    from_parsed.add_list(std::move(parsed_list), parsed);
+    from_files.add_list_file(file_named(list.name, dir.write(list.name, list.text), list.allow_list),
+                             list.format);
+  }
+  ASSERT_EQ(from_files.lists().size(), example_lists().size());
+  auto expected = std::move(from_parsed).build();
+  auto policy = std::move(from_files).build();
+  EXPECT_EQ(policy->entry_count(), expected->entry_count());
+  EXPECT_EQ(policy->entry_count(), 14u);
+  for (const std::string& name : kProbeNames) {
+    EXPECT_EQ(describe(*policy, name), describe(*expected, name)) << name;
+  }
+  // The verdicts are right, not only equal.
+  EXPECT_EQ(describe(*policy, "www.evil.example"), "blocked malware evil.example sinkhole");
+  EXPECT_EQ(describe(*policy, "ok.ads.example"), "allowed adblock ok.ads.example");
+  EXPECT_EQ(describe(*policy, "a.nx.example"), "blocked rpz *.nx.example nodata");
+  EXPECT_EQ(describe(*policy, "good.evil.example"), "allowed exceptions good.evil.example");
+  EXPECT_EQ(describe(*policy, "www.exact.example"), "passed");
+  EXPECT_EQ(describe(*policy, "pass.evil.example"), "allowed rpz |pass.evil.example^");
+
+  for (size_t i = 0; i < expected_stats.size(); ++i) {
+    SCOPED_TRACE(policy->lists()[i].name);
+    const ParseStats& stats = policy->lists()[i].stats;
+    EXPECT_TRUE(policy->lists()[i].error.empty()) << policy->lists()[i].error;
+    EXPECT_EQ(stats.format, expected_stats[i].format);
+    EXPECT_EQ(stats.format_detected, expected_stats[i].format_detected);
+    EXPECT_EQ(stats.lines, expected_stats[i].lines);
+    EXPECT_EQ(stats.entries, expected_stats[i].entries);
+    EXPECT_EQ(stats.allow_entries, expected_stats[i].allow_entries);
+    EXPECT_EQ(stats.duplicates, expected_stats[i].duplicates);
+    EXPECT_EQ(stats.invalid, expected_stats[i].invalid);
+    EXPECT_EQ(policy->lists()[i].path, dir.path() + "/" + policy->lists()[i].name);
+  }
+  EXPECT_EQ(policy->lists()[0].stats.entries, 3u);
+  EXPECT_EQ(policy->lists()[0].stats.duplicates, 1u);
+  EXPECT_EQ(policy->lists()[0].stats.invalid, 1u);
+  EXPECT_EQ(policy->lists()[2].stats.format, ListFormat::adblock);
+  EXPECT_TRUE(policy->lists()[2].stats.format_detected);
+}
+
+TEST(PolicyBuilderFile, DuplicatesMergeWithinAListButNotAcrossLists) {
+  TempDir dir;
+  PolicyBuilder builder(BlockAction::nxdomain);
+  builder.add_list_file(file_named("one", dir.write("one.txt",
+                                                    "0.0.0.0 a.example\n"
+                                                    "0.0.0.0 A.Example.\n"
+                                                    "0.0.0.0 b.example a.example\n")),
+                        ListFormat::hosts);
+  builder.add_list_file(file_named("two", dir.write("two.txt", "a.example\nc.example\n")),
+                        ListFormat::domains);
+  // Scope and kind tell entries of one name apart.
+  builder.add_list_file(file_named("three", dir.write("three.txt",
+                                                      "||d.example^\n|d.example^\n"
+                                                      "@@||d.example^\n||*.d.example^\n"
+                                                      "|d.example^\n")),
+                        ListFormat::adblock);
+  auto policy = std::move(builder).build();
+  ASSERT_EQ(policy->lists().size(), 3u);
+  EXPECT_EQ(policy->lists()[0].stats.entries, 2u);
+  EXPECT_EQ(policy->lists()[0].stats.duplicates, 2u);
+  EXPECT_EQ(policy->lists()[1].stats.entries, 2u);
+  EXPECT_EQ(policy->lists()[1].stats.duplicates, 0u);
+  EXPECT_EQ(policy->lists()[2].stats.entries, 4u);
+  EXPECT_EQ(policy->lists()[2].stats.duplicates, 1u);
+  EXPECT_EQ(policy->entry_count(), 2u + 2u + 4u);
+
+  std::vector<Policy::Match> matches = policy->all_matches("a.example");
+  ASSERT_EQ(matches.size(), 2u);
+  EXPECT_EQ(policy->lists()[matches[0].list].name, "one");
+  EXPECT_EQ(policy->lists()[matches[1].list].name, "two");
+  EXPECT_EQ(policy->entry_rule(matches[0].entry), "a.example");
+  EXPECT_EQ(policy->entry_rule(matches[1].entry), "a.example");
+  EXPECT_EQ(policy->all_matches("www.d.example").size(), 3u);  // ||d^, @@||d^, ||*.d^
+  EXPECT_EQ(policy->all_matches("d.example").size(), 3u);      // ||d^, @@||d^, |d^
+}
+
+TEST(PolicyBuilderFile, RpzLocalDataOfOneNameMergesAcrossLines) {
+  TempDir dir;
+  PolicyBuilder builder(BlockAction::nxdomain);
+  builder.add_list_file(file_named("rpz", dir.write("zone.rpz",
+                                                    "local.example A 192.0.2.7\n"
+                                                    "other.example CNAME .\n"
+                                                    "local.example AAAA 2001:db8::7\n"
+                                                    "local.example A 192.0.2.7\n"
+                                                    "local.example A 192.0.2.8\n")),
+                        ListFormat::rpz);
+  auto policy = std::move(builder).build();
+  EXPECT_EQ(policy->entry_count(), 2u);
+  EXPECT_EQ(policy->lists()[0].stats.entries, 2u);
+  EXPECT_EQ(policy->lists()[0].stats.duplicates, 1u);  // 192.0.2.7 twice
+  PolicyVerdict verdict = policy->check("local.example");
+  ASSERT_TRUE(verdict.blocked);
+  EXPECT_EQ(verdict.action, PolicyAction::local_data);
+  ASSERT_EQ(verdict.local_data.size(), 3u);
+  EXPECT_EQ(verdict.local_data[0].to_string(), "192.0.2.7");
+  EXPECT_EQ(verdict.local_data[1].family, AF_INET6);
+  EXPECT_EQ(verdict.local_data[1].to_string(), "2001:db8::7");
+  EXPECT_EQ(verdict.local_data[2].to_string(), "192.0.2.8");
+  EXPECT_EQ(policy->all_matches("local.example").size(), 1u);
+}
+
+TEST(PolicyBuilderFile, MissingFileSetsTheListsErrorAndThePolicyStillBuilds) {
+  TempDir dir;
+  const std::string missing = dir.path() + "/not-there.txt";
+  PolicyBuilder builder(BlockAction::nxdomain);
+  builder.add_list_file(file_named("gone", missing), ListFormat::domains);
+  ASSERT_EQ(builder.lists().size(), 1u);
+  EXPECT_NE(builder.lists()[0].error.find(missing), std::string::npos) << builder.lists()[0].error;
+  // A list that arrives with an error is not read at all.
+  PolicyList failed = file_named("failed", dir.write("failed.txt", "failed.example\n"));
+  failed.error = "download failed";
+  builder.add_list_file(std::move(failed), ListFormat::domains);
+  builder.add_list_file(file_named("good", dir.write("good.txt", "good.example\n")),
+                        ListFormat::domains);
+  auto policy = std::move(builder).build();
+  ASSERT_EQ(policy->lists().size(), 3u);
+  EXPECT_NE(policy->lists()[0].error.find(missing), std::string::npos);
+  EXPECT_EQ(policy->lists()[0].stats.entries, 0u);
+  EXPECT_EQ(policy->lists()[1].error, "download failed");
+  EXPECT_EQ(policy->lists()[1].stats.lines, 0u);
+  EXPECT_TRUE(policy->lists()[2].error.empty());
+  EXPECT_EQ(policy->entry_count(), 1u);
+  EXPECT_FALSE(policy->check("failed.example").blocked);
+  EXPECT_EQ(describe(*policy, "www.good.example"), "blocked good good.example nxdomain");
+}
+
+// reserve() is a guess: far off either way, the policy is the same.
+TEST(PolicyBuilderFile, ReserveWithAWrongGuessStillBuildsAWorkingPolicy) {
+  TempDir dir;
+  std::string text;
+  const size_t count = 20000;
+  for (size_t i = 0; i < count; ++i) text += "name" + std::to_string(i) + ".example\n";
+  const std::string path = dir.write("names.txt", text);
+  for (size_t guess : {size_t{0}, size_t{1}, size_t{20'000'000}}) {
+    SCOPED_TRACE(guess);
+    PolicyBuilder builder(BlockAction::nodata);
+    builder.reserve(guess);
+    builder.add_list_file(file_named("names", path), ListFormat::domains);
+    builder.add_list(list_named("more"), parse_list("extra.example\nname7.example\n",
+                                                    ListFormat::domains));
+    auto policy = std::move(builder).build();
+    EXPECT_EQ(policy->lists()[0].stats.entries, count);
+    ASSERT_EQ(policy->entry_count(), count + 2);
+    for (size_t i = 0; i < count; i += 7) {
+      const std::string name = "name" + std::to_string(i) + ".example";
+      ASSERT_EQ(describe(*policy, "sub." + name), "blocked names " + name + " nodata");
+    }
+    EXPECT_EQ(describe(*policy, "extra.example"), "blocked more extra.example nodata");
+    EXPECT_EQ(policy->all_matches("name7.example").size(), 2u);
+    EXPECT_FALSE(policy->check("name20000.example").blocked);
+    // The table is rebuilt at the set's size: a huge guess leaves no huge table behind.
+    EXPECT_LT(policy->memory_bytes(), 2u * 1024 * 1024);
+  }
+}
+
 TEST(PublishedPolicy, ReadersKeepTheirPolicyWhileANewOneIsPublished) {
   PublishedPolicy published;
   EXPECT_FALSE(published.current()->check("evil.example").blocked);
