@@ -141,6 +141,67 @@ TEST_F(ListStoreTest, LoadDropsContentStagedBeforeACommit) {
   EXPECT_FALSE(fs::exists(dir_ + "/feed.list.new"));
 }
 
+TEST_F(ListStoreTest, CheckOfAGoodSaveIsOkWithTheInfoAndNoContent) {
+  ListStore store(dir_);
+  // Larger than the pieces the check reads, so the checksum spans several of them.
+  std::string content;
+  for (int i = 0; content.size() < 300 * 1024; ++i) content += "n" + std::to_string(i) + ".example\n";
+  StoredListInfo saved = store.save("feed", content, info_for("u"));
+  ListStore reopened(dir_);
+  ListStore::Loaded checked = reopened.check("feed");
+  ASSERT_EQ(checked.status, ListStore::LoadStatus::ok) << checked.problem;
+  EXPECT_EQ(checked.info, saved);
+  EXPECT_EQ(checked.info.sha256, sha256_hex(content));
+  EXPECT_EQ(checked.info.entries, 2u);
+  EXPECT_TRUE(checked.content.empty());
+  EXPECT_TRUE(checked.problem.empty());
+  EXPECT_EQ(read("feed.list"), content);  // what a caller then parses, from list_path
+  EXPECT_EQ(reopened.list_path("feed"), dir_ + "/feed.list");
+}
+
+TEST_F(ListStoreTest, CheckFindsChangedContentDamaged) {
+  ListStore store(dir_);
+  store.save("feed", "example.com\nexample.net\n", info_for("u"));
+  write("feed.list", "example.com\nexample.org\n");
+  ListStore::Loaded checked = store.check("feed");
+  EXPECT_EQ(checked.status, ListStore::LoadStatus::damaged);
+  EXPECT_NE(checked.problem.find("checksum"), std::string::npos) << checked.problem;
+  EXPECT_TRUE(checked.content.empty());
+  // A missing content is damaged too.
+  fs::remove(dir_ + "/feed.list");
+  checked = store.check("feed");
+  EXPECT_EQ(checked.status, ListStore::LoadStatus::damaged);
+  EXPECT_NE(checked.problem.find("missing"), std::string::npos) << checked.problem;
+}
+
+// As LoadFinishesASaveInterruptedAfterItsCommit, by check().
+TEST_F(ListStoreTest, CheckFinishesASaveInterruptedAfterItsCommit) {
+  ListStore store(dir_);
+  store.save("feed", "old.example\n", info_for("u"));
+  const std::string fresh = "new.example\nnewer.example\n";
+  StoredListInfo info = info_for("u");
+  info.size = fresh.size();
+  info.sha256 = sha256_hex(fresh);
+  write("feed.list.new", fresh);
+  write("feed.meta", format_list_info(info));
+  ListStore::Loaded checked = store.check("feed");
+  ASSERT_EQ(checked.status, ListStore::LoadStatus::ok) << checked.problem;
+  EXPECT_EQ(checked.info, info);
+  EXPECT_TRUE(checked.content.empty());
+  EXPECT_EQ(read("feed.list"), fresh);
+  EXPECT_FALSE(fs::exists(dir_ + "/feed.list.new"));
+  EXPECT_EQ(store.load("feed").content, fresh);
+}
+
+TEST_F(ListStoreTest, CheckOfAnUnknownNameIsMissing) {
+  ListStore store(dir_);
+  store.save("other", "example.com\n", info_for("u"));
+  ListStore::Loaded checked = store.check("feed");
+  EXPECT_EQ(checked.status, ListStore::LoadStatus::missing);
+  EXPECT_TRUE(checked.problem.empty());
+  EXPECT_TRUE(checked.content.empty());
+}
+
 TEST_F(ListStoreTest, RejectedVersionIsKeptApart) {
   ListStore store(dir_);
   store.save("feed", "good.example\n", info_for("u"));
