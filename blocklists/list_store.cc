@@ -34,19 +34,16 @@ bool read_file_in_pieces(const std::string& path,
     if (errno == ENOENT) return false;
     throw StoreError(errno_text("cannot open", path));
   }
+  // Closed however this ends: `piece` may throw too.
+  std::unique_ptr<int, void (*)(int*)> closer(&fd, [](int* open_fd) { ::close(*open_fd); });
   char buffer[1 << 16];
   for (;;) {
     ssize_t got = ::read(fd, buffer, sizeof buffer);
     if (got < 0 && errno == EINTR) continue;
-    if (got < 0) {
-      std::string error = errno_text("cannot read", path);
-      ::close(fd);
-      throw StoreError(error);
-    }
+    if (got < 0) throw StoreError(errno_text("cannot read", path));
     if (got == 0) break;
     piece(std::string_view(buffer, static_cast<size_t>(got)));
   }
-  ::close(fd);
   return true;
 }
 

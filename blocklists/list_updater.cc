@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 
 #include "blocklists/list_gates.h"
 #include "blocklists/list_parser.h"
@@ -24,20 +23,21 @@ std::string describe(const ListSource& source) {
   return "list " + source.name + " (" + (source.url.empty() ? source.file : source.url) + ")";
 }
 
-// Reads a whole local file; false (and `error` set) if it cannot be read.
+// Reads a whole local file; false (and `error` set) if it cannot be read. Sized from the file
+// up front: growing by doubling would pass through one and a half copies of a large list.
 bool read_local_file(const std::string& path, std::string& content, std::string& error) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) {
     error = "cannot open " + path;
     return false;
   }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  if (in.bad()) {
-    error = "cannot read " + path;
+  content.resize(static_cast<size_t>(in.tellg()));
+  in.seekg(0);
+  in.read(content.data(), static_cast<std::streamsize>(content.size()));
+  if (in.bad() || static_cast<size_t>(in.gcount()) != content.size()) {
+    error = "cannot read " + path + " (changed while read?)";
     return false;
   }
-  content = std::move(buffer).str();
   return true;
 }
 

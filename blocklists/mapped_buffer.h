@@ -29,7 +29,7 @@ class MappedBuffer {
 
   // Sets the size; bytes beyond the old size read as zero. Throws std::bad_alloc.
   void resize(size_t size);
-  // Appends `count` bytes; returns where they go (the buffer may move).
+  // Appends `count` bytes (not from this buffer: growing may move it); returns where they go.
   uint8_t* append(const uint8_t* bytes, size_t count);
   // Returns the pages beyond size() to the system.
   void shrink_to_fit();

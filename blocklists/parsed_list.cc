@@ -138,31 +138,34 @@ ParsedList ParsedListBuilder::finish(ParseStats stats) && {
 }
 
 EntryCounter::EntryCounter(size_t expected_entries)
-    : seen_(power_of_two_at_least(expected_entries + expected_entries / 3), 0) {}
+    : seen_(expected_entries + expected_entries / 3 + 16, 0) {}
+
+size_t EntryCounter::home_slot(uint64_t hash) const {
+  return static_cast<size_t>(((hash >> 32) * seen_.size()) >> 32);
+}
+
+void EntryCounter::insert(uint64_t hash) {
+  size_t slot = home_slot(hash);
+  while (seen_[slot] != 0) slot = slot + 1 == seen_.size() ? 0 : slot + 1;
+  seen_[slot] = hash;
+}
 
 void EntryCounter::grow() {
   std::vector<uint64_t> old(seen_.size() * 2, 0);
   old.swap(seen_);
-  size_t mask = seen_.size() - 1;
   for (uint64_t hash : old) {
-    if (hash == 0) continue;
-    size_t slot = hash & mask;
-    while (seen_[slot] != 0) slot = (slot + 1) & mask;
-    seen_[slot] = hash;
+    if (hash != 0) insert(hash);
   }
 }
 
 EntrySink::Added EntryCounter::add(std::string_view name, EntryScope scope, EntryKind kind,
                                    EntryAction, const LocalAddress* local_address) {
-  // Local data of one name merges into one entry (as in a ParsedList); the addresses are not
-  // kept, so a repeated address counts as merged rather than as a duplicate.
   uint64_t hash = entry_hash(name, scope, kind) | 1;  // never 0, the free mark
-  size_t mask = seen_.size() - 1;
-  size_t slot = hash & mask;
-  for (; seen_[slot] != 0; slot = (slot + 1) & mask) {
+  for (size_t slot = home_slot(hash); seen_[slot] != 0;
+       slot = slot + 1 == seen_.size() ? 0 : slot + 1) {
     if (seen_[slot] == hash) return local_address != nullptr ? Added::merged : Added::duplicate;
   }
-  seen_[slot] = hash;
+  insert(hash);
   if (++count_ * 4 > seen_.size() * 3) grow();
   return Added::added;
 }

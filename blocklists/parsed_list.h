@@ -111,15 +111,22 @@ class ParsedListBuilder : public EntrySink {
 };
 
 // Keeps no entries, only tells duplicates apart, by a 64-bit hash of name, scope and kind
-// (8 bytes an entry, a fifth of a ParsedList): for judging a new version of a list before it
-// is compiled. Two different entries share a hash with odds of about n^2 / 2^65.
+// (11 bytes an entry, a quarter of a compiled policy): for judging a new version of a list
+// before it is compiled. Two different entries share a hash with odds of about n^2 / 2^65.
+// Entry counts are a ParsedList's. Duplicates differ for RPZ local data only: the addresses
+// are not kept, so any local data for a name already listed counts as merged, where a
+// ParsedList calls a repeated address, or local data for a name listed without any, a
+// duplicate.
 class EntryCounter : public EntrySink {
  public:
+  // `expected_entries` sizes the table (a guess: it grows if needed).
   explicit EntryCounter(size_t expected_entries);
   Added add(std::string_view name, EntryScope scope, EntryKind kind, EntryAction action,
             const LocalAddress* local_address) override;
 
  private:
+  size_t home_slot(uint64_t hash) const;
+  void insert(uint64_t hash);
   void grow();
 
   std::vector<uint64_t> seen_;  // open addressing, 0 free; at most 3/4 full

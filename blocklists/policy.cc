@@ -208,6 +208,7 @@ void PolicyBuilder::add_list_file(PolicyList list, ListFormat format) {
   } catch (const std::runtime_error& error) {
     added.error = error.what();
   }
+  if (added.allow_list) added.stats.allow_entries = added.stats.entries;  // whatever their kind
 }
 
 std::shared_ptr<const Policy> PolicyBuilder::build() && {

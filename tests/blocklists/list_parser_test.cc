@@ -190,7 +190,7 @@ TEST(ParseList, AutoDetectRecordsTheChoice) {
 }
 
 
-// --- parse_list_file: the same result as parse_list, read a piece (1 MiB) at a time ---------
+// --- parse_list_file: the same result as parse_list, read a piece (256 KiB) at a time ---------
 
 constexpr size_t kMiB = 1024 * 1024;
 
