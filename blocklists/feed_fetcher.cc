@@ -7,15 +7,14 @@
 #include <mutex>
 #include <string_view>
 
+#include "blocklists/incoming_file.h"
 #include "version.h"
 
 namespace dnsvagt {
 namespace {
 
 struct Transfer {
-  std::string body;
-  uint64_t max_size = 0;
-  bool too_large = false;
+  IncomingFile* body = nullptr;
   Validators validators;
   const std::atomic<bool>* stop = nullptr;
 };
@@ -23,13 +22,9 @@ struct Transfer {
 size_t on_body(char* data, size_t size, size_t count, void* user) {
   auto* transfer = static_cast<Transfer*>(user);
   size_t bytes = size * count;
-  // Chunked and compressed bodies announce no length: MAXFILESIZE cannot catch them.
-  if (transfer->body.size() + bytes > transfer->max_size) {
-    transfer->too_large = true;
-    return 0;  // aborts the transfer with CURLE_WRITE_ERROR
-  }
-  transfer->body.append(data, bytes);
-  return bytes;
+  // Chunked and compressed bodies announce no length: MAXFILESIZE cannot catch them, the
+  // body's max_size does. A refused piece aborts the transfer with CURLE_WRITE_ERROR.
+  return transfer->body->append(std::string_view(data, bytes)) ? bytes : 0;
 }
 
 std::string_view trim_header_value(std::string_view value) {
@@ -107,14 +102,16 @@ FetchResult failed(UpdateFailure failure, std::string error, long status = 0) {
 }  // namespace
 
 FetchResult fetch_feed(const std::string& url, const Validators& cached, const FetchLimits& limits,
-                       const std::atomic<bool>* stop) {
+                       const std::string& body_path, const std::atomic<bool>* stop) {
   global_init();
+  IncomingFile body(body_path, limits.max_size);  // removed unless kept by finish()
+  if (!body.error().empty()) return failed(UpdateFailure::io, body.error());
   Easy easy(curl_easy_init(), curl_easy_cleanup);
   if (!easy) return failed(UpdateFailure::connect, "curl_easy_init failed");
   CURL* curl = easy.get();
 
   Transfer transfer;
-  transfer.max_size = limits.max_size;
+  transfer.body = &body;
   transfer.stop = stop;
 
   HeaderList headers(nullptr, curl_slist_free_all);
@@ -158,10 +155,11 @@ FetchResult fetch_feed(const std::string& url, const Validators& cached, const F
   CURLcode code = curl_easy_perform(curl);
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-  if (transfer.too_large) {
+  if (body.too_large()) {
     return failed(UpdateFailure::too_large,
                   "body larger than " + std::to_string(limits.max_size) + " bytes", status);
   }
+  if (!body.error().empty()) return failed(UpdateFailure::io, body.error(), status);
   if (code != CURLE_OK) {
     std::string error = error_buffer[0] ? error_buffer : curl_easy_strerror(code);
     return failed(failure_of(code), std::move(error), status);
@@ -177,8 +175,10 @@ FetchResult fetch_feed(const std::string& url, const Validators& cached, const F
   if (status != 200) {
     return failed(UpdateFailure::http_status, "HTTP status " + std::to_string(status), status);
   }
+  if (!body.finish()) return failed(UpdateFailure::io, body.error(), status);
   result.outcome = FetchResult::Outcome::fetched;
-  result.body = std::move(transfer.body);
+  result.size = body.size();
+  result.sha256 = body.sha256();
   result.validators = std::move(transfer.validators);
   return result;
 }

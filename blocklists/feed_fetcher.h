@@ -1,5 +1,6 @@
-// Downloads one list feed over HTTP(S) with libcurl: verified TLS, gzip, bounded time, size and
-// redirects, and conditional requests (ETag / Last-Modified) so an unchanged feed costs a 304.
+// Downloads one list feed over HTTP(S) with libcurl into a file: verified TLS, gzip, bounded
+// time, size and redirects, and conditional requests (ETag / Last-Modified) so an unchanged
+// feed costs a 304.
 #pragma once
 
 #include <atomic>
@@ -37,15 +38,19 @@ struct FetchResult {
   enum class Outcome { fetched, not_modified, failed };
   Outcome outcome = Outcome::failed;
   long http_status = 0;   // 0 if no response
-  std::string body;       // fetched only (decompressed)
+  uint64_t size = 0;      // fetched only: bytes of the body (decompressed)
+  std::string sha256;     // fetched only: lowercase hex SHA-256 of the body
   Validators validators;  // fetched: the new ones; not_modified: the ones sent back
   UpdateFailure failure = UpdateFailure::connect;  // failed only
   std::string error;      // failed only: for logs
 };
 
-// Fetches `url`, conditionally if `cached` has validators. Never throws for network or HTTP
-// problems (they are a failed result). `stop`, if given, aborts the transfer when set.
+// Fetches `url`, conditionally if `cached` has validators, writing the body (decompressed) to
+// `body_path` as it arrives (created or truncated; removed unless the outcome is fetched), so
+// a download never sits in memory. Never throws for network, HTTP or disk problems (they are
+// a failed result; the disk's is UpdateFailure::io). `stop`, if given, aborts the transfer
+// when set.
 FetchResult fetch_feed(const std::string& url, const Validators& cached, const FetchLimits& limits,
-                       const std::atomic<bool>* stop = nullptr);
+                       const std::string& body_path, const std::atomic<bool>* stop = nullptr);
 
 }  // namespace dnsvagt

@@ -1,20 +1,7 @@
 #include "blocklists/list_gates.h"
 
-#include <algorithm>
-#include <cctype>
-
 namespace dnsvagt {
 namespace {
-
-bool starts_like_html(std::string_view content) {
-  size_t start = content.find_first_not_of(" \t\r\n\xEF\xBB\xBF");
-  if (start == std::string_view::npos) return false;
-  std::string head(content.substr(start, 14));
-  std::transform(head.begin(), head.end(), head.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return head.starts_with("<!doctype html") || head.starts_with("<html") ||
-         head.starts_with("<?xml") || head.starts_with("<head") || head.starts_with("<body");
-}
 
 GateVerdict reject(UpdateFailure failure, std::string detail) {
   return GateVerdict{failure, std::move(detail)};
@@ -22,12 +9,12 @@ GateVerdict reject(UpdateFailure failure, std::string detail) {
 
 }  // namespace
 
-GateVerdict check_list_gates(std::string_view content, const ParseStats& stats,
-                             const ListSource& source, std::optional<uint64_t> last_good_entries) {
-  if (content.find('\0') != std::string_view::npos) {
+GateVerdict check_list_gates(const ParseStats& stats, const ListSource& source,
+                             std::optional<uint64_t> last_good_entries) {
+  if (stats.binary) {
     return reject(UpdateFailure::parse_budget, "binary data (NUL bytes), not a text list");
   }
-  if (starts_like_html(content)) {
+  if (stats.html) {
     return reject(UpdateFailure::parse_budget, "an HTML or XML page, not a list");
   }
   const uint64_t rule_lines = stats.entries + stats.duplicates + stats.ignored + stats.skipped +

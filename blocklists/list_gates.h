@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <string_view>
 
 #include "blocklists/feed_fetcher.h"
 #include "blocklists/parsed_list.h"
@@ -23,9 +22,10 @@ struct GateVerdict {
   bool accepted() const { return !failure; }
 };
 
-// Judges `content`, parsed into `stats`, against the limits of `source` and the entry count
-// of the last good version (none if there is no good version yet).
-GateVerdict check_list_gates(std::string_view content, const ParseStats& stats,
-                             const ListSource& source, std::optional<uint64_t> last_good_entries);
+// Judges a new version by what parsing it found (`stats`, the content's binary and html flags
+// included: the content itself need not be in memory) against the limits of `source` and the
+// entry count of the last good version (none if there is no good version yet).
+GateVerdict check_list_gates(const ParseStats& stats, const ListSource& source,
+                             std::optional<uint64_t> last_good_entries);
 
 }  // namespace dnsvagt

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -227,14 +228,51 @@ std::string errno_text(const std::string& what) {
   return what + ": " + std::strerror(errno);
 }
 
+// Watches a list's text go by, a piece at a time, for what makes it no list whatever its lines
+// give: a NUL byte anywhere (binary data), and a start like an HTML or XML page (an error
+// page served instead of the list).
+class ContentKind {
+ public:
+  void look_at(std::string_view piece) {
+    binary_ = binary_ || piece.find('\0') != std::string_view::npos;
+    if (head_.size() == kHeadSize) return;
+    if (head_.empty()) {
+      // Blanks and the bytes of a UTF-8 byte-order mark before the text do not count.
+      size_t start = piece.find_first_not_of(" \t\r\n\xEF\xBB\xBF");
+      if (start == std::string_view::npos) return;
+      piece.remove_prefix(start);
+    }
+    head_ += piece.substr(0, kHeadSize - head_.size());
+  }
+
+  void set(ParseStats& stats) const {
+    std::string head = head_;
+    std::transform(head.begin(), head.end(), head.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    stats.binary = binary_;
+    stats.html = head.starts_with("<!doctype html") || head.starts_with("<html") ||
+                 head.starts_with("<?xml") || head.starts_with("<head") ||
+                 head.starts_with("<body");
+  }
+
+ private:
+  static constexpr size_t kHeadSize = 14;  // the longest start looked for, "<!doctype html"
+  bool binary_ = false;
+  std::string head_;  // the first kHeadSize bytes of the text
+};
+
 }  // namespace
 
 ParseStats parse_list(std::string_view content, ListFormat format, EntrySink& sink) {
+  ContentKind kind;
+  kind.look_at(content);
   bool detected = format == ListFormat::auto_detect;
   if (detected) format = detect_format(content);
   ListCollector collector(format, detected, sink);
   parse_lines(content, format, collector);
-  return std::move(collector).finish();
+  ParseStats stats = std::move(collector).finish();
+  kind.set(stats);
+  return stats;
 }
 
 ParsedList parse_list(std::string_view content, ListFormat format) {
@@ -251,12 +289,14 @@ ParseStats parse_list_file(const std::string& path, ListFormat format, EntrySink
   std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rbe"), &std::fclose);
   if (!file) throw std::runtime_error(errno_text("cannot open " + path));
   std::string buffer;
+  ContentKind kind;
   auto read_more = [&]() {
     size_t had = buffer.size();
     buffer.resize(had + kPiece);
     size_t got = std::fread(buffer.data() + had, 1, kPiece, file.get());
     buffer.resize(had + got);
     if (std::ferror(file.get())) throw std::runtime_error(errno_text("cannot read " + path));
+    kind.look_at(std::string_view(buffer).substr(had));
     return got > 0;
   };
   bool more = read_more();
@@ -267,7 +307,9 @@ ParseStats parse_list_file(const std::string& path, ListFormat format, EntrySink
     // ldns reads a zone as a whole ($ORIGIN, $TTL and parentheses span lines).
     while (more) more = read_more();
     parse_lines(buffer, format, collector);
-    return std::move(collector).finish();
+    ParseStats stats = std::move(collector).finish();
+    kind.set(stats);
+    return stats;
   }
   while (more) {
     size_t end = buffer.rfind('\n');
@@ -278,7 +320,9 @@ ParseStats parse_list_file(const std::string& path, ListFormat format, EntrySink
     more = read_more();
   }
   parse_lines(buffer, format, collector);  // a last line without a line end
-  return std::move(collector).finish();
+  ParseStats stats = std::move(collector).finish();
+  kind.set(stats);
+  return stats;
 }
 
 }  // namespace dnsvagt

@@ -17,7 +17,8 @@ namespace dnsvagt {
 ListFormat detect_format(std::string_view content);
 
 // Parses a whole list into `sink`. ListFormat::auto_detect parses as detect_format() says and
-// records that in the stats. Never throws for bad lines: they are counted in the stats.
+// records that in the stats, as it does whether the content is binary or HTML. Never throws
+// for bad lines: they are counted in the stats.
 ParseStats parse_list(std::string_view content, ListFormat format, EntrySink& sink);
 // The same into a ParsedList (stats included).
 ParsedList parse_list(std::string_view content, ListFormat format);

@@ -1,7 +1,6 @@
 #include "blocklists/list_store.h"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -12,6 +11,7 @@
 #include <optional>
 #include <system_error>
 
+#include "blocklists/sha256.h"
 #include "config/config.h"
 
 namespace dnsvagt {
@@ -54,42 +54,21 @@ bool read_file(const std::string& path, std::string& data) {
   return read_file_in_pieces(path, [&data](std::string_view piece) { data.append(piece); });
 }
 
-std::string to_hex(const unsigned char* digest, unsigned int length) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < length; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 15];
-  }
-  return hex;
-}
-
 // Lowercase hex SHA-256 of the file, read a piece at a time; nullopt if it does not exist.
 std::optional<std::string> file_sha256(const std::string& path) {
-  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> context(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
-  if (!context || EVP_DigestInit_ex(context.get(), EVP_sha256(), nullptr) != 1) {
-    throw std::runtime_error("SHA-256 failed");
-  }
-  bool exists = read_file_in_pieces(path, [&context](std::string_view piece) {
-    if (EVP_DigestUpdate(context.get(), piece.data(), piece.size()) != 1) {
-      throw std::runtime_error("SHA-256 failed");
-    }
-  });
+  Sha256 hash;
+  bool exists = read_file_in_pieces(path, [&hash](std::string_view piece) { hash.update(piece); });
   if (!exists) return std::nullopt;
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_DigestFinal_ex(context.get(), digest, &length) != 1) {
-    throw std::runtime_error("SHA-256 failed");
-  }
-  return to_hex(digest, length);
+  return hash.hex();
 }
 
-void fsync_directory(const std::string& directory) {
-  int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) throw StoreError(errno_text("cannot open directory", directory));
+// Flushes a file, or with O_DIRECTORY in `flags` a directory's entries, to the disk.
+void fsync_path(const std::string& path, int flags) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | flags);
+  if (fd < 0) throw StoreError(errno_text("cannot open", path));
   int result = ::fsync(fd);
   ::close(fd);
-  if (result != 0) throw StoreError(errno_text("cannot fsync directory", directory));
+  if (result != 0) throw StoreError(errno_text("cannot fsync", path));
 }
 
 int64_t to_unix(WallClock::time_point time) {
@@ -116,15 +95,6 @@ std::string one_line(std::string_view text) {
 }
 
 }  // namespace
-
-std::string sha256_hex(std::string_view data) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  if (EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
-    throw std::runtime_error("SHA-256 failed");
-  }
-  return to_hex(digest, length);
-}
 
 std::string format_list_info(const StoredListInfo& info) {
   std::string text(kMetaHeader);
@@ -186,6 +156,9 @@ std::string ListStore::list_path(std::string_view name) const { return path(name
 std::string ListStore::rejected_path(std::string_view name) const {
   return path(name, ".rejected");
 }
+std::string ListStore::incoming_path(std::string_view name) const {
+  return path(name, ".incoming.tmp");
+}
 
 void ListStore::remove_temp_files() {
   std::lock_guard lock(mutex_);
@@ -245,16 +218,14 @@ ListStore::Loaded ListStore::check_locked(std::string_view name) {
   return loaded;
 }
 
-StoredListInfo ListStore::save(std::string_view name, std::string_view content,
-                               StoredListInfo info) {
+void ListStore::save_file(std::string_view name, const std::string& file,
+                          const StoredListInfo& info) {
   std::lock_guard lock(mutex_);
-  info.size = content.size();
-  info.sha256 = sha256_hex(content);
   const std::string staged_file = path(name, ".list.new");
-  write_durably(staged_file, content);
+  fsync_path(file, 0);
+  rename_durably(file, staged_file);
   write_durably(path(name, ".meta"), format_list_info(info));  // the commit
   rename_durably(staged_file, path(name, ".list"));
-  return info;
 }
 
 void ListStore::save_info(std::string_view name, const StoredListInfo& info) {
@@ -262,9 +233,10 @@ void ListStore::save_info(std::string_view name, const StoredListInfo& info) {
   write_durably(path(name, ".meta"), format_list_info(info));
 }
 
-void ListStore::save_rejected(std::string_view name, std::string_view content) {
+void ListStore::keep_rejected(std::string_view name, const std::string& file) {
   std::lock_guard lock(mutex_);
-  write_durably(path(name, ".rejected"), content);
+  fsync_path(file, 0);
+  rename_durably(file, path(name, ".rejected"));
 }
 
 void ListStore::write_durably(const std::string& target, std::string_view data) {
@@ -297,7 +269,7 @@ void ListStore::rename_durably(const std::string& from, const std::string& to) {
   if (::rename(from.c_str(), to.c_str()) != 0) {
     throw StoreError(errno_text("cannot rename " + from + " to", to));
   }
-  fsync_directory(directory_);
+  fsync_path(directory_, O_DIRECTORY);
 }
 
 }  // namespace dnsvagt

@@ -36,11 +36,13 @@ class StoreError : public std::runtime_error {
 
 // Files per list: <name>.list (the content, as fetched: readable for people and tools),
 // <name>.meta (StoredListInfo as "key value" lines), <name>.rejected (the last version a gate
-// refused). A save stages the content as <name>.list.new, commits by renaming the new .meta
-// into place (its checksum names the new content), then renames the content: a load that
-// finds .list not matching .meta but .list.new matching finishes the interrupted save.
-// Other files are written as *.tmp and renamed; leftovers of a crash are removed on start.
-// Thread-safe; one store per directory and process.
+// refused). A new version arrives as a file in the directory, <name>.incoming.tmp, written a
+// piece at a time (never whole in memory). A save stages it as <name>.list.new, commits by
+// renaming the new .meta into place (its checksum names the new content), then renames the
+// content: a load that finds .list not matching .meta but .list.new matching finishes the
+// interrupted save. Other files are written as *.tmp and renamed; leftovers of a crash (an
+// incoming version too) are removed on start. Thread-safe; one store per directory and
+// process.
 class ListStore {
  public:
   enum class LoadStatus {
@@ -61,6 +63,10 @@ class ListStore {
   const std::string& directory() const { return directory_; }
   std::string list_path(std::string_view name) const;
   std::string rejected_path(std::string_view name) const;
+  // Where a new version of the list is written before save_file() or keep_rejected() takes
+  // it: in the directory (a rename never crosses file systems), never read as a list, and
+  // removed by remove_temp_files() if a crash leaves it.
+  std::string incoming_path(std::string_view name) const;
 
   // Removes *.tmp files a crash left behind.
   void remove_temp_files();
@@ -71,14 +77,16 @@ class ListStore {
   // then parses list_path(name) piece by piece.
   Loaded check(std::string_view name);
 
-  // Stores `content` as the list's last good version; info.size and info.sha256 are set here.
+  // Makes `file`, a file in directory() (usually incoming_path(name)), the list's last good
+  // version; `info` describes it, size and sha256 included. The file is moved, not copied.
   // Durable (fsync'd) when it returns. Throws StoreError.
-  StoredListInfo save(std::string_view name, std::string_view content, StoredListInfo info);
+  void save_file(std::string_view name, const std::string& file, const StoredListInfo& info);
   // Replaces the metadata of the stored version (e.g. checked_at after a 304); `info` must
   // describe the stored content (same sha256). Throws StoreError.
   void save_info(std::string_view name, const StoredListInfo& info);
-  // Keeps a version a gate refused, for inspection. Throws StoreError.
-  void save_rejected(std::string_view name, std::string_view content);
+  // Keeps `file`, a file in directory() holding a version a gate refused, as
+  // rejected_path(name) for inspection. The file is moved. Throws StoreError.
+  void keep_rejected(std::string_view name, const std::string& file);
 
  private:
   std::string path(std::string_view name, std::string_view suffix) const;
@@ -89,9 +97,6 @@ class ListStore {
   std::string directory_;
   std::mutex mutex_;  // one save or load at a time: a load may finish a save
 };
-
-// Lowercase hex SHA-256 of `data`.
-std::string sha256_hex(std::string_view data);
 
 // StoredListInfo as "key value" lines, and back (throws std::invalid_argument).
 std::string format_list_info(const StoredListInfo& info);

@@ -2,11 +2,15 @@
 
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
-#include <fstream>
+#include <cstring>
+#include <memory>
 
+#include "blocklists/incoming_file.h"
 #include "blocklists/list_gates.h"
 #include "blocklists/list_parser.h"
 #include "blocklists/list_source.h"
@@ -23,23 +27,46 @@ std::string describe(const ListSource& source) {
   return "list " + source.name + " (" + (source.url.empty() ? source.file : source.url) + ")";
 }
 
-// Reads a whole local file; false (and `error` set) if it cannot be read. Sized from the file
-// up front: growing by doubling would pass through one and a half copies of a large list.
-bool read_local_file(const std::string& path, std::string& content, std::string& error) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) {
-    error = "cannot open " + path;
+// Copies the local file at `path` into `copy` 64 KiB at a time; false (and `error` set) if it
+// cannot be read or copied. The copy, not the file an operator may change meanwhile, is what
+// is judged, stored and compiled.
+bool copy_local_file(const std::string& path, IncomingFile& copy, std::string& error) {
+  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rbe"), &std::fclose);
+  if (!file) {
+    error = "cannot open " + path + ": " + std::strerror(errno);
     return false;
   }
-  content.resize(static_cast<size_t>(in.tellg()));
-  in.seekg(0);
-  in.read(content.data(), static_cast<std::streamsize>(content.size()));
-  if (in.bad() || static_cast<size_t>(in.gcount()) != content.size()) {
-    error = "cannot read " + path + " (changed while read?)";
+  char buffer[1 << 16];
+  while (size_t got = std::fread(buffer, 1, sizeof buffer, file.get())) {
+    if (!copy.append(std::string_view(buffer, got))) {
+      error = copy.too_large() ? "grew past max_size while read" : copy.error();
+      return false;
+    }
+  }
+  if (std::ferror(file.get())) {
+    error = "cannot read " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  if (!copy.finish()) {
+    error = copy.error();
     return false;
   }
   return true;
 }
+
+// Removes a new version's file however its update ends: once the store has taken the file
+// (renamed it) there is nothing left to remove.
+class IncomingCleanup {
+ public:
+  explicit IncomingCleanup(std::string path) : path_(std::move(path)) {}
+  ~IncomingCleanup() { ::unlink(path_.c_str()); }
+  IncomingCleanup(const IncomingCleanup&) = delete;
+  IncomingCleanup& operator=(const IncomingCleanup&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
 
 }  // namespace
 
@@ -182,8 +209,11 @@ bool ListUpdater::update_feed(List& list) {
   limits.low_speed_time = options_.low_speed_time;
   limits.max_size = list.source.max_size;
   limits.ca_file = list.source.ca_file;
+  // The download goes to disk, never whole into memory: a new version that arrives while
+  // another list's policy is being built adds nothing to that build's peak.
+  const IncomingCleanup incoming(store_->incoming_path(list.source.name));
   FetchResult result = fetch_feed(list.source.url, list.good ? list.good->validators : Validators{},
-                                  limits, &stopping_);
+                                  limits, incoming.path(), &stopping_);
   if (stopping_) return false;
   switch (result.outcome) {
     case FetchResult::Outcome::failed:
@@ -200,13 +230,13 @@ bool ListUpdater::update_feed(List& list) {
     case FetchResult::Outcome::fetched:
       break;
   }
-  if (list.good && sha256_hex(result.body) == list.good->sha256) {
+  if (list.good && result.sha256 == list.good->sha256) {
     confirm_unchanged(list, result.validators, now);
     return true;
   }
-  bool accepted = offer(list, result.body, result.validators, now);
-  result.body = std::string();  // freed before the policy build: peak memory stays lower
-  if (!accepted) return false;
+  if (!offer(list, incoming.path(), result.size, result.sha256, result.validators, now)) {
+    return false;
+  }
   publish_update();
   return true;
 }
@@ -222,32 +252,47 @@ bool ListUpdater::update_file(List& list) {
                    std::to_string(seen.size) + " bytes, more than max_size", now);
     return false;
   }
-  std::string content, error;
-  if (!seen.exists || !read_local_file(list.source.file, content, error)) {
-    record_failure(list, UpdateFailure::io, seen.exists ? error : "no such file", now);
+  if (!seen.exists) {
+    record_failure(list, UpdateFailure::io, "no such file", now);
     return false;
   }
-  if (list.good && sha256_hex(content) == list.good->sha256) {
+  const IncomingCleanup incoming(store_->incoming_path(list.source.name));
+  IncomingFile copy(incoming.path(), list.source.max_size);
+  std::string error;
+  if (!copy_local_file(list.source.file, copy, error)) {
+    record_failure(list, copy.too_large() ? UpdateFailure::too_large : UpdateFailure::io, error,
+                   now);
+    return false;
+  }
+  if (list.good && copy.sha256() == list.good->sha256) {
     confirm_unchanged(list, {}, now);
     return false;
   }
-  return offer(list, content, {}, now);
+  return offer(list, incoming.path(), copy.size(), copy.sha256(), {}, now);
 }
 
-bool ListUpdater::offer(List& list, std::string_view content, const Validators& validators,
+bool ListUpdater::offer(List& list, const std::string& file, uint64_t size,
+                        const std::string& sha256, const Validators& validators,
                         WallClock::time_point when) {
-  // Judged by a count of its entries (no names kept), while no policy is being built: the
-  // counter and the content are freed before this version is compiled from the store.
+  // Judged by a count of its entries (no names kept), read from the file a piece at a time
+  // while no policy is being built: the counter is freed before this version is compiled
+  // from the store.
   std::lock_guard publish_lock(publish_mutex_);
   std::optional<uint64_t> last_entries;
   if (list.good) last_entries = list.good->entries;
-  EntryCounter counter(list.good ? list.good->entries : content.size() / 16);
-  const ParseStats stats = parse_list(content, list.source.format, counter);
-  GateVerdict verdict = check_list_gates(content, stats, list.source, last_entries);
+  EntryCounter counter(list.good ? list.good->entries : size / 16);
+  ParseStats stats;
+  try {
+    stats = parse_list_file(file, list.source.format, counter);
+  } catch (const std::runtime_error& error) {
+    record_failure(list, UpdateFailure::io, error.what(), when);
+    return false;
+  }
+  GateVerdict verdict = check_list_gates(stats, list.source, last_entries);
   if (!verdict.accepted()) {
     std::string kept;
     try {
-      store_->save_rejected(list.source.name, content);
+      store_->keep_rejected(list.source.name, file);
       kept = "; kept as " + store_->rejected_path(list.source.name);
     } catch (const StoreError& error) {
       kept = "; not kept: " + std::string(error.what());
@@ -261,8 +306,11 @@ bool ListUpdater::offer(List& list, std::string_view content, const Validators& 
   info.fetched_at = when;
   info.checked_at = when;
   info.entries = stats.entries;
+  info.size = size;
+  info.sha256 = sha256;
   try {
-    list.good = store_->save(list.source.name, content, info);
+    store_->save_file(list.source.name, file, info);
+    list.good = info;
   } catch (const StoreError& error) {
     record_failure(list, UpdateFailure::io, std::string("cannot store: ") + error.what(), when);
     return false;

@@ -1,7 +1,9 @@
 // ListUpdater: keeps every configured list current in the background. Feeds are re-fetched on
 // their own refresh (with jitter, backoff after failures), local files re-read when they change;
 // a version that passes the gates is stored and published, a rejected one never replaces the
-// last good version. Start-up loads lists from the on-disk cache and never waits for the network.
+// last good version. A new version goes through the cache directory (downloaded or copied
+// there, judged and compiled from there), never whole through memory. Start-up loads lists
+// from the on-disk cache and never waits for the network.
 #pragma once
 
 #include <array>
@@ -126,11 +128,14 @@ class ListUpdater {
   std::chrono::steady_clock::time_point first_fetch_due(const List& list);
   // One fetch of a feed; true if it confirmed a good version.
   bool update_feed(List& list);
-  // Re-reads a local file if it changed; true if a new version was accepted.
+  // Copies a local file into the store's incoming file if it changed; true if a new version
+  // was accepted.
   bool update_file(List& list);
-  // Gates and stores `content`; true if it was accepted as the list's good version.
-  bool offer(List& list, std::string_view content, const Validators& validators,
-             WallClock::time_point when);
+  // Gates the new version in `file` (the store's incoming file, `size` bytes with checksum
+  // `sha256`) and hands it to the store as the good or the rejected version; true if it was
+  // accepted as the list's good version.
+  bool offer(List& list, const std::string& file, uint64_t size, const std::string& sha256,
+             const Validators& validators, WallClock::time_point when);
   // Records that the source confirmed the version in use, and keeps that on disk.
   void confirm_unchanged(List& list, const Validators& validators, WallClock::time_point when);
   // Publishes the stored good version of every list.

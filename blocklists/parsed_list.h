@@ -24,6 +24,9 @@ struct ParseStats {
 
   ListFormat format = ListFormat::auto_detect;  // the format parsed
   bool format_detected = false;                 // true if chosen by detect_format()
+  // What the content is, whatever its lines gave: for the gates, which see no content.
+  bool binary = false;  // a NUL byte somewhere: binary data, not a text list
+  bool html = false;    // starts (after blanks and a byte-order mark) like an HTML or XML page
   uint64_t lines = 0;
   uint64_t entries = 0;      // distinct entries kept (block + allow)
   uint64_t allow_entries = 0;

@@ -25,7 +25,15 @@ std::string domains(int count, const std::string& prefix = "host") {
 GateVerdict judge(const std::string& content, const ListSource& list,
                   std::optional<uint64_t> last = std::nullopt) {
   ParsedList parsed = parse_list(content, list.format);
-  return check_list_gates(content, parsed.stats, list, last);
+  return check_list_gates(parsed.stats, list, last);
+}
+
+// The stats of a list of `entries` good entries and nothing else.
+ParseStats stats_of(uint64_t entries) {
+  ParseStats stats;
+  stats.lines = entries;
+  stats.entries = entries;
+  return stats;
 }
 
 TEST(ListGates, AcceptsAPlainList) {
@@ -45,6 +53,7 @@ TEST(ListGates, RejectsAnHtmlErrorPage) {
       "</body></html>\n";
   GateVerdict verdict = judge(page, source());
   EXPECT_EQ(verdict.failure, UpdateFailure::parse_budget) << verdict.detail;
+  EXPECT_EQ(verdict.detail, "an HTML or XML page, not a list");
 }
 
 TEST(ListGates, RejectsAnHtmlPageWithoutDoctypeAsDomains) {
@@ -57,7 +66,31 @@ TEST(ListGates, RejectsAnHtmlPageWithoutDoctypeAsDomains) {
 TEST(ListGates, RejectsBinaryData) {
   std::string garbage = domains(50);
   garbage += std::string("\x1f\x8b\x08\0\0\0\0\0", 8);
-  EXPECT_EQ(judge(garbage, source()).failure, UpdateFailure::parse_budget);
+  GateVerdict verdict = judge(garbage, source());
+  EXPECT_EQ(verdict.failure, UpdateFailure::parse_budget);
+  EXPECT_EQ(verdict.detail, "binary data (NUL bytes), not a text list");
+}
+
+// An HTML start anywhere but at the beginning is a list's business (here: invalid lines).
+TEST(ListGates, HtmlAfterTheStartIsNoPage) {
+  EXPECT_TRUE(judge(domains(100) + "<html>\n", source()).accepted());
+}
+
+// The gates see no content: what parsing found in it decides, whatever the entries.
+TEST(ListGates, JudgesBinaryAndHtmlByTheStatsFlags) {
+  ParseStats binary = stats_of(1000);
+  binary.binary = true;
+  GateVerdict verdict = check_list_gates(binary, source(), 1000);
+  EXPECT_EQ(verdict.failure, UpdateFailure::parse_budget);
+  EXPECT_EQ(verdict.detail, "binary data (NUL bytes), not a text list");
+
+  ParseStats html = stats_of(1000);
+  html.html = true;
+  verdict = check_list_gates(html, source(), 1000);
+  EXPECT_EQ(verdict.failure, UpdateFailure::parse_budget);
+  EXPECT_EQ(verdict.detail, "an HTML or XML page, not a list");
+
+  EXPECT_TRUE(check_list_gates(stats_of(1000), source(), 1000).accepted());
 }
 
 TEST(ListGates, RejectsMostlyInvalidLines) {

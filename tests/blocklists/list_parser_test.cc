@@ -17,6 +17,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using namespace std::string_literals;
 
 // The rule texts of all entries ("example.com", "*.example.com", "|example.com^"), sorted.
 std::set<std::string> rules(const ParsedList& parsed, EntryKind kind = EntryKind::block) {
@@ -189,6 +190,29 @@ TEST(ParseList, AutoDetectRecordsTheChoice) {
   EXPECT_THAT(parsed.stats.summary(), HasSubstr("adblock (detected): 1 lines, 1 entries"));
 }
 
+TEST(ParseList, FlagsBinaryContent) {
+  EXPECT_FALSE(parse_list("a.example\nb.example\n", ListFormat::auto_detect).stats.binary);
+  EXPECT_TRUE(parse_list("a.example\nb.exa\0mple\n"s, ListFormat::domains)
+                  .stats.binary);
+  EXPECT_TRUE(parse_list("\0"s, ListFormat::hosts).stats.binary);
+}
+
+TEST(ParseList, FlagsContentThatStartsLikeAnHtmlOrXmlPage) {
+  for (const char* page : {"<!DOCTYPE html>\n<html></html>\n", "<!doctype HTML><p>x</p>",
+                           "\n  <HTML>\n<body>Service Unavailable</body></HTML>\n",
+                           "\xEF\xBB\xBF\r\n\t<?xml version=\"1.0\"?>\n<error/>\n", "<head>",
+                           "<body>\n", "<html"}) {
+    SCOPED_TRACE(page);
+    ParsedList parsed = parse_list(page, ListFormat::auto_detect);
+    EXPECT_TRUE(parsed.stats.html);
+    EXPECT_FALSE(parsed.stats.binary);
+  }
+  for (const char* list : {"", "\n\n", "a.example\n<html>\n", "# <html>\n", "<!doctype htm",
+                           "<htm", "|<html>^\n", "<hea d>\n"}) {
+    SCOPED_TRACE(list);
+    EXPECT_FALSE(parse_list(list, ListFormat::auto_detect).stats.html);
+  }
+}
 
 // --- parse_list_file: the same result as parse_list, read a piece (256 KiB) at a time ---------
 
@@ -224,6 +248,8 @@ void expect_same_issues(const std::vector<LineIssue>& file, const std::vector<Li
 void expect_same_stats(const ParseStats& file, const ParseStats& whole) {
   EXPECT_EQ(file.format, whole.format);
   EXPECT_EQ(file.format_detected, whole.format_detected);
+  EXPECT_EQ(file.binary, whole.binary);
+  EXPECT_EQ(file.html, whole.html);
   EXPECT_EQ(file.lines, whole.lines);
   EXPECT_EQ(file.entries, whole.entries);
   EXPECT_EQ(file.allow_entries, whole.allow_entries);
@@ -411,6 +437,42 @@ TEST(ParseListFile, RpzZoneIsParsedWhole) {
     EXPECT_EQ(streamed.action(streamed.size() - 1), EntryAction::local_data);
     EXPECT_EQ(streamed.local_data(streamed.size() - 1).size(), 2u);
   }
+}
+
+// The flags come from every piece: a NUL byte far into the file, an HTML start after blanks
+// that fill the first piece, and one that a piece's end cuts in two.
+TEST(ParseListFile, FlagsBinaryAndHtmlAsParseListDoesAcrossPieces) {
+  constexpr size_t kPiece = 256 * 1024;
+  std::string late_nul;
+  for (int i = 0; late_nul.size() < kPiece + kPiece / 2; ++i) {
+    late_nul += "n" + std::to_string(i) + ".example\n";
+  }
+  late_nul += "tail\0.example\n"s;
+  const std::string blanks_then_page = std::string(kPiece + 10, '\n') + "<HTML><body>x</body>\n";
+  const std::string page_across_the_end =
+      "\xEF\xBB\xBF" + std::string(kPiece - 7, ' ') + "<!DOCTYPE html>\n<html></html>\n";
+  const std::string blanks_then_list = std::string(kPiece + 10, '\n') + "a.example\n<html>\n";
+  struct Case {
+    const char* what;
+    const std::string& text;
+    bool binary, html;
+  };
+  for (const Case& c : {Case{"late NUL", late_nul, true, false},
+                        Case{"page after a piece of blanks", blanks_then_page, false, true},
+                        Case{"page across a piece's end", page_across_the_end, false, true},
+                        Case{"list after a piece of blanks", blanks_then_list, false, false}}) {
+    SCOPED_TRACE(c.what);
+    const TempFile file(c.text);
+    const ParsedList whole = parse_list(c.text, ListFormat::auto_detect);
+    const ParsedList streamed = parse_file(file.path(), ListFormat::auto_detect);
+    EXPECT_EQ(whole.stats.binary, c.binary);
+    EXPECT_EQ(whole.stats.html, c.html);
+    expect_same_stats(streamed.stats, whole.stats);
+  }
+  // An RPZ zone is read whole, and looked at as well.
+  const std::string zone = "$ORIGIN rpz.example.net.\nx.example CNAME .\n\0\n"s;
+  const TempFile file(zone);
+  EXPECT_TRUE(parse_file(file.path(), ListFormat::rpz).stats.binary);
 }
 
 TEST(ParseListFile, MissingFileThrowsNamingIt) {

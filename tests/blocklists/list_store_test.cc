@@ -3,14 +3,21 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <vector>
+
+#include "blocklists/sha256.h"
+#include "tests/blocklists/store_content.h"
 
 namespace dnsvagt {
 namespace {
 
 namespace fs = std::filesystem;
+
+std::string sha256_of(const std::string& data) { return Sha256().update(data).hex(); }
 
 class ListStoreTest : public ::testing::Test {
  protected:
@@ -51,9 +58,10 @@ TEST_F(ListStoreTest, MissingListIsMissing) {
 TEST_F(ListStoreTest, SaveThenLoadRoundTrips) {
   ListStore store(dir_);
   const std::string content = "example.com\nexample.net\n";
-  StoredListInfo saved = store.save("feed", content, info_for("https://127.0.0.1/feed"));
+  StoredListInfo saved =
+      save_content(store, "feed", content, info_for("https://127.0.0.1/feed"));
   EXPECT_EQ(saved.size, content.size());
-  EXPECT_EQ(saved.sha256, sha256_hex(content));
+  EXPECT_EQ(saved.sha256, sha256_of(content));
 
   ListStore reopened(dir_);
   ListStore::Loaded loaded = reopened.load("feed");
@@ -65,7 +73,7 @@ TEST_F(ListStoreTest, SaveThenLoadRoundTrips) {
 
 TEST_F(ListStoreTest, SaveInfoKeepsContentAndUpdatesValidators) {
   ListStore store(dir_);
-  StoredListInfo info = store.save("feed", "example.com\n", info_for("u"));
+  StoredListInfo info = save_content(store, "feed", "example.com\n", info_for("u"));
   info.validators.etag = "\"abc-2\"";
   info.checked_at += std::chrono::seconds(60);
   store.save_info("feed", info);
@@ -77,7 +85,7 @@ TEST_F(ListStoreTest, SaveInfoKeepsContentAndUpdatesValidators) {
 
 TEST_F(ListStoreTest, ChangedContentIsDamaged) {
   ListStore store(dir_);
-  store.save("feed", "example.com\nexample.net\n", info_for("u"));
+  save_content(store, "feed", "example.com\nexample.net\n", info_for("u"));
   write("feed.list", "example.com\nexample.org\n");
   ListStore::Loaded loaded = store.load("feed");
   EXPECT_EQ(loaded.status, ListStore::LoadStatus::damaged);
@@ -87,7 +95,7 @@ TEST_F(ListStoreTest, ChangedContentIsDamaged) {
 
 TEST_F(ListStoreTest, TruncatedMetadataIsDamaged) {
   ListStore store(dir_);
-  store.save("feed", "example.com\n", info_for("u"));
+  save_content(store, "feed", "example.com\n", info_for("u"));
   std::string meta = read("feed.meta");
   write("feed.meta", meta.substr(0, meta.find("sha256")));
   EXPECT_EQ(store.load("feed").status, ListStore::LoadStatus::damaged);
@@ -101,7 +109,7 @@ TEST_F(ListStoreTest, ContentWithoutMetadataIsDamaged) {
 
 TEST_F(ListStoreTest, TempFilesAreIgnoredAndRemoved) {
   ListStore store(dir_);
-  store.save("feed", "example.com\n", info_for("u"));
+  save_content(store, "feed", "example.com\n", info_for("u"));
   write("feed.list.tmp", "half a wri");
   write("feed.meta.tmp", "dnsvagt-list-meta 1\nsha");
   ListStore::Loaded loaded = store.load("feed");
@@ -116,11 +124,11 @@ TEST_F(ListStoreTest, TempFilesAreIgnoredAndRemoved) {
 // A crash after the new metadata was committed but before the content was renamed.
 TEST_F(ListStoreTest, LoadFinishesASaveInterruptedAfterItsCommit) {
   ListStore store(dir_);
-  store.save("feed", "old.example\n", info_for("u"));
+  save_content(store, "feed", "old.example\n", info_for("u"));
   const std::string fresh = "new.example\nnewer.example\n";
   StoredListInfo info = info_for("u");
   info.size = fresh.size();
-  info.sha256 = sha256_hex(fresh);
+  info.sha256 = sha256_of(fresh);
   write("feed.list.new", fresh);
   write("feed.meta", format_list_info(info));
   ListStore::Loaded loaded = store.load("feed");
@@ -133,7 +141,7 @@ TEST_F(ListStoreTest, LoadFinishesASaveInterruptedAfterItsCommit) {
 // A crash after the new content was staged but before the metadata named it.
 TEST_F(ListStoreTest, LoadDropsContentStagedBeforeACommit) {
   ListStore store(dir_);
-  store.save("feed", "old.example\n", info_for("u"));
+  save_content(store, "feed", "old.example\n", info_for("u"));
   write("feed.list.new", "new.example\n");
   ListStore::Loaded loaded = store.load("feed");
   ASSERT_EQ(loaded.status, ListStore::LoadStatus::ok);
@@ -146,12 +154,12 @@ TEST_F(ListStoreTest, CheckOfAGoodSaveIsOkWithTheInfoAndNoContent) {
   // Larger than the pieces the check reads, so the checksum spans several of them.
   std::string content;
   for (int i = 0; content.size() < 300 * 1024; ++i) content += "n" + std::to_string(i) + ".example\n";
-  StoredListInfo saved = store.save("feed", content, info_for("u"));
+  StoredListInfo saved = save_content(store, "feed", content, info_for("u"));
   ListStore reopened(dir_);
   ListStore::Loaded checked = reopened.check("feed");
   ASSERT_EQ(checked.status, ListStore::LoadStatus::ok) << checked.problem;
   EXPECT_EQ(checked.info, saved);
-  EXPECT_EQ(checked.info.sha256, sha256_hex(content));
+  EXPECT_EQ(checked.info.sha256, sha256_of(content));
   EXPECT_EQ(checked.info.entries, 2u);
   EXPECT_TRUE(checked.content.empty());
   EXPECT_TRUE(checked.problem.empty());
@@ -161,7 +169,7 @@ TEST_F(ListStoreTest, CheckOfAGoodSaveIsOkWithTheInfoAndNoContent) {
 
 TEST_F(ListStoreTest, CheckFindsChangedContentDamaged) {
   ListStore store(dir_);
-  store.save("feed", "example.com\nexample.net\n", info_for("u"));
+  save_content(store, "feed", "example.com\nexample.net\n", info_for("u"));
   write("feed.list", "example.com\nexample.org\n");
   ListStore::Loaded checked = store.check("feed");
   EXPECT_EQ(checked.status, ListStore::LoadStatus::damaged);
@@ -177,11 +185,11 @@ TEST_F(ListStoreTest, CheckFindsChangedContentDamaged) {
 // As LoadFinishesASaveInterruptedAfterItsCommit, by check().
 TEST_F(ListStoreTest, CheckFinishesASaveInterruptedAfterItsCommit) {
   ListStore store(dir_);
-  store.save("feed", "old.example\n", info_for("u"));
+  save_content(store, "feed", "old.example\n", info_for("u"));
   const std::string fresh = "new.example\nnewer.example\n";
   StoredListInfo info = info_for("u");
   info.size = fresh.size();
-  info.sha256 = sha256_hex(fresh);
+  info.sha256 = sha256_of(fresh);
   write("feed.list.new", fresh);
   write("feed.meta", format_list_info(info));
   ListStore::Loaded checked = store.check("feed");
@@ -195,24 +203,86 @@ TEST_F(ListStoreTest, CheckFinishesASaveInterruptedAfterItsCommit) {
 
 TEST_F(ListStoreTest, CheckOfAnUnknownNameIsMissing) {
   ListStore store(dir_);
-  store.save("other", "example.com\n", info_for("u"));
+  save_content(store, "other", "example.com\n", info_for("u"));
   ListStore::Loaded checked = store.check("feed");
   EXPECT_EQ(checked.status, ListStore::LoadStatus::missing);
   EXPECT_TRUE(checked.problem.empty());
   EXPECT_TRUE(checked.content.empty());
 }
 
+TEST_F(ListStoreTest, SaveFileMovesTheFileInAndCommitsIt) {
+  ListStore store(dir_);
+  save_content(store, "feed", "old.example\n", info_for("u"));
+  const std::string incoming = store.incoming_path("feed");
+  EXPECT_EQ(incoming, dir_ + "/feed.incoming.tmp");
+  const std::string fresh = "new.example\nnewer.example\n";
+  write("feed.incoming.tmp", fresh);
+  StoredListInfo info = info_for("https://127.0.0.1/v2");
+  info.size = fresh.size();
+  info.sha256 = sha256_of(fresh);
+  store.save_file("feed", incoming, info);
+  EXPECT_FALSE(fs::exists(incoming));  // moved, not copied
+  EXPECT_FALSE(fs::exists(dir_ + "/feed.list.new"));
+  EXPECT_EQ(read("feed.list"), fresh);
+  EXPECT_EQ(parse_list_info(read("feed.meta")), info);
+  ListStore reopened(dir_);
+  ListStore::Loaded checked = reopened.check("feed");
+  ASSERT_EQ(checked.status, ListStore::LoadStatus::ok) << checked.problem;
+  EXPECT_EQ(checked.info, info);
+  std::vector<std::string> files;
+  for (const auto& entry : fs::directory_iterator(dir_)) files.push_back(entry.path().filename());
+  std::sort(files.begin(), files.end());
+  EXPECT_EQ(files, (std::vector<std::string>{"feed.list", "feed.meta"}));
+}
+
+TEST_F(ListStoreTest, SaveFileOfAMissingFileThrowsAndKeepsTheVersion) {
+  ListStore store(dir_);
+  StoredListInfo saved = save_content(store, "feed", "old.example\n", info_for("u"));
+  StoredListInfo info = info_for("u");
+  info.sha256 = sha256_of("never written\n");
+  EXPECT_THROW(store.save_file("feed", store.incoming_path("feed"), info), StoreError);
+  ListStore::Loaded loaded = store.load("feed");
+  ASSERT_EQ(loaded.status, ListStore::LoadStatus::ok) << loaded.problem;
+  EXPECT_EQ(loaded.info, saved);
+  EXPECT_EQ(loaded.content, "old.example\n");
+}
+
+// A crash while a new version was being written (downloaded or copied), before a save took it.
+TEST_F(ListStoreTest, IncomingFileOfACrashIsNeverLoadedAndIsRemoved) {
+  ListStore store(dir_);
+  save_content(store, "feed", "old.example\n", info_for("u"));
+  write("feed.incoming.tmp", "new.example\nhalf a downlo");
+  ListStore::Loaded loaded = store.load("feed");
+  ASSERT_EQ(loaded.status, ListStore::LoadStatus::ok) << loaded.problem;
+  EXPECT_EQ(loaded.content, "old.example\n");
+  store.remove_temp_files();
+  EXPECT_FALSE(fs::exists(dir_ + "/feed.incoming.tmp"));
+  EXPECT_EQ(store.load("feed").content, "old.example\n");
+  // An incoming file alone is no list either.
+  write("other.incoming.tmp", "example.com\n");
+  EXPECT_EQ(store.check("other").status, ListStore::LoadStatus::missing);
+}
+
 TEST_F(ListStoreTest, RejectedVersionIsKeptApart) {
   ListStore store(dir_);
-  store.save("feed", "good.example\n", info_for("u"));
-  store.save_rejected("feed", "<html>error</html>");
+  save_content(store, "feed", "good.example\n", info_for("u"));
+  write("feed.incoming.tmp", "<html>error</html>");
+  store.keep_rejected("feed", store.incoming_path("feed"));
   EXPECT_EQ(read("feed.rejected"), "<html>error</html>");
+  EXPECT_EQ(store.rejected_path("feed"), dir_ + "/feed.rejected");
+  EXPECT_FALSE(fs::exists(dir_ + "/feed.incoming.tmp"));
   EXPECT_EQ(store.load("feed").content, "good.example\n");
 }
 
 TEST_F(ListStoreTest, NamesThatLeaveTheDirectoryAreRefused) {
   ListStore store(dir_);
-  EXPECT_THROW(store.save("..", "x\n", info_for("u")), StoreError);
+  write("x.incoming.tmp", "x\n");
+  StoredListInfo info = info_for("u");
+  info.sha256 = sha256_of("x\n");
+  EXPECT_THROW(store.incoming_path(".."), StoreError);
+  EXPECT_THROW(store.save_file("..", dir_ + "/x.incoming.tmp", info), StoreError);
+  EXPECT_THROW(store.keep_rejected("..", dir_ + "/x.incoming.tmp"), StoreError);
+  EXPECT_TRUE(fs::exists(dir_ + "/x.incoming.tmp"));
 }
 
 TEST(ListInfoFormat, RoundTripsAndRejectsForeignText) {
@@ -223,13 +293,13 @@ TEST(ListInfoFormat, RoundTripsAndRejectsForeignText) {
   info.checked_at = WallClock::time_point(std::chrono::seconds(43));
   info.entries = 7;
   info.size = 99;
-  info.sha256 = sha256_hex("x");
+  info.sha256 = sha256_of("x");
   EXPECT_EQ(parse_list_info(format_list_info(info)), info);
   EXPECT_THROW(parse_list_info("example.com\n"), std::invalid_argument);
 }
 
 TEST(Sha256, KnownDigest) {
-  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(sha256_of("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 }  // namespace

@@ -3,9 +3,14 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <vector>
+
+#include "tests/blocklists/feed_server_process.h"
+#include "tests/blocklists/store_content.h"
 
 namespace dnsvagt {
 namespace {
@@ -70,6 +75,24 @@ class ListUpdaterTest : public ::testing::Test {
   }
   bool blocked(const std::string& name) { return policy_.current()->check(name).blocked; }
   ListUpdateStatus status(size_t index) { return updater_->snapshot().at(index); }
+  uint64_t failures(size_t index, UpdateFailure reason) {
+    return status(index).failures[static_cast<size_t>(reason)];
+  }
+  // The names of the files in the cache directory, sorted.
+  std::vector<std::string> cache_files() {
+    std::vector<std::string> names;
+    for (const auto& entry : fs::directory_iterator(config_.cache_dir)) {
+      names.push_back(entry.path().filename());
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+  // True once no new version's file (or other temp file) is in the cache directory.
+  bool no_temp_files() {
+    std::vector<std::string> names = cache_files();
+    return std::none_of(names.begin(), names.end(),
+                        [](const std::string& name) { return name.ends_with(".tmp"); });
+  }
 
   std::string dir_;
   BlockingConfig config_;
@@ -117,6 +140,112 @@ TEST_F(ListUpdaterTest, ShrunkFileIsRejectedAndKept) {
   EXPECT_TRUE(fs::exists(config_.cache_dir + "/local.rejected"));
 }
 
+// A local file is copied into the cache directory to be judged; the copy becomes the stored
+// or the rejected version, or goes, and nothing of it is left behind.
+TEST_F(ListUpdaterTest, FileUpdatesLeaveNoTempFileBehind) {
+  config_.lists.push_back(file_list("local"));
+  write_file(config_.lists[0].file, domains(100, "a"));
+  start();
+  EXPECT_TRUE(no_temp_files());
+  // Accepted.
+  write_file(config_.lists[0].file, domains(120, "b"));
+  ASSERT_TRUE(eventually([&] { return status(0).entries == 120; }));
+  EXPECT_TRUE(eventually([&] { return no_temp_files(); }));
+  EXPECT_TRUE(blocked("b119.example.com"));
+  // The same content again (a new file): only confirmed.
+  const auto confirmed = status(0).last_success;
+  write_file(config_.lists[0].file, domains(120, "b"));
+  ASSERT_TRUE(eventually([&] { return status(0).last_success != confirmed; }));
+  EXPECT_TRUE(eventually([&] { return no_temp_files(); }));
+  // Rejected: kept as local.rejected.
+  write_file(config_.lists[0].file, domains(10, "c"));
+  ASSERT_TRUE(eventually([&] { return failures(0, UpdateFailure::shrink) == 1; }));
+  EXPECT_TRUE(eventually([&] { return no_temp_files(); }));
+  // Failed while copying: a directory where the file was opens but cannot be read.
+  fs::remove(config_.lists[0].file);
+  fs::create_directory(config_.lists[0].file);
+  ASSERT_TRUE(eventually([&] { return failures(0, UpdateFailure::io) == 1; }));
+  updater_->stop();
+  EXPECT_TRUE(no_temp_files());
+  EXPECT_EQ(cache_files(),
+            (std::vector<std::string>{"local.list", "local.meta", "local.rejected"}));
+  EXPECT_EQ(status(0).entries, 120u);
+  EXPECT_TRUE(blocked("b119.example.com"));
+}
+
+TEST_F(ListUpdaterTest, FileGrownPastMaxSizeIsTooLarge) {
+  config_.lists.push_back(file_list("local"));
+  config_.lists[0].max_size = 1000;
+  write_file(config_.lists[0].file, domains(10, "a"));
+  start();
+  EXPECT_TRUE(blocked("a9.example.com"));
+  write_file(config_.lists[0].file, domains(100, "b"));
+  ASSERT_TRUE(eventually([&] { return failures(0, UpdateFailure::too_large) == 1; }));
+  updater_->stop();
+  EXPECT_TRUE(no_temp_files());
+  EXPECT_TRUE(blocked("a9.example.com"));
+}
+
+// A feed is downloaded into the cache directory: an accepted, a rejected and a failed download
+// leave only the stored and the rejected version.
+TEST_F(ListUpdaterTest, FeedUpdatesLeaveNoTempFileBehind) {
+  const std::string feeds = dir_ + "/feeds";
+  fs::create_directory(feeds);
+  write_file(feeds + "/good.txt", domains(10, "g"));
+  write_file(feeds + "/page.txt", "<!DOCTYPE html>\n<html><body>Maintenance</body></html>\n");
+  FeedServerProcess server(feeds);
+  for (const char* name : {"good", "page", "gone"}) {
+    ListSource feed;
+    feed.name = name;
+    feed.url = server.url("/" + std::string(name) + ".txt");  // gone.txt: 404
+    config_.lists.push_back(feed);
+  }
+  start();
+  ASSERT_TRUE(eventually([&] { return status(0).available; }));
+  ASSERT_TRUE(eventually([&] { return failures(1, UpdateFailure::parse_budget) >= 1; }));
+  ASSERT_TRUE(eventually([&] { return failures(2, UpdateFailure::http_status) >= 1; }));
+  updater_->stop();
+  EXPECT_TRUE(no_temp_files());
+  EXPECT_EQ(cache_files(), (std::vector<std::string>{"good.list", "good.meta", "page.rejected"}));
+  EXPECT_TRUE(blocked("g9.example.com"));
+  EXPECT_EQ(status(0).entries, 10u);
+  EXPECT_EQ(status(0).sha256, Sha256().update(domains(10, "g")).hex());
+}
+
+// A download whose checksum is the version in use only confirms it; its file goes.
+TEST_F(ListUpdaterTest, UnchangedDownloadConfirmsTheVersionAndLeavesNoFile) {
+  const std::string feeds = dir_ + "/feeds";
+  fs::create_directory(feeds);
+  write_file(feeds + "/feed.txt", domains(5, "cached"));
+  FeedServerProcess server(feeds);
+  ListSource feed;
+  feed.name = "feed";
+  feed.url = server.url("/feed.txt");
+  config_.lists.push_back(feed);
+  StoredListInfo cached;
+  {
+    ListStore store(config_.cache_dir);
+    StoredListInfo info;
+    info.source = feed.url;
+    info.entries = 5;
+    cached = save_content(store, "feed", domains(5, "cached"), info);  // no validators: a 200
+  }
+  start();
+  ASSERT_TRUE(eventually([&] {
+    return status(0).last_success > WallClock::time_point(std::chrono::hours(1));
+  }));
+  updater_->stop();
+  EXPECT_TRUE(no_temp_files());
+  EXPECT_EQ(cache_files(), (std::vector<std::string>{"feed.list", "feed.meta"}));
+  ListStore::Loaded stored = ListStore(config_.cache_dir).check("feed");
+  ASSERT_EQ(stored.status, ListStore::LoadStatus::ok) << stored.problem;
+  EXPECT_EQ(stored.info.sha256, cached.sha256);
+  EXPECT_EQ(stored.info.fetched_at, cached.fetched_at);  // not a new version
+  EXPECT_GT(stored.info.checked_at, cached.checked_at);
+  EXPECT_FALSE(stored.info.validators.etag.empty());  // now known
+  EXPECT_EQ(status(0).failures, (std::array<uint64_t, kUpdateFailureCount>{}));
+}
+
 TEST_F(ListUpdaterTest, ListsAreIndependent) {
   config_.lists.push_back(file_list("one"));
   config_.lists.push_back(file_list("two"));
@@ -157,7 +286,7 @@ TEST_F(ListUpdaterTest, FeedStartsFromCacheWhenUnreachable) {
     StoredListInfo info;
     info.source = feed.url;
     info.validators.etag = "\"v1\"";
-    store.save("feed", domains(5, "cached"), info);  // checked at 1970: due at once
+    save_content(store, "feed", domains(5, "cached"), info);  // checked at 1970: due at once
   }
   start();
   EXPECT_TRUE(blocked("cached4.example.com"));
@@ -180,7 +309,7 @@ TEST_F(ListUpdaterTest, CacheOfAnotherSourceIsUsedWithoutItsValidators) {
     info.source = "http://127.0.0.1:1/old.txt";
     info.validators.etag = "\"old\"";
     info.checked_at = WallClock::now();
-    store.save("feed", domains(5, "cached"), info);
+    save_content(store, "feed", domains(5, "cached"), info);
   }
   start();
   EXPECT_TRUE(blocked("cached4.example.com"));
@@ -196,7 +325,7 @@ TEST_F(ListUpdaterTest, DamagedCacheIsReportedAndNotUsed) {
   config_.lists.push_back(feed);
   {
     ListStore store(config_.cache_dir);
-    store.save("feed", domains(5, "cached"), {});
+    save_content(store, "feed", domains(5, "cached"), {});
   }
   std::ofstream(config_.cache_dir + "/feed.list", std::ios::app) << "tampered.example.com\n";
   start();
