@@ -430,7 +430,9 @@ class FeedTest(unittest.TestCase):
         probe.stop()
 
     def test_kill_during_cache_write(self):
-        """Kills the probe while it writes a large new version, at several points of the save."""
+        """Kills the probe while it writes a large new version, at several points: while it
+        downloads it into the cache directory (feed.incoming.tmp, also judged from there), and
+        at the steps of the save."""
         cache = os.path.join(self.directory, "cache")
         self.serve("/feed.txt", V1)
         server = self.server()
@@ -440,8 +442,8 @@ class FeedTest(unittest.TestCase):
         self.wait_good(probe, "feed")
         caught = []
         # Each round serves the other version, and kills when the save reaches `marker`.
-        for marker, source in (("feed.list.new.tmp", SCALE), ("feed.list.new", V1),
-                               ("feed.meta.tmp", SCALE), ("feed.list.new.tmp", V1)):
+        for marker, source in (("feed.incoming.tmp", SCALE), ("feed.list.new", V1),
+                               ("feed.meta.tmp", SCALE), ("feed.incoming.tmp", V1)):
             self.serve("/feed.txt", source)
             wanted = hashlib.sha256(read(source)).hexdigest()
             deadline = time.monotonic() + 30
@@ -465,7 +467,7 @@ class FeedTest(unittest.TestCase):
             # own next version, whose temp files are younger than its start.
             self.assertEqual(leftovers(os.path.join(cache, "*.tmp"), restarted), [])
         print("killed during the save at: %s" % ", ".join(caught))
-        self.assertIn("feed.list.new.tmp", caught)  # the long write of content is always seen
+        self.assertIn("feed.incoming.tmp", caught)  # the long download and check are always seen
         probe.stop()
 
 
