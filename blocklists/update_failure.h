@@ -8,7 +8,8 @@
 namespace dnsvagt {
 
 // Why a list update was not activated. The fetch reasons come from fetch_feed(); the gate
-// reasons (parse_budget, too_small, shrink) from check_list_gates(); io from the disk.
+// reasons (parse_budget, too_small, shrink) from check_list_gates(); io from the disk (also
+// when fetch_feed cannot write the download).
 enum class UpdateFailure : uint8_t {
   http_status,   // the server answered with a status other than 200 or 304
   timeout,       // no connection, no data or no end within the time limits
