@@ -285,7 +285,7 @@ ParsedList parse_list(std::string_view content, ListFormat format) {
 ParseStats parse_list_file(const std::string& path, ListFormat format, EntrySink& sink) {
   // Large enough that reading costs nothing next to parsing, small next to any list worth
   // reading in pieces.
-  constexpr size_t kPiece = 256 << 10;
+  constexpr size_t kPiece = 64 << 10;
   std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "rbe"), &std::fclose);
   if (!file) throw std::runtime_error(errno_text("cannot open " + path));
   std::string buffer;

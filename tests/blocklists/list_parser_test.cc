@@ -214,7 +214,7 @@ TEST(ParseList, FlagsContentThatStartsLikeAnHtmlOrXmlPage) {
   }
 }
 
-// --- parse_list_file: the same result as parse_list, read a piece (256 KiB) at a time ---------
+// --- parse_list_file: the same result as parse_list, read a piece (64 KiB) at a time ---------
 
 constexpr size_t kMiB = 1024 * 1024;
 
@@ -442,7 +442,7 @@ TEST(ParseListFile, RpzZoneIsParsedWhole) {
 // The flags come from every piece: a NUL byte far into the file, an HTML start after blanks
 // that fill the first piece, and one that a piece's end cuts in two.
 TEST(ParseListFile, FlagsBinaryAndHtmlAsParseListDoesAcrossPieces) {
-  constexpr size_t kPiece = 256 * 1024;
+  constexpr size_t kPiece = 64 * 1024;
   std::string late_nul;
   for (int i = 0; late_nul.size() < kPiece + kPiece / 2; ++i) {
     late_nul += "n" + std::to_string(i) + ".example\n";
