@@ -492,7 +492,7 @@ std::function<void(std::vector<ActiveList>&&)> policy_publisher(PublishedPolicy&
         builder.add_list(std::move(description), ParsedList());
       }
     }
-    reclaim_when_released(target.publish(std::move(builder).build()), std::chrono::seconds(2));
+    release_when_unused(target.publish(std::move(builder).build()), std::chrono::seconds(2));
   };
 }
 

@@ -235,12 +235,14 @@ std::shared_ptr<const Policy> build_policy(const BlockingConfig& config) {
 
 PublishedPolicy::PublishedPolicy() : policy_(std::make_shared<const Policy>()) {}
 
-void reclaim_when_released(const std::weak_ptr<const Policy>& replaced,
-                           std::chrono::milliseconds wait) {
+void release_when_unused(std::shared_ptr<const Policy> replaced, std::chrono::milliseconds wait) {
+  // Nobody can take a new reference: the policy is no longer published. So a count of 1 stays 1.
   const auto deadline = std::chrono::steady_clock::now() + wait;
-  while (!replaced.expired() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  while (replaced.use_count() > 1 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
+  replaced.reset();
+  // The policy's small parts (list descriptions, RPZ local data) came from the heap.
   malloc_trim(0);
 }
 

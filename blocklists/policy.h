@@ -132,7 +132,7 @@ class PublishedPolicy {
     return policy_.load(std::memory_order_acquire);
   }
   // Returns the policy it replaced, which lives on while queries still use it.
-  std::weak_ptr<const Policy> publish(std::shared_ptr<const Policy> policy) {
+  std::shared_ptr<const Policy> publish(std::shared_ptr<const Policy> policy) {
     return policy_.exchange(std::move(policy), std::memory_order_acq_rel);
   }
 
@@ -140,11 +140,11 @@ class PublishedPolicy {
   std::atomic<std::shared_ptr<const Policy>> policy_;
 };
 
-// Waits (at most `wait`) until the last query using `replaced` has finished, then hands the
-// freed memory back to the system: glibc otherwise keeps it in the arena that built the policy
-// (measured: resident memory stayed 0.2 to 1.2 policies above its level after a swap). For the
-// publishing thread, off the query path.
-void reclaim_when_released(const std::weak_ptr<const Policy>& replaced,
-                           std::chrono::milliseconds wait);
+// Waits (at most `wait`) until the caller holds the last reference to `replaced`, i.e. the
+// last query using it has finished, and destroys it then: the matcher's arrays are unmapped
+// on this thread, off the query path (tens of MiB take milliseconds), and freed the moment
+// they are no longer used rather than when a worker next wakes up. Past `wait` the reference
+// is dropped anyway and the last query frees it. For the publishing thread.
+void release_when_unused(std::shared_ptr<const Policy> replaced, std::chrono::milliseconds wait);
 
 }  // namespace dnsvagt

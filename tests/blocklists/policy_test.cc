@@ -425,5 +425,38 @@ TEST(PublishedPolicy, ReadersKeepTheirPolicyWhileANewOneIsPublished) {
   EXPECT_EQ(inconsistent, 0);
 }
 
+// A query still holds the replaced policy: the publisher waits for it, then frees the policy
+// itself (it holds the last reference), so nothing is unmapped on a query thread.
+TEST(ReleaseWhenUnused, WaitsForTheLastQueryThenFreesThePolicy) {
+  std::shared_ptr<const Policy> replaced = example_policy();
+  std::weak_ptr<const Policy> watch = replaced;
+  std::shared_ptr<const Policy> query = replaced;  // a query in flight
+  std::atomic<bool> releasing{false};
+  std::atomic<bool> freed_on_return{false};
+  std::thread publisher([&] {
+    releasing = true;
+    release_when_unused(std::move(replaced), std::chrono::seconds(30));
+    freed_on_return = watch.expired();
+  });
+  while (!releasing) std::this_thread::yield();
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // let it wait on the query
+  EXPECT_FALSE(watch.expired());
+  query.reset();  // the query ends
+  publisher.join();
+  EXPECT_TRUE(freed_on_return);
+}
+
+// A query that outlives the wait keeps the policy alive; it frees it when it ends.
+TEST(ReleaseWhenUnused, GivesUpAfterTheWaitAndTheLastQueryFreesThePolicy) {
+  std::shared_ptr<const Policy> replaced = example_policy();
+  std::weak_ptr<const Policy> watch = replaced;
+  std::shared_ptr<const Policy> query = replaced;
+  release_when_unused(std::move(replaced), std::chrono::milliseconds(10));
+  EXPECT_FALSE(watch.expired());
+  EXPECT_TRUE(query->check("evil.example").blocked);
+  query.reset();
+  EXPECT_TRUE(watch.expired());
+}
+
 }  // namespace
 }  // namespace dnsvagt
