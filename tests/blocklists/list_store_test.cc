@@ -46,6 +46,17 @@ class ListStoreTest : public ::testing::Test {
     info.entries = 2;
     return info;
   }
+  // The disk as a crash leaves it after a save of `fresh` committed its metadata but before it
+  // renamed the content into place; returns the committed info.
+  StoredListInfo interrupt_save_after_commit(ListStore& store, const std::string& fresh) {
+    save_content(store, "feed", "old.example\n", info_for("u"));
+    StoredListInfo info = info_for("u");
+    info.size = fresh.size();
+    info.sha256 = sha256_of(fresh);
+    write("feed.list.new", fresh);
+    write("feed.meta", format_list_info(info));
+    return info;
+  }
 
   std::string dir_;
 };
@@ -124,13 +135,8 @@ TEST_F(ListStoreTest, TempFilesAreIgnoredAndRemoved) {
 // A crash after the new metadata was committed but before the content was renamed.
 TEST_F(ListStoreTest, LoadFinishesASaveInterruptedAfterItsCommit) {
   ListStore store(dir_);
-  save_content(store, "feed", "old.example\n", info_for("u"));
   const std::string fresh = "new.example\nnewer.example\n";
-  StoredListInfo info = info_for("u");
-  info.size = fresh.size();
-  info.sha256 = sha256_of(fresh);
-  write("feed.list.new", fresh);
-  write("feed.meta", format_list_info(info));
+  interrupt_save_after_commit(store, fresh);
   ListStore::Loaded loaded = store.load("feed");
   ASSERT_EQ(loaded.status, ListStore::LoadStatus::ok) << loaded.problem;
   EXPECT_EQ(loaded.content, fresh);
@@ -185,13 +191,8 @@ TEST_F(ListStoreTest, CheckFindsChangedContentDamaged) {
 // As LoadFinishesASaveInterruptedAfterItsCommit, by check().
 TEST_F(ListStoreTest, CheckFinishesASaveInterruptedAfterItsCommit) {
   ListStore store(dir_);
-  save_content(store, "feed", "old.example\n", info_for("u"));
   const std::string fresh = "new.example\nnewer.example\n";
-  StoredListInfo info = info_for("u");
-  info.size = fresh.size();
-  info.sha256 = sha256_of(fresh);
-  write("feed.list.new", fresh);
-  write("feed.meta", format_list_info(info));
+  const StoredListInfo info = interrupt_save_after_commit(store, fresh);
   ListStore::Loaded checked = store.check("feed");
   ASSERT_EQ(checked.status, ListStore::LoadStatus::ok) << checked.problem;
   EXPECT_EQ(checked.info, info);
