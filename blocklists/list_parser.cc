@@ -304,9 +304,20 @@ ParseStats parse_list_file(const std::string& path, ListFormat format, EntrySink
   if (detected) format = detect_format(buffer);  // decided by the first rule lines
   ListCollector collector(format, detected, sink);
   if (format == ListFormat::rpz) {
-    // ldns reads a zone as a whole ($ORIGIN, $TTL and parentheses span lines).
-    while (more) more = read_more();
-    parse_lines(buffer, format, collector);
+    // ldns reads the zone from the file itself, a record at a time ($ORIGIN, $TTL and
+    // parentheses span lines); the pieces here only count the lines and look at the content.
+    uint64_t lines = 0;
+    char last = '\n';
+    while (more) {
+      lines += static_cast<uint64_t>(std::count(buffer.begin(), buffer.end(), '\n'));
+      if (!buffer.empty()) last = buffer.back();
+      buffer.clear();
+      more = read_more();
+    }
+    collector.add_lines(lines + (last != '\n' ? 1 : 0));  // a last line without a line end
+    std::rewind(file.get());
+    parse_rpz(file.get(), collector);
+    if (std::ferror(file.get())) throw std::runtime_error(errno_text("cannot read " + path));
     ParseStats stats = std::move(collector).finish();
     kind.set(stats);
     return stats;

@@ -24,7 +24,7 @@ ParseStats parse_list(std::string_view content, ListFormat format, EntrySink& si
 ParsedList parse_list(std::string_view content, ListFormat format);
 
 // Parses the list in the file at `path` into `sink` a piece at a time, so that a large list
-// never sits in memory as text (an RPZ zone is read whole: ldns parses it as one). The format
+// never sits in memory as text (ldns reads an RPZ zone a record at a time). The format
 // is detected from the first piece (64 KiB). Throws std::runtime_error if the file cannot be
 // read.
 ParseStats parse_list_file(const std::string& path, ListFormat format, EntrySink& sink);

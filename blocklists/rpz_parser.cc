@@ -9,7 +9,6 @@
 #include <optional>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "blocklists/domain_text.h"
 
@@ -58,32 +57,53 @@ std::string_view last_label(std::string_view name) {
   return dot == std::string_view::npos ? name : name.substr(dot + 1);
 }
 
-// Line texts of `content`, looked up only for the sample of a problem line.
-class LineIndex {
+// The text of the line a problem is reported on, read back from the zone file when it is
+// asked for: ldns reads one record per call, and a record's line is the last line of the
+// bytes that call read that is not blank or a comment. The zone is never held whole.
+class ProblemLine {
  public:
-  explicit LineIndex(std::string_view content) : content_(content) {}
-  std::string_view line(size_t number) {
-    if (starts_.empty()) {
-      starts_.push_back(0);
-      for (size_t i = 0; i < content_.size(); ++i) {
-        if (content_[i] == '\n') starts_.push_back(i + 1);
-      }
+  explicit ProblemLine(FILE* zone) : zone_(zone) {}
+
+  // Before each ldns call.
+  void call_starts() {
+    start_ = std::ftell(zone_);
+    read_ = false;
+  }
+
+  // The line's text, "" if the call read nothing but blanks and comments.
+  std::string_view text() {
+    if (read_) return text_;
+    read_ = true;
+    text_.clear();
+    // A record's bytes: one line, a few with parentheses. Longer runs are comment lines.
+    constexpr long kMostBytes = 1 << 16;
+    const long end = std::ftell(zone_);
+    if (start_ < 0 || end <= start_) return text_;
+    const long from = std::max(start_, end - kMostBytes);
+    std::string bytes(static_cast<size_t>(end - from), '\0');
+    if (std::fseek(zone_, from, SEEK_SET) == 0) {
+      bytes.resize(std::fread(bytes.data(), 1, bytes.size(), zone_));
+    } else {
+      bytes.clear();
     }
-    if (number == 0 || number > starts_.size()) return {};
-    size_t start = starts_[number - 1];
-    size_t end = number < starts_.size() ? starts_[number] - 1 : content_.size();
-    return trim_blanks(content_.substr(start, end - start));
+    std::fseek(zone_, end, SEEK_SET);  // where ldns goes on; it was there a moment ago
+    for_each_line(bytes, [this](size_t, std::string_view line) {
+      line = trim_blanks(line);
+      if (!line.empty() && line.front() != ';') text_ = line;
+    });
+    return text_;
   }
 
  private:
-  std::string_view content_;
-  std::vector<size_t> starts_;
+  FILE* zone_;
+  long start_ = -1;
+  bool read_ = false;
+  std::string text_;
 };
 
 class RpzReader {
  public:
-  RpzReader(std::string_view content, ListCollector& collector)
-      : collector_(collector), lines_(content) {}
+  RpzReader(FILE* zone, ListCollector& collector) : collector_(collector), problem_(zone) {}
 
   void read(FILE* file) {
     uint32_t default_ttl = 3600;
@@ -93,6 +113,7 @@ class RpzReader {
     int line_number = 0;
     while (!std::feof(file)) {
       ldns_rr* parsed = nullptr;
+      problem_.call_starts();
       ldns_status status =
           ldns_rr_new_frm_fp_l(&parsed, file, &default_ttl, &origin, &previous, &line_number);
       RrPtr rr(parsed);
@@ -111,9 +132,8 @@ class RpzReader {
           break;
         default:
           // An error that hits end of file reports the line after the last one.
-          if (std::feof(file) && lines_.line(static_cast<size_t>(line_number)).empty()) break;
-          collector_.invalid(static_cast<size_t>(line_number),
-                             lines_.line(static_cast<size_t>(line_number)),
+          if (std::feof(file) && problem_.text().empty()) break;
+          collector_.invalid(static_cast<size_t>(line_number), problem_.text(),
                              ldns_get_errorstr_by_id(status));
       }
     }
@@ -133,10 +153,13 @@ class RpzReader {
     }
     if (type == LDNS_RR_TYPE_SOA || type == LDNS_RR_TYPE_NS) return;
 
-    std::string_view text = lines_.line(line);
     std::optional<std::string> trigger = relative_to(owner, apex_);
-    if (!trigger) return collector_.invalid(line, text, "owner outside the zone " + apex_);
-    if (trigger->empty()) return collector_.invalid(line, text, "policy record at the zone apex");
+    if (!trigger) {
+      return collector_.invalid(line, problem_.text(), "owner outside the zone " + apex_);
+    }
+    if (trigger->empty()) {
+      return collector_.invalid(line, problem_.text(), "policy record at the zone apex");
+    }
     std::string_view name = *trigger;
     EntryScope scope = EntryScope::name;
     if (name.substr(0, 2) == "*.") {
@@ -146,14 +169,14 @@ class RpzReader {
     std::string_view suffix = last_label(name);
     if (suffix == "rpz-ip" || suffix == "rpz-nsdname" || suffix == "rpz-client-ip" ||
         suffix == "rpz-nsip") {
-      return collector_.unsupported(line, text, std::string(suffix) + " trigger");
+      return collector_.unsupported(line, problem_.text(), std::string(suffix) + " trigger");
     }
 
     EntryKind kind = EntryKind::block;
     EntryAction action = EntryAction::list_default;
     LocalAddress address;
     if (type == LDNS_RR_TYPE_CNAME) {
-      if (!cname_action(ldns_rr_rdf(rr, 0), kind, action, line, text)) return;
+      if (!cname_action(ldns_rr_rdf(rr, 0), kind, action, line)) return;
     } else if (type == LDNS_RR_TYPE_A || type == LDNS_RR_TYPE_AAAA) {
       const ldns_rdf* rdata = ldns_rr_rdf(rr, 0);
       address.family = type == LDNS_RR_TYPE_A ? AF_INET : AF_INET6;
@@ -164,7 +187,7 @@ class RpzReader {
       char* type_name = ldns_rr_type2str(type);
       std::string reason = std::string("local data of type ") + (type_name ? type_name : "?");
       std::free(type_name);
-      return collector_.unsupported(line, text, reason);
+      return collector_.unsupported(line, problem_.text(), reason);
     }
 
     std::string normalized;
@@ -176,13 +199,13 @@ class RpzReader {
       case NameStatus::ip_address:
         return collector_.ignored();
       case NameStatus::invalid:
-        return collector_.invalid(line, text, normalized);
+        return collector_.invalid(line, problem_.text(), normalized);
     }
   }
 
   // Sets the action of a `CNAME target` policy; false (and counted) if not supported.
   bool cname_action(const ldns_rdf* target_rdf, EntryKind& kind, EntryAction& action,
-                    size_t line, std::string_view text) {
+                    size_t line) {
     std::string target = dname_text(target_rdf);
     // A target written without its trailing dot got the origin appended; take it off again.
     if (std::optional<std::string> relative = relative_to(target, origin_);
@@ -198,17 +221,17 @@ class RpzReader {
     } else if (target == "rpz-passthru.") {
       kind = EntryKind::allow;
     } else if (target == "rpz-tcp-only.") {
-      collector_.unsupported(line, text, "rpz-tcp-only action");
+      collector_.unsupported(line, problem_.text(), "rpz-tcp-only action");
       return false;
     } else {
-      collector_.unsupported(line, text, "CNAME rewrite to " + target);
+      collector_.unsupported(line, problem_.text(), "CNAME rewrite to " + target);
       return false;
     }
     return true;
   }
 
   ListCollector& collector_;
-  LineIndex lines_;
+  ProblemLine problem_;
   std::string apex_;
   std::string origin_;  // the current $ORIGIN
   bool apex_from_zone_ = false;  // from the first SOA or $ORIGIN, not the implicit origin
@@ -217,8 +240,16 @@ class RpzReader {
 
 }  // namespace
 
+void parse_rpz(FILE* zone, ListCollector& collector) {
+  const long start = std::ftell(zone);
+  char bom[3] = {};
+  if (std::fread(bom, 1, 3, zone) != 3 || std::memcmp(bom, "\xEF\xBB\xBF", 3) != 0) {
+    std::fseek(zone, start, SEEK_SET);
+  }
+  RpzReader(zone, collector).read(zone);
+}
+
 uint64_t parse_rpz(std::string_view content, ListCollector& collector) {
-  if (content.substr(0, 3) == "\xEF\xBB\xBF") content.remove_prefix(3);
   uint64_t lines = for_each_line(content, [](size_t, std::string_view) {});
   if (content.empty()) return lines;
   std::unique_ptr<FILE, FileCloser> file(
@@ -227,7 +258,7 @@ uint64_t parse_rpz(std::string_view content, ListCollector& collector) {
     collector.invalid(0, "", std::string("cannot read the zone text: ") + std::strerror(errno));
     return lines;
   }
-  RpzReader(content, collector).read(file.get());
+  parse_rpz(file.get(), collector);
   return lines;
 }
 
