@@ -135,7 +135,9 @@ void append_query_log_line(const QueryLogEntry& entry, std::string& out) {
     out += "null,\"type\":null";
   }
   out += ",\"rcode\":\"";
-  out += rcode_label(std::min<size_t>(entry.rcode, kRcodeSlots - 1));
+  out += entry.rcode == QueryLogEntry::kDropped
+             ? std::string("DROPPED")
+             : rcode_label(std::min<size_t>(entry.rcode, kRcodeSlots - 1));
   out += "\",\"dnssec\":";
   if (entry.dnssec == QueryLogEntry::kNoDnssec) {
     out += "null";

@@ -27,6 +27,7 @@ struct QueryLogEntry {
   static constexpr size_t kMaxName = 255;  // wire form, the DNS limit
   static constexpr size_t kMaxList = 63;   // list names longer than this are cut
   static constexpr int8_t kNoDnssec = -1;
+  static constexpr uint16_t kDropped = UINT16_MAX;  // rcode of a query dropped without a reply
 
   int64_t time_ns = 0;         // wall clock (UNIX epoch) when the reply was sent
   uint32_t latency_us = 0;     // receipt to send

@@ -260,7 +260,7 @@ size_t Worker::answer(std::span<const uint8_t> packet, const Client& client,
   // cache is asked and never upstream.
   size_t max_size = reply_limit(query, client.connection != nullptr);
   if (std::optional<Blocked> blocked = check_name(query)) {
-    return render_blocked(*blocked, query, max_size, out);
+    return render_blocked(*blocked, query, client, max_size, out);
   }
   uint32_t now = monotonic_seconds();
   std::optional<AnswerCache::Hit> hit = shared_->cache.lookup(query, now);
@@ -274,7 +274,7 @@ size_t Worker::answer(std::span<const uint8_t> packet, const Client& client,
     facts_.cache_hit = facts_.validated = true;
     facts_.dnssec = hit->answer->status();
     if (std::optional<Blocked> blocked = check_cname_chain(query, *hit->answer)) {
-      return render_blocked(*blocked, query, max_size, out);
+      return render_blocked(*blocked, query, client, max_size, out);
     }
     return hit->answer->render(query, hit->age, max_size, out);
   }
@@ -286,7 +286,7 @@ size_t Worker::answer(std::span<const uint8_t> packet, const Client& client,
       facts_.cache_hit = facts_.validated = true;
       facts_.dnssec = hit->answer->status();
       if (std::optional<Blocked> blocked = check_cname_chain(query, *hit->answer)) {
-        return render_blocked(*blocked, query, max_size, out);
+        return render_blocked(*blocked, query, client, max_size, out);
       }
       size_t length = hit->answer->render(query, hit->age, max_size, out);
       return mark_reply_stale(out, length, max_size);
@@ -424,8 +424,8 @@ void Worker::reply_to_waiters(Pending& pending, const Answer* answer, uint32_t a
       length = render_failure(query, kRcodeServFail, ede_code, ede_text, max_size, out);
     }
     if (tcp) --waiter.client.connection->waiting;
-    if (length > 0) {
-      send(waiter.client, out.first(length));
+    if (length > 0 || (blocked && !answer)) {
+      if (length > 0) send(waiter.client, out.first(length));
       ReplyFacts facts = facts_;
       facts.qname = query.qname;
       facts.qtype = query.qtype;
@@ -486,8 +486,11 @@ void Worker::mark_blocked(std::string_view list_name) {
 void Worker::count_reply(const ReplyFacts& facts, const sockaddr* client,
                          std::span<const uint8_t> reply, int64_t received_ns, int64_t sent_ns,
                          int64_t sent_wall_ns) {
-  uint16_t rcode = facts.rcode >= 0 ? static_cast<uint16_t>(facts.rcode) : reply[3] & 0x0f;
-  counters_.response(rcode);
+  const bool dropped = reply.empty();
+  uint16_t rcode = dropped              ? QueryLogEntry::kDropped
+                   : facts.rcode >= 0 ? static_cast<uint16_t>(facts.rcode)
+                                      : reply[3] & 0x0f;
+  if (!dropped) counters_.response(rcode);
   bool validated = facts.validated && facts.list == kNoList;  // a blocked answer is ours
   if (validated) counters_.dnssec(static_cast<DnssecOutcome>(facts.dnssec));
   if (facts.list != kNoList) {
@@ -498,7 +501,7 @@ void Worker::count_reply(const ReplyFacts& facts, const sockaddr* client,
     counters_.record_block(name ? name->to_text() : std::string(), facts.list);
   }
   int64_t latency_ns = std::max<int64_t>(0, sent_ns - received_ns);
-  counters_.query_duration(latency_ns * 1e-9);
+  if (!dropped) counters_.query_duration(latency_ns * 1e-9);
   if (!query_log_) return;
   QueryLogEntry entry;
   entry.time_ns = sent_wall_ns;
@@ -764,9 +767,13 @@ std::optional<Worker::Blocked> Worker::check_cname_chain(const Query& query,
   return std::nullopt;
 }
 
-size_t Worker::render_blocked(const Blocked& blocked, const Query& query, size_t max_size,
-                              std::span<uint8_t> out) {
-  return blocked.answer ? blocked.answer->render(query, 0, max_size, out) : 0;
+size_t Worker::render_blocked(const Blocked& blocked, const Query& query, const Client& client,
+                              size_t max_size, std::span<uint8_t> out) {
+  if (blocked.answer) return blocked.answer->render(query, 0, max_size, out);
+  // An RPZ drop: no reply, but the query still counts as blocked and goes into the query log.
+  count_reply(facts_, reinterpret_cast<const sockaddr*>(&client.address), {}, received_ns_,
+              clock_ns(CLOCK_MONOTONIC), query_log_ ? clock_ns(CLOCK_REALTIME) : 0);
+  return 0;
 }
 
 }  // namespace dnsvagt

@@ -97,7 +97,8 @@ class Worker {
   // recent blocks and the query log line's "list" - once per reply, never as a DNSSEC answer.
   void mark_blocked(std::string_view list_name);
   // Counts one reply sent (or handed to the socket): rcode, DNSSEC status, blocked list,
-  // duration since `received_ns`, and its query log line.
+  // duration since `received_ns`, and its query log line. An empty `reply` is a query an RPZ
+  // drop answered with silence: counted as blocked and logged (rcode DROPPED), no response.
   void count_reply(const ReplyFacts& facts, const sockaddr* client,
                    std::span<const uint8_t> reply, int64_t received_ns, int64_t sent_ns,
                    int64_t sent_wall_ns);
@@ -147,8 +148,8 @@ class Worker {
   // name `answer`'s CNAME chain leads to is blocked. Checked against the current policy on
   // every use of an answer, so a list change applies to cached answers at once.
   std::optional<Blocked> check_cname_chain(const Query& query, const Answer& answer);
-  static size_t render_blocked(const Blocked& blocked, const Query& query, size_t max_size,
-                               std::span<uint8_t> out);
+  size_t render_blocked(const Blocked& blocked, const Query& query, const Client& client,
+                        size_t max_size, std::span<uint8_t> out);
 
   static void on_upstream_reply(void* pending, const UpstreamReply& reply);
   static void on_stale_timer(int, short, void* pending);

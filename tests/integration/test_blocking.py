@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import unittest
+import urllib.request
 
 import subject
 import world
@@ -118,13 +119,15 @@ def write(path, text):
     os.replace(path + ".new", path)
 
 
-def config_text(port, conf_dir, blocking):
+def config_text(port, conf_dir, blocking, metrics_port):
     base = subject.dnsvagt_config(env.world, conf_dir, port)
     config = {}
     for line in base.splitlines():
         key, value = line.split(": ", 1)
         config[key] = json.loads(value)
     config["blocking"].update(blocking)
+    config["metrics"] = {"listen": "%s:%d" % (world.LOOPBACK, metrics_port)}
+    config["logging"] = {"query_log": os.path.join(conf_dir, "queries.jsonl")}
     return "".join("%s: %s\n" % (key, json.dumps(value)) for key, value in config.items())
 
 
@@ -135,6 +138,8 @@ class Instance:
         self.conf_dir = os.path.join(env.directory, name)
         os.makedirs(os.path.join(self.conf_dir, "lists"), exist_ok=True)
         self.conf = os.path.join(self.conf_dir, "dnsvagt.yaml")
+        self.query_log = os.path.join(self.conf_dir, "queries.jsonl")
+        self.metrics_port = world.free_port()
         self.name = name
         self.port, self.daemon = world.on_free_port(lambda port: self.start(port, blocking))
         env.daemons.append(self.daemon)
@@ -154,7 +159,7 @@ class Instance:
     def write_config(self, blocking):
         blocking = dict(blocking, cache_dir=os.path.join(self.conf_dir, "lists"))
         with open(self.conf, "w") as out:
-            out.write(config_text(self.port, self.conf_dir, blocking))
+            out.write(config_text(self.port, self.conf_dir, blocking, self.metrics_port))
 
     def reconfigure(self, blocking):
         self.write_config(blocking)
@@ -162,6 +167,30 @@ class Instance:
 
     def dig(self, name, qtype="A", **kwargs):
         return dig(self.port, name, qtype, **kwargs)
+
+    def metric(self, name, **labels):
+        """The value of one sample of /metrics (0 if it is not there)."""
+        wanted = name + ("{%s}" % ",".join('%s="%s"' % item for item in sorted(labels.items()))
+                         if labels else "")
+        url = "http://%s:%d/metrics" % (world.LOOPBACK, self.metrics_port)
+        with urllib.request.urlopen(url, timeout=5) as reply:
+            for line in reply.read().decode().splitlines():
+                if line.startswith(wanted + " "):
+                    return float(line.split()[-1])
+        return 0.0
+
+    def logged(self, name, timeout=10):
+        """The query log lines for `name` (written by a thread: waits until there is one)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            lines = []
+            if os.path.exists(self.query_log):
+                with open(self.query_log) as log:
+                    lines = [json.loads(line) for line in log if line.strip()]
+            found = [line for line in lines if line["name"] == name]
+            if found or time.monotonic() > deadline:
+                return found
+            time.sleep(0.2)
 
     def wait_for(self, test, name, qtype, predicate, what, timeout=20):
         """Polls `name` until predicate(result) holds (a reload or a list change is applied)."""
@@ -255,8 +284,16 @@ class FeedListsTest(unittest.TestCase):
         self.assertEqual(ede_text(blocked), "blocked by list local (entry wild.%s)" % W)
 
     def test_rpz_actions_take_precedence(self):
+        blocked_before = main.metric("dnsvagt_blocked_queries_total", list="local-rpz")
         dropped = main.dig("drop.rpz.%s." % W)
         self.assertIsNone(dropped.status, dropped.summary())
+        # No reply, but the query counts as blocked and is in the query log (requirement 16).
+        logged = main.logged("drop.rpz.%s." % W)
+        self.assertTrue(logged, "no query log line for the dropped query")
+        self.assertEqual({(line["rcode"], line["list"]) for line in logged},
+                         {("DROPPED", "local-rpz")})
+        self.assertEqual(main.metric("dnsvagt_blocked_queries_total", list="local-rpz") -
+                         blocked_before, len(logged))
         local = main.dig("local.rpz.%s." % W)
         self.assertEqual(local.status, "NOERROR", local.summary())
         self.assertEqual(local.rdata("A"), ["192.0.2.99"])

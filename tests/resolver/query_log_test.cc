@@ -95,6 +95,14 @@ TEST(QueryLogLineTest, NoQuestionAndRootName) {
   EXPECT_THAT(line_of(entry), testing::HasSubstr("\"name\":\".\",\"type\":\"NS\",\"rcode\":\"BADVERS\""));
 }
 
+TEST(QueryLogLineTest, DroppedQueryHasRcodeDropped) {
+  QueryLogEntry entry = entry_for("192.0.2.1", ns_of(kTime));
+  entry.rcode = QueryLogEntry::kDropped;
+  entry.set_list("rpz");
+  EXPECT_THAT(line_of(entry), testing::HasSubstr("\"rcode\":\"DROPPED\",\"dnssec\":null,"
+                                                 "\"list\":\"rpz\""));
+}
+
 class QueryLogTest : public testing::Test {
  protected:
   void SetUp() override {
