@@ -25,8 +25,9 @@ class Options:
     keep = False       # keep the temp dir (logs) after the run
 
 
-def dnsvagt_config(world_, directory, port, allow=None, threads=2):
-    """Config text for dnsvagt resolving world.test. from the world's NSD."""
+def dnsvagt_settings(world_, directory, port, allow=None, threads=2):
+    """The config of a dnsvagt resolving world.test. from the world's NSD, as a dict of its
+    top-level sections (for a test to change before config_text)."""
     nsd = "%s@%d" % (world.LOOPBACK, world_.nsd_port)
     server = {"listen": ["%s:%d" % (world.LOOPBACK, port)], "threads": threads,
               "user": world.current_user()}
@@ -40,8 +41,18 @@ def dnsvagt_config(world_, directory, port, allow=None, threads=2):
         "metrics": {"listen": ""},
         "blocking": {"cache_dir": os.path.join(directory, "lists")},
     }
-    # JSON is YAML; one top-level key per line keeps config errors' line numbers useful.
-    return "".join("%s: %s\n" % (key, json.dumps(value)) for key, value in config.items())
+    return config
+
+
+def config_text(settings):
+    """Config file text of dnsvagt_settings()' dict. JSON is YAML; one top-level key per
+    line keeps config errors' line numbers useful."""
+    return "".join("%s: %s\n" % (key, json.dumps(value)) for key, value in settings.items())
+
+
+def dnsvagt_config(world_, directory, port, allow=None, threads=2):
+    """Config text for dnsvagt resolving world.test. from the world's NSD."""
+    return config_text(dnsvagt_settings(world_, directory, port, allow, threads))
 
 
 def start_subject(world_, directory, name, allow=None):
@@ -67,22 +78,17 @@ def start_subject_on(world_, directory, name, port, allow):
         with open(conf, "w") as out:
             out.write(world.unbound_config(conf_dir, "unbound", port, world_.nsd_port,
                                            world_.trust_anchor, rules))
-        daemon = world.Daemon(name, ["unbound", "-d", "-c", conf],
-                              os.path.join(conf_dir, "unbound.log"))
+        command = ["unbound", "-d", "-c", conf]
+        log = os.path.join(conf_dir, "unbound.log")
     else:
         conf_dir = os.path.join(directory, name)
         os.makedirs(os.path.join(conf_dir, "lists"), exist_ok=True)
         conf = os.path.join(conf_dir, "dnsvagt.yaml")
         with open(conf, "w") as out:
             out.write(dnsvagt_config(world_, conf_dir, port, allow))
-        daemon = world.Daemon(name, [Options.dnsvagt, "-c", conf],
-                              os.path.join(conf_dir, "dnsvagt.log"))
-    try:
-        world.wait_until_answers(daemon, port, world.PARENT + ".", expect=expect)
-    except BaseException:
-        daemon.stop()
-        raise
-    return daemon
+        command = [Options.dnsvagt, "-c", conf]
+        log = os.path.join(conf_dir, "dnsvagt.log")
+    return world.start_answering(name, command, log, port, expect=expect)
 
 
 class Environment:

@@ -120,15 +120,11 @@ def write(path, text):
 
 
 def config_text(port, conf_dir, blocking, metrics_port):
-    base = subject.dnsvagt_config(env.world, conf_dir, port)
-    config = {}
-    for line in base.splitlines():
-        key, value = line.split(": ", 1)
-        config[key] = json.loads(value)
+    config = subject.dnsvagt_settings(env.world, conf_dir, port)
     config["blocking"].update(blocking)
     config["metrics"] = {"listen": "%s:%d" % (world.LOOPBACK, metrics_port)}
     config["logging"] = {"query_log": os.path.join(conf_dir, "queries.jsonl")}
-    return "".join("%s: %s\n" % (key, json.dumps(value)) for key, value in config.items())
+    return subject.config_text(config)
 
 
 class Instance:
@@ -147,14 +143,9 @@ class Instance:
     def start(self, port, blocking):
         self.port = port
         self.write_config(blocking)
-        daemon = world.Daemon(self.name, [subject.Options.dnsvagt, "-c", self.conf],
-                              os.path.join(self.conf_dir, "dnsvagt.log"))
-        try:
-            world.wait_until_answers(daemon, port, W + ".", timeout=60)
-        except BaseException:
-            daemon.stop()
-            raise
-        return daemon
+        return world.start_answering(self.name, [subject.Options.dnsvagt, "-c", self.conf],
+                                     os.path.join(self.conf_dir, "dnsvagt.log"), port,
+                                     timeout=60)
 
     def write_config(self, blocking):
         blocking = dict(blocking, cache_dir=os.path.join(self.conf_dir, "lists"))

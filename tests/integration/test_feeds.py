@@ -594,25 +594,17 @@ class DnsvagtFeedTest(unittest.TestCase):
         cls.metrics_port = cls.metrics_port or world.free_port()
 
         def start(port):
-            config = {}
-            for line in subject.dnsvagt_config(cls.world, cls.conf_dir, port).splitlines():
-                key, value = line.split(": ", 1)
-                config[key] = json.loads(value)
+            config = subject.dnsvagt_settings(cls.world, cls.conf_dir, port)
             config["blocking"]["lists"] = [feed("feed", url)]
             config["metrics"] = {"listen": "127.0.0.1:%d" % cls.metrics_port}
             conf = os.path.join(cls.conf_dir, "dnsvagt.yaml")
             with open(conf, "w") as out:
-                out.write("".join("%s: %s\n" % (key, json.dumps(value))
-                                  for key, value in config.items()))
-            daemon = world.Daemon("dnsvagt", [Options.dnsvagt, "-c", conf],
-                                  os.path.join(cls.conf_dir, "dnsvagt.log"))
+                out.write(subject.config_text(config))
+            command = [Options.dnsvagt, "-c", conf]
+            log = os.path.join(cls.conf_dir, "dnsvagt.log")
             if wait:
-                try:
-                    world.wait_until_answers(daemon, port, W + ".")
-                except BaseException:
-                    daemon.stop()
-                    raise
-            return daemon
+                return world.start_answering("dnsvagt", command, log, port)
+            return world.Daemon("dnsvagt", command, log)
 
         if cls.port is None:
             cls.port, cls.daemon = world.on_free_port(start)

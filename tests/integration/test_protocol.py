@@ -4,7 +4,6 @@
 # timeout and connection cap, and queries over IPv6, on a second instance with tight limits.
 """Usage: test_protocol.py --dnsvagt PATH | --reference  [--keep] [-k PATTERN]"""
 
-import json
 import os
 import random
 import socket
@@ -342,27 +341,17 @@ def start_limits_instance(env, ipv6):
             conf = os.path.join(conf_dir, "unbound.conf")
             command = ["unbound", "-d", "-c", conf]
         else:
-            config = {}
-            for line in subject.dnsvagt_config(env.world, conf_dir, port).splitlines():
-                key, value = line.split(": ", 1)
-                config[key] = json.loads(value)
+            config = subject.dnsvagt_settings(env.world, conf_dir, port)
             if ipv6:
                 config["server"]["listen"].append("[::1]:%d" % port)
             config["server"].update(tcp_idle_timeout="%ds" % IDLE_TIMEOUT,
                                     max_tcp_connections=MAX_TCP)
-            text = "".join("%s: %s\n" % item
-                           for item in ((k, json.dumps(v)) for k, v in config.items()))
+            text = subject.config_text(config)
             conf = os.path.join(conf_dir, "dnsvagt.yaml")
             command = [subject.Options.dnsvagt, "-c", conf]
         with open(conf, "w") as out:
             out.write(text)
-        daemon = world.Daemon(name, command, os.path.join(conf_dir, "server.log"))
-        try:
-            world.wait_until_answers(daemon, port, W + ".")
-        except BaseException:
-            daemon.stop()
-            raise
-        return daemon
+        return world.start_answering(name, command, os.path.join(conf_dir, "server.log"), port)
 
     port, daemon = world.on_free_port(start)
     env.daemons.append(daemon)

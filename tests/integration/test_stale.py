@@ -59,14 +59,8 @@ class Instance:
             out.write(subject.dnsvagt_config(env.world, self.conf_dir, port,
                                              threads=1))
             out.write("cache: %s\n" % json.dumps(cache))
-        daemon = world.Daemon(self.name, [subject.Options.dnsvagt, "-c", self.conf],
-                              os.path.join(self.conf_dir, "dnsvagt.log"))
-        try:
-            world.wait_until_answers(daemon, port, W + ".")
-        except BaseException:
-            daemon.stop()
-            raise
-        return daemon
+        return world.start_answering(self.name, [subject.Options.dnsvagt, "-c", self.conf],
+                                     os.path.join(self.conf_dir, "dnsvagt.log"), port)
 
     def dig(self, name, extra=()):
         return dig(self.port, name, "A", extra=extra)

@@ -15,7 +15,6 @@ of one old policy per swap adds that much per swap; RSS_BOUND is in these units.
 Run: test_swap.py --dnsvagt PATH
 """
 
-import json
 import os
 import random
 import re
@@ -299,24 +298,14 @@ class Load:
 def start_dnsvagt(directory, list_file):
     """dnsvagt (threads 2) on the world with one `file:` block list; returns (port, Daemon)."""
     def start(port):
-        base = subject.dnsvagt_config(env.world, directory, port, threads=2)
-        config = {}
-        for line in base.splitlines():
-            key, value = line.split(": ", 1)
-            config[key] = json.loads(value)
+        config = subject.dnsvagt_settings(env.world, directory, port, threads=2)
         config["blocking"]["lists"] = [{"name": "swapped", "file": list_file,
                                         "format": "domains"}]
         conf = os.path.join(directory, "dnsvagt.yaml")
         with open(conf, "w") as out:
-            out.write("".join("%s: %s\n" % (k, json.dumps(v)) for k, v in config.items()))
-        daemon = world.Daemon("dnsvagt", [subject.Options.dnsvagt, "-c", conf],
-                              os.path.join(directory, "dnsvagt.log"))
-        try:
-            world.wait_until_answers(daemon, port, W + ".", timeout=60)
-        except BaseException:
-            daemon.stop()
-            raise
-        return daemon
+            out.write(subject.config_text(config))
+        return world.start_answering("dnsvagt", [subject.Options.dnsvagt, "-c", conf],
+                                     os.path.join(directory, "dnsvagt.log"), port, timeout=60)
 
     os.makedirs(os.path.join(directory, "lists"), exist_ok=True)
     return world.on_free_port(start)

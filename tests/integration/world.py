@@ -237,9 +237,16 @@ def start_unbound(directory, name, port, nsd_port, trust_anchor,
     conf = os.path.join(directory, name + ".conf")
     with open(conf, "w") as out:
         out.write(unbound_config(directory, name, port, nsd_port, trust_anchor, access_control))
-    daemon = Daemon(name, ["unbound", "-d", "-c", conf], os.path.join(directory, name + ".log"))
+    return start_answering(name, ["unbound", "-d", "-c", conf],
+                           os.path.join(directory, name + ".log"), port, probe or PARENT + ".")
+
+
+def start_answering(name, command, log, port, probe=PARENT + ".", **wait):
+    """Starts `command` as a Daemon and returns it once it answers `probe` on `port`
+    (wait_until_answers' keywords in `wait`); stops it if it does not."""
+    daemon = Daemon(name, command, log)
     try:
-        wait_until_answers(daemon, port, probe or PARENT + ".")
+        wait_until_answers(daemon, port, probe, **wait)
     except BaseException:
         daemon.stop()
         raise
