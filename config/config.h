@@ -58,7 +58,10 @@ struct ServerConfig {
   unsigned threads = 0;                 // 0 = auto (number of cores)
   std::vector<NetworkPrefix> allow;     // default: loopback and private ranges
   std::chrono::seconds tcp_idle_timeout{10};
+  std::chrono::seconds tcp_query_timeout{5};   // first byte of a query to its last
+  std::chrono::seconds tcp_write_timeout{10};  // queued replies to all written
   unsigned max_tcp_connections = 1000;
+  unsigned max_tcp_connections_per_client = 100;  // IPv4 address or IPv6 /64
   RateLimit rate_limit;
   std::string user = "dnsvagt";
   bool operator==(const ServerConfig&) const = default;

@@ -261,8 +261,9 @@ Config ConfigReader::read(const YAML::Node& document) {
 
 void ConfigReader::read_server(const Item& section, ServerConfig& server) const {
   Fields f = fields(section,
-                    {"listen", "threads", "allow", "tcp_idle_timeout", "max_tcp_connections",
-                     "rate_limit", "user"},
+                    {"listen", "threads", "allow", "tcp_idle_timeout", "tcp_query_timeout",
+                     "tcp_write_timeout", "max_tcp_connections",
+                     "max_tcp_connections_per_client", "rate_limit", "user"},
                     true);
   if (const Item* item = f.get("listen")) {
     server.listen.clear();
@@ -297,8 +298,17 @@ void ConfigReader::read_server(const Item& section, ServerConfig& server) const 
   if (const Item* item = f.get("tcp_idle_timeout")) {
     server.tcp_idle_timeout = duration(*item, std::chrono::seconds(1));
   }
+  if (const Item* item = f.get("tcp_query_timeout")) {
+    server.tcp_query_timeout = duration(*item, std::chrono::seconds(1));
+  }
+  if (const Item* item = f.get("tcp_write_timeout")) {
+    server.tcp_write_timeout = duration(*item, std::chrono::seconds(1));
+  }
   if (const Item* item = f.get("max_tcp_connections")) {
     server.max_tcp_connections = static_cast<unsigned>(integer(*item, 1, 1000000));
+  }
+  if (const Item* item = f.get("max_tcp_connections_per_client")) {
+    server.max_tcp_connections_per_client = static_cast<unsigned>(integer(*item, 1, 1000000));
   }
   if (const Item* item = f.get("rate_limit")) {
     Fields limit = fields(*item, {"qps", "burst"}, true);

@@ -119,7 +119,10 @@ std::string to_yaml(const Config& config) {
   for (const NetworkPrefix& prefix : server.allow) allow.push_back(prefix.text);
   w.texts("allow", allow);
   w.plain("tcp_idle_timeout", format_duration(server.tcp_idle_timeout));
+  w.plain("tcp_query_timeout", format_duration(server.tcp_query_timeout));
+  w.plain("tcp_write_timeout", format_duration(server.tcp_write_timeout));
   w.number("max_tcp_connections", server.max_tcp_connections);
+  w.number("max_tcp_connections_per_client", server.max_tcp_connections_per_client);
   w.key("rate_limit");
   w.out() << YAML::Flow << YAML::BeginMap;
   w.number("qps", server.rate_limit.qps);

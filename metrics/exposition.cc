@@ -206,6 +206,22 @@ std::vector<MetricFamily> metric_families(const MetricsSnapshot& snapshot) {
                              MetricType::Counter);
   rate_limited.add(totals.rate_limited);
   families.push_back(rate_limited.take());
+
+  FamilyBuilder tcp_dropped("dnsvagt_tcp_connections_dropped_total",
+                            "Client TCP connections refused at accept or closed by a limit, by "
+                            "reason.",
+                            MetricType::Counter, {"reason"});
+  for (size_t i = 0; i < kTcpDropReasonCount; ++i) {
+    tcp_dropped.add(totals.tcp_dropped[i], {to_string(static_cast<TcpDropReason>(i))});
+  }
+  families.push_back(tcp_dropped.take());
+
+  FamilyBuilder internal_errors("dnsvagt_internal_errors_total",
+                                "Queries (answered SERVFAIL) and events cut short by an internal "
+                                "error; the log says what it was.",
+                                MetricType::Counter);
+  internal_errors.add(totals.internal_errors);
+  families.push_back(internal_errors.take());
   return families;
 }
 

@@ -35,6 +35,18 @@ const char* to_string(UpstreamErrorReason reason) {
   return "unknown";
 }
 
+const char* to_string(TcpDropReason reason) {
+  switch (reason) {
+    case TcpDropReason::acl: return "acl";
+    case TcpDropReason::connection_limit: return "connection_limit";
+    case TcpDropReason::per_client_limit: return "per_client_limit";
+    case TcpDropReason::idle_timeout: return "idle_timeout";
+    case TcpDropReason::query_timeout: return "query_timeout";
+    case TcpDropReason::write_timeout: return "write_timeout";
+  }
+  return "unknown";
+}
+
 namespace {
 
 // IANA "DNS RCODEs" 0..23; empty = unassigned. 16 is BADVERS (OPT) and BADSIG (TSIG); a
@@ -131,6 +143,8 @@ void WorkerCounters::add_to(CounterTotals& totals) const {
   totals.tcp_closed += tcp_closed_.load(std::memory_order_relaxed);
   totals.query_log_dropped += query_log_dropped_.load(std::memory_order_relaxed);
   totals.rate_limited += rate_limited_.load(std::memory_order_relaxed);
+  add_all(totals.tcp_dropped, tcp_dropped_);
+  totals.internal_errors += internal_errors_.load(std::memory_order_relaxed);
 }
 
 }  // namespace dnsvagt

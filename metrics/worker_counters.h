@@ -30,9 +30,21 @@ enum class UpstreamErrorReason : uint8_t {
 };
 inline constexpr size_t kUpstreamErrorReasonCount = 5;
 
+// Why a client TCP connection was refused at accept or closed by a limit.
+enum class TcpDropReason : uint8_t {
+  acl,               // the client is outside server.allow
+  connection_limit,  // server.max_tcp_connections reached
+  per_client_limit,  // server.max_tcp_connections_per_client reached
+  idle_timeout,      // server.tcp_idle_timeout
+  query_timeout,     // server.tcp_query_timeout: a query did not arrive whole in time
+  write_timeout,     // server.tcp_write_timeout: the client did not read its replies in time
+};
+inline constexpr size_t kTcpDropReasonCount = 6;
+
 const char* to_string(Transport transport);
 const char* to_string(DnssecOutcome outcome);
 const char* to_string(UpstreamErrorReason reason);
+const char* to_string(TcpDropReason reason);
 
 // Response codes are counted exactly for 0..23 (every assigned RCODE up to BADCOOKIE);
 // anything larger shares the last slot.
@@ -104,6 +116,8 @@ struct CounterTotals {
   uint64_t tcp_closed = 0;
   uint64_t query_log_dropped = 0;
   uint64_t rate_limited = 0;
+  std::array<uint64_t, kTcpDropReasonCount> tcp_dropped{};
+  uint64_t internal_errors = 0;
 
   uint64_t total_queries() const;
   uint64_t total_blocked() const;
@@ -131,6 +145,9 @@ class alignas(64) WorkerCounters {
   void query_log_dropped() { bump(query_log_dropped_); }
   // A query dropped unanswered by server.rate_limit.
   void rate_limited() { bump(rate_limited_); }
+  void tcp_dropped(TcpDropReason reason) { bump(tcp_dropped_[static_cast<size_t>(reason)]); }
+  // A query (answered SERVFAIL) or an event that an internal error cut short.
+  void internal_error() { bump(internal_errors_); }
 
   // Recent events for the compliance page, in addition to dnssec(bogus) / blocked(index).
   void record_bogus(std::string_view name, std::string_view reason) {
@@ -165,6 +182,8 @@ class alignas(64) WorkerCounters {
   Counter tcp_closed_{0};
   Counter query_log_dropped_{0};
   Counter rate_limited_{0};
+  std::array<Counter, kTcpDropReasonCount> tcp_dropped_{};
+  Counter internal_errors_{0};
   std::array<Counter, kMaxLists + 1> blocked_{};
   RecentEventRing recent_bogus_;
   RecentEventRing recent_blocks_;

@@ -15,6 +15,9 @@ constexpr uint16_t kTypeSoa = 6;
 constexpr uint16_t kTypeDname = 39;
 constexpr uint16_t kRcodeNoError = 0;
 constexpr uint16_t kRcodeNxDomain = 3;
+// RFC 2308 section 5: negative answers are cached for at most a few hours (1-3 suggested), so
+// a name that comes into existence is seen soon whatever its zone's SOA says.
+constexpr uint32_t kMaxNegativeTtl = 3 * 3600;
 
 uint16_t read_u16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 uint32_t read_u32(const uint8_t* p) {
@@ -63,17 +66,45 @@ void copy_section(const ldns_rr_list* from, ldns_pkt* to, ldns_pkt_section secti
   }
 }
 
-// Appends the records of zone-file `lines` to `section`.
-void push_zone_lines(const std::vector<std::string>& lines, ldns_pkt* pkt,
-                     ldns_pkt_section section) {
-  for (const std::string& line : lines) {
-    ldns_rr* rr = nullptr;
-    const ldns_status status = ldns_rr_new_frm_str(&rr, line.c_str(), 0, nullptr, nullptr);
-    if (status != LDNS_STATUS_OK) {
-      throw std::invalid_argument("bad record \"" + line + "\": " +
-                                  ldns_get_errorstr_by_id(status));
+void append_u16(std::vector<uint8_t>& wire, uint16_t v) {
+  wire.push_back(static_cast<uint8_t>(v >> 8));
+  wire.push_back(static_cast<uint8_t>(v));
+}
+
+void append_u32(std::vector<uint8_t>& wire, uint32_t v) {
+  append_u16(wire, static_cast<uint16_t>(v >> 16));
+  append_u16(wire, static_cast<uint16_t>(v));
+}
+
+bool equal_ignoring_case(std::span<const uint8_t> a, std::span<const uint8_t> b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](uint8_t x, uint8_t y) { return fold_case(x) == fold_case(y); });
+}
+
+// Appends `name`, as a pointer into the question when it is the question name or one of its
+// suffixes (label bytes compare case-insensitively; only whole labels are suffixes).
+void append_owner(std::vector<uint8_t>& wire, const DnsName& name, const DnsName& qname) {
+  const std::span<const uint8_t> question = qname.wire();
+  for (size_t label = 0; label < question.size(); label += question[label] + 1) {
+    if (equal_ignoring_case(question.subspan(label), name.wire())) {
+      append_u16(wire, static_cast<uint16_t>(0xc000 | (kHeaderSize + label)));
+      return;
     }
-    ldns_pkt_push_rr(pkt, section, rr);
+    if (question[label] == 0) break;
+  }
+  wire.insert(wire.end(), name.wire().begin(), name.wire().end());
+}
+
+void append_records(std::vector<uint8_t>& wire, std::span<const Answer::LocalRecord> records,
+                    uint16_t qclass, const DnsName& qname) {
+  for (const Answer::LocalRecord& record : records) {
+    if (record.rdata.size() > 0xffff) throw std::length_error("record data over 64 KiB");
+    append_owner(wire, record.owner, qname);
+    append_u16(wire, record.type);
+    append_u16(wire, qclass);
+    append_u32(wire, record.ttl);
+    append_u16(wire, static_cast<uint16_t>(record.rdata.size()));
+    wire.insert(wire.end(), record.rdata.begin(), record.rdata.end());
   }
 }
 
@@ -123,25 +154,27 @@ std::shared_ptr<const Answer> Answer::from_upstream(std::span<const uint8_t> pac
 }
 
 std::shared_ptr<const Answer> Answer::synthesize(const DnsName& qname, uint16_t qtype,
-                                                 uint16_t rcode,
-                                                 const std::vector<std::string>& answer_rrs,
-                                                 const std::vector<std::string>& authority_rrs,
+                                                 uint16_t qclass, uint16_t rcode,
+                                                 std::span<const LocalRecord> answer_rrs,
+                                                 std::span<const LocalRecord> authority_rrs,
                                                  uint16_t ede_code, std::string ede_text) {
-  const PacketPtr packet = new_packet();
-  ldns_rr* question = ldns_rr_new();
-  ldns_rr_set_owner(question, ldns_dname_new_frm_data(static_cast<uint16_t>(qname.wire().size()),
-                                                      qname.wire().data()));
-  ldns_rr_set_type(question, static_cast<ldns_rr_type>(qtype));
-  ldns_rr_set_class(question, LDNS_RR_CLASS_IN);
-  ldns_rr_set_question(question, true);
-  ldns_pkt_push_rr(packet.get(), LDNS_SECTION_QUESTION, question);
-  push_zone_lines(answer_rrs, packet.get(), LDNS_SECTION_ANSWER);
-  push_zone_lines(authority_rrs, packet.get(), LDNS_SECTION_AUTHORITY);
-  ldns_pkt_set_rcode(packet.get(), static_cast<uint8_t>(rcode & 0x0f));
+  if (answer_rrs.size() > 0xffff || authority_rrs.size() > 0xffff) {
+    throw std::length_error("more records than a DNS message counts");
+  }
+  std::vector<uint8_t> wire(kHeaderSize, 0);
+  wire[3] = static_cast<uint8_t>(rcode & 0x0f);
+  write_u16(&wire[4], 1);
+  write_u16(&wire[6], static_cast<uint16_t>(answer_rrs.size()));
+  write_u16(&wire[8], static_cast<uint16_t>(authority_rrs.size()));
+  wire.insert(wire.end(), qname.wire().begin(), qname.wire().end());
+  append_u16(wire, qtype);
+  append_u16(wire, qclass);
+  append_records(wire, answer_rrs, qclass, qname);
+  append_records(wire, authority_rrs, qclass, qname);
+  if (wire.size() > 0xffff) throw std::length_error("synthesized answer over 64 KiB");
 
-  std::shared_ptr<Answer> answer(
-      new Answer(to_wire(packet.get()), DnssecStatus::indeterminate, rcode));
-  if (!answer->index_records()) throw std::invalid_argument("synthesized answer does not index");
+  std::shared_ptr<Answer> answer(new Answer(std::move(wire), DnssecStatus::indeterminate, rcode));
+  if (!answer->index_records()) throw std::length_error("synthesized answer does not index");
   answer->has_ede_ = true;
   answer->ede_code_ = ede_code;
   answer->ede_text_ = std::move(ede_text);
@@ -200,6 +233,7 @@ bool Answer::index_records() {
     ttl_ = 0;
   } else {
     ttl_ = min_ttl == UINT32_MAX ? 0 : min_ttl;
+    if (negative) ttl_ = std::min(ttl_, kMaxNegativeTtl);
   }
 
   // Follow the chain from the qname: a DNAME covering the current name, then the CNAME it

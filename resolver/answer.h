@@ -26,14 +26,24 @@ class Answer {
                                                      bool keep_dnssec_records,
                                                      uint32_t max_ttl);
 
-  // A locally made answer (policy, blocked names): rcode plus answer/authority records given
-  // as zone-file lines ("example.com. 300 IN SOA ..."), and an EDE attached to every rendering
-  // to an EDNS client. Class IN; status indeterminate (never AD). Throws std::invalid_argument
-  // naming the line if a record does not parse.
+  // One record of a locally made answer: owner, type, TTL and uncompressed RDATA; its class
+  // is the question's.
+  struct LocalRecord {
+    DnsName owner;
+    uint16_t type = 0;
+    uint32_t ttl = 0;
+    std::vector<uint8_t> rdata;
+  };
+
+  // A locally made answer (policy, blocked names), built in wire form so that every name a
+  // client can send can be answered (zone-file text cannot hold some of them): rcode, answer
+  // and authority records, and an EDE attached to every rendering to an EDNS client. Owners
+  // that are the query name or a suffix of it point into the question. Status indeterminate
+  // (never AD). Throws std::length_error if the records do not fit one DNS message.
   static std::shared_ptr<const Answer> synthesize(const DnsName& qname, uint16_t qtype,
-                                                  uint16_t rcode,
-                                                  const std::vector<std::string>& answer_rrs,
-                                                  const std::vector<std::string>& authority_rrs,
+                                                  uint16_t qclass, uint16_t rcode,
+                                                  std::span<const LocalRecord> answer_rrs,
+                                                  std::span<const LocalRecord> authority_rrs,
                                                   uint16_t ede_code, std::string ede_text);
 
   // Writes the reply to `query` into `out`: ID, opcode, RD and CD from the query, QR and RA set,
@@ -47,7 +57,7 @@ class Answer {
   uint16_t rcode() const { return rcode_; }
   DnssecStatus status() const { return status_; }
   // Seconds this answer may be cached: the smallest TTL, or for negative answers the SOA
-  // rules of RFC 2308; 0 = do not cache.
+  // rules of RFC 2308, at most 3 hours; 0 = do not cache.
   uint32_t ttl() const { return ttl_; }
   // CNAME/DNAME targets in the answer section, in chain order (for CNAME-cloaking checks).
   const std::vector<DnsName>& cname_targets() const { return cname_targets_; }

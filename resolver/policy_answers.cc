@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <cstring>
 #include <string_view>
 
 namespace dnsvagt {
@@ -11,7 +12,9 @@ constexpr uint16_t kRcodeNoError = 0;
 constexpr uint16_t kRcodeNxDomain = 3;
 constexpr uint16_t kRcodeRefused = 5;
 constexpr uint16_t kTypeA = 1;
+constexpr uint16_t kTypeSoa = 6;
 constexpr uint16_t kTypeAaaa = 28;
+constexpr uint16_t kClassIn = 1;
 // Enough for a flood of distinct blocked names without holding much memory: a full table is
 // dropped at once rather than kept in LRU order (rebuilding one answer is cheap).
 constexpr size_t kMaxCachedAnswers = 4096;
@@ -30,14 +33,39 @@ std::string_view entry_name(std::string_view rule) {
   return rule;
 }
 
-int address_family(const std::string& text) {
-  uint8_t bytes[16];
-  if (inet_pton(AF_INET, text.c_str(), bytes) == 1) return AF_INET;
-  if (inet_pton(AF_INET6, text.c_str(), bytes) == 1) return AF_INET6;
-  return 0;
+// blocking.sinkhole, which the config loader checked to be addresses.
+std::vector<LocalAddress> sinkhole_addresses(const std::vector<std::string>& texts) {
+  std::vector<LocalAddress> addresses;
+  for (const std::string& text : texts) {
+    LocalAddress address;
+    if (inet_pton(AF_INET, text.c_str(), address.bytes.data()) == 1) {
+      address.family = AF_INET;
+    } else if (inet_pton(AF_INET6, text.c_str(), address.bytes.data()) == 1) {
+      address.family = AF_INET6;
+    } else {
+      throw std::invalid_argument("blocking.sinkhole: not an address: " + text);
+    }
+    addresses.push_back(address);
+  }
+  return addresses;
 }
 
-}  // namespace
+std::vector<uint8_t> address_rdata(const LocalAddress& address) {
+  const size_t size = address.family == AF_INET ? 4 : 16;
+  return std::vector<uint8_t>(address.bytes.begin(), address.bytes.begin() + size);
+}
+
+// SOA localhost. nobody.invalid. 1 3600 600 86400 <ttl>
+std::vector<uint8_t> soa_rdata(uint32_t ttl) {
+  static const uint8_t kNames[] = {9, 'l', 'o', 'c', 'a', 'l', 'h', 'o', 's', 't', 0,
+                                   6, 'n', 'o', 'b', 'o', 'd', 'y',
+                                   7, 'i', 'n', 'v', 'a', 'l', 'i', 'd', 0};
+  std::vector<uint8_t> rdata(std::begin(kNames), std::end(kNames));
+  for (uint32_t value : {1u, 3600u, 600u, 86400u, ttl}) {
+    for (int shift = 24; shift >= 0; shift -= 8) rdata.push_back(static_cast<uint8_t>(value >> shift));
+  }
+  return rdata;
+}
 
 std::string blocked_reason(const Policy& policy, const PolicyVerdict& verdict,
                            const DnsName* cname_target) {
@@ -47,25 +75,24 @@ std::string blocked_reason(const Policy& policy, const PolicyVerdict& verdict,
   return text;
 }
 
-std::shared_ptr<const Answer> synthesize_blocked_answer(const BlockingConfig& config,
-                                                        const Policy& policy,
+}  // namespace
+
+PolicyAnswers::PolicyAnswers(const BlockingConfig& config)
+    : ttl_(config.ttl), sinkhole_(sinkhole_addresses(config.sinkhole)) {}
+
+std::shared_ptr<const Answer> PolicyAnswers::synthesize(const Policy& policy,
                                                         const PolicyVerdict& verdict,
                                                         const DnsName& qname, uint16_t qtype,
-                                                        const DnsName* cname_target) {
-  const std::string ttl = std::to_string(config.ttl);
-  const std::string owner = qname.to_text();
-  std::string apex = owner;
-  if (!cname_target) {
-    std::optional<DnsName> entry = DnsName::from_text(entry_name(policy.entry_rule(verdict.entry)));
-    if (entry) apex = entry->to_text();
-  }
-  const std::vector<std::string> soa = {apex + " " + ttl +
-                                        " IN SOA localhost. nobody.invalid. 1 3600 600 86400 " +
-                                        ttl};
-  std::vector<std::string> addresses;
-  const int family = family_of(qtype);
-  auto add_address = [&](const std::string& text) {
-    addresses.push_back(owner + " " + ttl + (family == AF_INET ? " IN A " : " IN AAAA ") + text);
+                                                        uint16_t qclass,
+                                                        const DnsName* cname_target) const {
+  const int family = qclass == kClassIn ? family_of(qtype) : 0;
+  std::vector<Answer::LocalRecord> addresses;
+  auto add_addresses = [&](std::span<const LocalAddress> candidates) {
+    for (const LocalAddress& address : candidates) {
+      if (family && address.family == family) {
+        addresses.push_back({qname, qtype, ttl_, address_rdata(address)});
+      }
+    }
   };
 
   uint16_t rcode = kRcodeNoError;
@@ -73,33 +100,30 @@ std::shared_ptr<const Answer> synthesize_blocked_answer(const BlockingConfig& co
     case PolicyAction::nxdomain: rcode = kRcodeNxDomain; break;
     case PolicyAction::nodata: break;
     case PolicyAction::refused: rcode = kRcodeRefused; break;
-    case PolicyAction::null:
-      if (family) add_address(family == AF_INET ? "0.0.0.0" : "::");
+    case PolicyAction::null: {
+      LocalAddress unspecified;
+      unspecified.family = family;
+      add_addresses({&unspecified, 1});
       break;
-    case PolicyAction::sinkhole:
-      for (const std::string& address : config.sinkhole) {
-        if (family && address_family(address) == family) add_address(address);
-      }
-      break;
-    case PolicyAction::local_data:
-      for (const LocalAddress& address : verdict.local_data) {
-        if (family && address.family == family) add_address(address.to_string());
-      }
-      break;
+    }
+    case PolicyAction::sinkhole: add_addresses(sinkhole_); break;
+    case PolicyAction::local_data: add_addresses(verdict.local_data); break;
     case PolicyAction::drop: return nullptr;
   }
-  const bool negative = rcode != kRcodeRefused && addresses.empty();
-  return Answer::synthesize(qname, qtype, rcode, addresses,
-                            negative ? soa : std::vector<std::string>{}, kEdeBlocked,
+  std::vector<Answer::LocalRecord> authority;
+  if (rcode != kRcodeRefused && addresses.empty()) {
+    std::optional<DnsName> apex;
+    if (!cname_target) apex = DnsName::from_text(entry_name(policy.entry_rule(verdict.entry)));
+    authority.push_back({apex ? *apex : qname, kTypeSoa, ttl_, soa_rdata(ttl_)});
+  }
+  return Answer::synthesize(qname, qtype, qclass, rcode, addresses, authority, kEdeBlocked,
                             blocked_reason(policy, verdict, cname_target));
 }
-
-PolicyAnswers::PolicyAnswers(const BlockingConfig& config) : config_(config) {}
 
 std::shared_ptr<const Answer> PolicyAnswers::blocked(const std::shared_ptr<const Policy>& policy,
                                                      const PolicyVerdict& verdict,
                                                      std::span<const uint8_t> qname,
-                                                     uint16_t qtype,
+                                                     uint16_t qtype, uint16_t qclass,
                                                      const DnsName* cname_target) {
   if (verdict.action == PolicyAction::drop) return nullptr;
   if (policy_.owner_before(policy) || policy.owner_before(policy_)) {
@@ -109,11 +133,12 @@ std::shared_ptr<const Answer> PolicyAnswers::blocked(const std::shared_ptr<const
   key_.clear();
   for (uint8_t byte : qname) key_.push_back(static_cast<char>(fold_case(byte)));
   const uint32_t entry = verdict.entry;
-  const uint8_t fixed[8] = {static_cast<uint8_t>(qtype >> 8), static_cast<uint8_t>(qtype),
-                            static_cast<uint8_t>(verdict.list >> 8),
-                            static_cast<uint8_t>(verdict.list),
-                            static_cast<uint8_t>(entry >> 24), static_cast<uint8_t>(entry >> 16),
-                            static_cast<uint8_t>(entry >> 8), static_cast<uint8_t>(entry)};
+  const uint8_t fixed[10] = {static_cast<uint8_t>(qtype >> 8), static_cast<uint8_t>(qtype),
+                             static_cast<uint8_t>(qclass >> 8), static_cast<uint8_t>(qclass),
+                             static_cast<uint8_t>(verdict.list >> 8),
+                             static_cast<uint8_t>(verdict.list),
+                             static_cast<uint8_t>(entry >> 24), static_cast<uint8_t>(entry >> 16),
+                             static_cast<uint8_t>(entry >> 8), static_cast<uint8_t>(entry)};
   key_.append(reinterpret_cast<const char*>(fixed), sizeof fixed);
   if (cname_target) {
     for (uint8_t byte : cname_target->wire()) key_.push_back(static_cast<char>(fold_case(byte)));
@@ -122,9 +147,9 @@ std::shared_ptr<const Answer> PolicyAnswers::blocked(const std::shared_ptr<const
 
   size_t end = 0;
   std::optional<DnsName> name = DnsName::from_wire(qname, 0, &end);
-  if (!name) return nullptr;
-  std::shared_ptr<const Answer> answer = synthesize_blocked_answer(
-      config_, *policy, verdict, name->lowercased(), qtype, cname_target);
+  if (!name) throw std::invalid_argument("blocked query name is not a wire name");
+  std::shared_ptr<const Answer> answer =
+      synthesize(*policy, verdict, name->lowercased(), qtype, qclass, cname_target);
   if (answers_.size() >= kMaxCachedAnswers) answers_.clear();
   answers_.emplace(key_, answer);
   return answer;

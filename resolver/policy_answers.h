@@ -20,37 +20,34 @@ namespace dnsvagt {
 
 constexpr uint16_t kEdeBlocked = 15;  // RFC 8914 "Blocked"
 
-// The EXTRA-TEXT of a blocked answer: "blocked by list urlhaus (entry example.com)", plus
-// " via CNAME target NAME" when the block hit a name the answer's CNAME chain leads to.
-std::string blocked_reason(const Policy& policy, const PolicyVerdict& verdict,
-                           const DnsName* cname_target);
-
-// Builds the answer to `qname`/`qtype` that `verdict` blocks (never for action drop, which has
-// no answer). Negative answers carry "<apex> <ttl> IN SOA localhost. nobody.invalid. 1 3600
-// 600 86400 <ttl>" in the authority section, apex being the blocking entry's name (the query
-// name for a CNAME-target block), so clients cache them for blocking.ttl.
-std::shared_ptr<const Answer> synthesize_blocked_answer(const BlockingConfig& config,
-                                                        const Policy& policy,
-                                                        const PolicyVerdict& verdict,
-                                                        const DnsName& qname, uint16_t qtype,
-                                                        const DnsName* cname_target);
-
+// The replies to blocked queries. The EDE's EXTRA-TEXT is "blocked by list urlhaus (entry
+// example.com)", plus " via CNAME target NAME" when the block hit a name the answer's CNAME
+// chain leads to. Negative answers carry "<apex> <ttl> SOA localhost. nobody.invalid. 1 3600 600
+// 86400 <ttl>" in the authority section, apex being the blocking entry's name (the query name
+// for a CNAME-target block), so clients cache them for blocking.ttl.
 class PolicyAnswers {
  public:
   explicit PolicyAnswers(const BlockingConfig& config);
 
-  // The answer to a query for `qname` (uncompressed wire, any case) blocked by `verdict` of
-  // `policy`; nullptr when the action is drop (no reply at all). `cname_target`: the name of
-  // the answer's CNAME chain the block hit, if it was not the query name.
+  // The answer to a query for `qname` (uncompressed wire, any case) and `qtype`/`qclass`
+  // blocked by `verdict` of `policy`; nullptr when the action is drop (no reply at all).
+  // `cname_target`: the name of the answer's CNAME chain the block hit, if it was not the query
+  // name. Addresses are answered in class IN only; other classes get the negative answer.
   std::shared_ptr<const Answer> blocked(const std::shared_ptr<const Policy>& policy,
                                         const PolicyVerdict& verdict,
                                         std::span<const uint8_t> qname, uint16_t qtype,
-                                        const DnsName* cname_target = nullptr);
+                                        uint16_t qclass, const DnsName* cname_target = nullptr);
 
  private:
-  const BlockingConfig config_;
+  std::shared_ptr<const Answer> synthesize(const Policy& policy, const PolicyVerdict& verdict,
+                                           const DnsName& qname, uint16_t qtype,
+                                           uint16_t qclass, const DnsName* cname_target) const;
+
+  const uint32_t ttl_;
+  const std::vector<LocalAddress> sinkhole_;
   // Answers made for `policy_` only (compared by owner, so a freed policy's address reused by
-  // a new one never matches), keyed by lowercased qname, qtype, list, entry and CNAME target.
+  // a new one never matches), keyed by lowercased qname, qtype, qclass, list, entry and CNAME
+  // target.
   std::weak_ptr<const Policy> policy_;
   std::unordered_map<std::string, std::shared_ptr<const Answer>> answers_;
   std::string key_;  // reused per lookup

@@ -111,7 +111,7 @@ void Server::drop_privileges() {
 
 std::unique_ptr<Server::Generation> Server::start_generation(const Config& config) {
   auto generation = std::make_unique<Generation>();
-  generation->shared = std::make_shared<WorkerShared>(config, &tcp_connections_);
+  generation->shared = std::make_shared<WorkerShared>(config, &tcp_slots_);
   // Before the workers start: they block from their first query.
   generation->lists = start_list_updater(config, generation->shared->policy);
   // The running generation's workers answer until this one has started: use the other slots.

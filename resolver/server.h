@@ -52,7 +52,7 @@ class Server {
   unsigned threads_ = 1;
   std::vector<WorkerSockets> sockets_;  // one set per worker thread
   bool anchor_directory_created_ = false;
-  std::atomic<unsigned> tcp_connections_{0};
+  TcpSlots tcp_slots_;
   std::unique_ptr<Telemetry> telemetry_;  // outlives every generation
   std::unique_ptr<Generation> generation_;
   uint64_t watchdog_usec_ = 0;

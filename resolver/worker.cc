@@ -19,7 +19,6 @@
 namespace dnsvagt {
 namespace {
 
-constexpr uint16_t kClassIn = 1;
 constexpr uint16_t kRcodeFormErr = 1;
 constexpr uint16_t kRcodeServFail = 2;
 constexpr uint16_t kRcodeNotImp = 4;
@@ -35,6 +34,11 @@ constexpr timeval kFlushTime = {0, 100000};  // lets the last TCP replies leave 
 constexpr timeval kHeartbeat = {1, 0};
 constexpr size_t kMaxEdeText = 300;
 constexpr timeval kStaleAnswerDelay = {1, 800000};  // RFC 8767's suggested client timer
+// Per TCP connection, while over either bound no more queries are read from it: a client
+// that pipelines queries for large answers and never reads cannot make us hold more.
+constexpr unsigned kTcpMaxWaiting = 64;       // queries waiting for upstream
+constexpr size_t kTcpMaxUnwritten = 128 * 1024;  // reply bytes not yet written
+constexpr int64_t kInternalErrorLogInterval = int64_t{60} * 1000000000;
 
 uint32_t monotonic_seconds() {
   timespec now;
@@ -118,8 +122,14 @@ struct Worker::TcpConnection {
   Worker* worker;
   bufferevent* bev;  // null once closed; replies still in flight then go nowhere
   Client client;
-  unsigned waiting = 0;      // queries whose answers are still to come
+  event* deadline = nullptr;  // fires at next_deadline()
+  event* resume = nullptr;    // reads the queries left in the input once under the bounds again
+  unsigned waiting = 0;       // queries whose answers are still to come
   bool input_closed = false;  // the client half-closed; close after the last answer
+  bool paused = false;        // over a bound: not reading
+  int64_t idle_since_ns = 0;    // monotonic: opened, last query read or last answer given
+  int64_t query_since_ns = 0;   // first bytes of a query not yet whole arrived; 0: none
+  int64_t unwritten_since_ns = 0;  // replies waiting to be written since; 0: none
 };
 
 // A client waiting for an upstream answer; the packet is kept to render its own reply.
@@ -156,12 +166,33 @@ struct Worker::UdpBatch {
   int query_of[kUdpBatch];      // the query a reply answers
 };
 
-WorkerShared::WorkerShared(Config config_in, std::atomic<unsigned>* tcp_connections_in)
+template <typename Work>
+void Worker::guarded(const char* where, Work&& work) noexcept {
+  try {
+    work();
+  } catch (const std::exception& error) {
+    note_internal_error(where, error);
+  }
+}
+
+void Worker::note_internal_error(const char* where, const std::exception& error) {
+  counters_.internal_error();
+  const int64_t now = clock_ns(CLOCK_MONOTONIC);
+  // Never a line per query: a client that can trigger this must not flood the log.
+  if (internal_error_logged_ns_ == 0 || now - internal_error_logged_ns_ >= kInternalErrorLogInterval) {
+    internal_error_logged_ns_ = now;
+    log_error("internal error %s: %s (logged at most once a minute per worker; "
+              "dnsvagt_internal_errors_total counts every one)",
+              where, error.what());
+  }
+}
+
+WorkerShared::WorkerShared(Config config_in, TcpSlots* tcp_slots_in)
     : config(std::move(config_in)),
       cache(AnswerCache::Options{answer_cache_bytes(config.cache), config.cache.serve_stale,
                                  86400, config.cache.prefetch}),
       access_list(config.server.allow),
-      tcp_connections(tcp_connections_in) {}
+      tcp_slots(tcp_slots_in) {}
 
 Worker::Worker(std::shared_ptr<WorkerShared> shared, WorkerSockets sockets,
                unsigned contexts_in_process, Metrics& metrics, size_t counter_slot,
@@ -202,13 +233,8 @@ Worker::Worker(std::shared_ptr<WorkerShared> shared, WorkerSockets sockets,
 
 Worker::~Worker() {
   join();
-  for (auto& [raw, connection] : connections_) {
-    bufferevent_free(connection->bev);
-    connection->bev = nullptr;
-    shared_->tcp_connections->fetch_sub(1);
-    counters_.tcp_connection_closed();  // the thread has ended: this thread owns the counters
-  }
-  connections_.clear();
+  // The thread has ended: this thread owns the counters now.
+  while (!connections_.empty()) close_tcp(connections_.begin()->first);
   upstream_.reset();  // before the loop it runs on
   pending_.clear();
   for (event* e : udp_events_) event_free(e);
@@ -242,6 +268,14 @@ size_t Worker::answer(std::span<const uint8_t> packet, const Client& client,
   Query query;
   QueryParse parsed = parse_query(packet, query);
   facts_ = ReplyFacts{query.qname, query.qtype};
+  if (parsed == QueryParse::drop) return 0;
+  // The ACL before anything else: outside it a client learns nothing from us, not even how
+  // we judge its packets.
+  if (!shared_->access_list.allows(reinterpret_cast<const sockaddr*>(&client.address))) {
+    // Never more bytes back than came in: REFUSED must not amplify.
+    size_t length = write_error_reply(query, kRcodeRefused, nullptr, out);
+    return length <= packet.size() ? length : 0;
+  }
   switch (parsed) {
     case QueryParse::drop: return 0;
     case QueryParse::formerr: return write_error_reply(query, kRcodeFormErr, nullptr, out);
@@ -251,11 +285,18 @@ size_t Worker::answer(std::span<const uint8_t> packet, const Client& client,
       return write_error_reply(query, kRcodeBadVers, nullptr, out);
     case QueryParse::ok: break;
   }
-  if (!shared_->access_list.allows(reinterpret_cast<const sockaddr*>(&client.address))) {
-    // Never more bytes back than came in: REFUSED must not amplify.
-    size_t length = write_error_reply(query, kRcodeRefused, nullptr, out);
-    return length <= packet.size() ? length : 0;
+  try {
+    return answer_allowed(packet, query, client, out);
+  } catch (const std::exception& error) {
+    note_internal_error("answering a query", error);
+    facts_ = ReplyFacts{query.qname, query.qtype};
+    return render_failure(query, kRcodeServFail, 0, {},
+                          reply_limit(query, client.connection != nullptr), out);
   }
+}
+
+size_t Worker::answer_allowed(std::span<const uint8_t> packet, const Query& query,
+                              const Client& client, std::span<uint8_t> out) {
   // Blocklist policy (DESIGN.md "Data flow"): a blocked name is answered locally, before the
   // cache is asked and never upstream.
   size_t max_size = reply_limit(query, client.connection != nullptr);
@@ -333,7 +374,7 @@ void Worker::wait_for_upstream(std::span<const uint8_t> packet, const Query& que
 
 void Worker::on_upstream_reply(void* pending, const UpstreamReply& reply) {
   auto* p = static_cast<Pending*>(pending);
-  p->worker->finish(p, reply);
+  p->worker->guarded("handling an upstream answer", [&] { p->worker->finish(p, reply); });
 }
 
 void Worker::finish(Pending* pending_raw, const UpstreamReply& reply) {
@@ -399,7 +440,13 @@ void Worker::reply_to_waiters(Pending& pending, const Answer* answer, uint32_t a
     PolicyLease lease(*this);
     Query key_query;
     parse_query(pending.query_packet, key_query);
-    blocked = check_cname_chain(key_query, *answer);
+    try {
+      blocked = check_cname_chain(key_query, *answer);
+    } catch (const std::exception& error) {
+      note_internal_error("checking a CNAME chain", error);
+      facts_ = ReplyFacts{};
+      answer = nullptr;  // SERVFAIL for everyone waiting
+    }
     if (blocked) {
       answer = blocked->answer.get();
       age = 0;
@@ -423,7 +470,10 @@ void Worker::reply_to_waiters(Pending& pending, const Answer* answer, uint32_t a
     } else {
       length = render_failure(query, kRcodeServFail, ede_code, ede_text, max_size, out);
     }
-    if (tcp) --waiter.client.connection->waiting;
+    if (tcp) {
+      --waiter.client.connection->waiting;
+      waiter.client.connection->idle_since_ns = sent_ns;
+    }
     if (length > 0 || (blocked && !answer)) {
       if (length > 0) send(waiter.client, out.first(length));
       ReplyFacts facts = facts_;
@@ -432,14 +482,14 @@ void Worker::reply_to_waiters(Pending& pending, const Answer* answer, uint32_t a
       count_reply(facts, reinterpret_cast<const sockaddr*>(&waiter.client.address),
                   out.first(length), waiter.received_ns, sent_ns, sent_wall_ns);
     }
-    if (tcp && waiter.client.connection->bev) close_tcp_if_done(waiter.client.connection.get());
+    if (tcp) update_tcp(waiter.client.connection.get());
   }
   pending.waiters.clear();
 }
 
 void Worker::on_stale_timer(int, short, void* pending) {
   auto* p = static_cast<Pending*>(pending);
-  p->worker->serve_stale(*p);
+  p->worker->guarded("serving a stale answer", [&] { p->worker->serve_stale(*p); });
 }
 
 // RFC 8767 client response timer: the refresh is taking too long, so the clients get the
@@ -541,7 +591,8 @@ void Worker::send(const Client& client, std::span<const uint8_t> reply) {
 }
 
 void Worker::on_udp_readable(int fd, short, void* worker) {
-  static_cast<Worker*>(worker)->read_udp(fd);
+  auto* w = static_cast<Worker*>(worker);
+  w->guarded("reading UDP queries", [&] { w->read_udp(fd); });
 }
 
 void Worker::read_udp(int fd) {
@@ -610,20 +661,35 @@ void Worker::read_udp(int fd) {
 
 void Worker::on_tcp_accept(evconnlistener*, int fd, sockaddr* address, int length,
                            void* worker) {
-  static_cast<Worker*>(worker)->accept_tcp(fd, address, length);
+  auto* w = static_cast<Worker*>(worker);
+  w->guarded("accepting a TCP connection", [&] { w->accept_tcp(fd, address, length); });
 }
 
 void Worker::accept_tcp(int fd, const sockaddr* address, int length) {
-  unsigned limit = shared_->config.server.max_tcp_connections;
-  if (draining_ || shared_->tcp_connections->fetch_add(1) >= limit) {
-    if (!draining_) shared_->tcp_connections->fetch_sub(1);
+  const ServerConfig& server = shared_->config.server;
+  if (draining_) {
+    close(fd);
+    return;
+  }
+  // Outside the ACL a connection gets nothing, not even a slot it could hold for the timeouts
+  // and so shut TCP for everyone.
+  if (!shared_->access_list.allows(address)) {
+    counters_.tcp_dropped(TcpDropReason::acl);
+    close(fd);
+    return;
+  }
+  const TcpRefusal refusal = shared_->tcp_slots->acquire(
+      address, server.max_tcp_connections, server.max_tcp_connections_per_client);
+  if (refusal != TcpRefusal::none) {
+    counters_.tcp_dropped(refusal == TcpRefusal::total ? TcpDropReason::connection_limit
+                                                       : TcpDropReason::per_client_limit);
     close(fd);
     return;
   }
   bufferevent* bev = bufferevent_socket_new(base_, fd, BEV_OPT_CLOSE_ON_FREE);
   if (!bev) {
     close(fd);
-    shared_->tcp_connections->fetch_sub(1);
+    shared_->tcp_slots->release(address);
     return;
   }
   auto connection = std::make_shared<TcpConnection>();
@@ -631,33 +697,56 @@ void Worker::accept_tcp(int fd, const sockaddr* address, int length) {
   connection->bev = bev;
   memcpy(&connection->client.address, address, length);
   connection->client.address_length = length;
+  connection->deadline = evtimer_new(base_, on_tcp_deadline, connection.get());
+  connection->resume = event_new(base_, -1, 0, on_tcp_resume, connection.get());
+  connection->idle_since_ns = clock_ns(CLOCK_MONOTONIC);
   connections_.emplace(connection.get(), connection);
   counters_.tcp_connection_opened();
-  timeval idle = {static_cast<time_t>(shared_->config.server.tcp_idle_timeout.count()), 0};
-  bufferevent_set_timeouts(bev, &idle, &idle);
+  // At most one whole message waits in the input: the rest stays in the socket buffer.
+  bufferevent_setwatermark(bev, EV_READ, 0, 2 + kTcpMaxMessage);
   bufferevent_setcb(bev, on_tcp_read, on_tcp_write, on_tcp_event, connection.get());
   bufferevent_enable(bev, EV_READ | EV_WRITE);
+  update_tcp(connection.get());
 }
 
 void Worker::on_tcp_read(bufferevent*, void* connection) {
   auto* c = static_cast<TcpConnection*>(connection);
-  c->worker->read_tcp(c);
+  c->worker->guarded("reading TCP queries", [&] { c->worker->read_tcp(c); });
 }
+
+void Worker::on_tcp_resume(int, short, void* connection) {
+  auto* c = static_cast<TcpConnection*>(connection);
+  if (c->bev) c->worker->guarded("reading TCP queries", [&] { c->worker->read_tcp(c); });
+}
+
+namespace {
+
+// The length of the whole framed message at the start of `input`, or nullopt if it has not
+// all arrived yet.
+std::optional<size_t> whole_message(evbuffer* input) {
+  uint8_t prefix[2];
+  if (evbuffer_copyout(input, prefix, 2) < 2) return std::nullopt;
+  const size_t length = size_t{prefix[0]} << 8 | prefix[1];
+  if (evbuffer_get_length(input) < 2 + length) return std::nullopt;
+  return length;
+}
+
+}  // namespace
 
 void Worker::read_tcp(TcpConnection* connection) {
   PolicyLease lease(*this);
   evbuffer* input = bufferevent_get_input(connection->bev);
   Client client = connection->client;
   client.connection = connections_.at(connection);
-  while (connection->bev) {
-    uint8_t prefix[2];
-    if (evbuffer_copyout(input, prefix, 2) < 2) return;
-    size_t length = size_t{prefix[0]} << 8 | prefix[1];
-    if (evbuffer_get_length(input) < 2 + length) return;
+  while (connection->bev && !connection->paused) {
+    std::optional<size_t> length = whole_message(input);
+    if (!length) break;
     evbuffer_drain(input, 2);
-    evbuffer_remove(input, tcp_query_.data(), length);
+    evbuffer_remove(input, tcp_query_.data(), *length);
     received_ns_ = clock_ns(CLOCK_MONOTONIC);
-    size_t reply_length = answer({tcp_query_.data(), length}, client,
+    connection->idle_since_ns = received_ns_;
+    connection->query_since_ns = 0;
+    size_t reply_length = answer({tcp_query_.data(), *length}, client,
                                  {reply_.data() + 2, kTcpMaxMessage});
     if (reply_length > 0) {
       send(client, {reply_.data() + 2, reply_length});
@@ -665,43 +754,124 @@ void Worker::read_tcp(TcpConnection* connection) {
                   {reply_.data() + 2, reply_length}, received_ns_, clock_ns(CLOCK_MONOTONIC),
                   query_log_ ? clock_ns(CLOCK_REALTIME) : 0);
     }
+    update_tcp(connection);  // pauses the loop once over a bound
   }
+  if (!connection->bev) return;
+  // The query deadline runs from the first byte of a query we are ready to read.
+  const bool partial = !connection->paused && evbuffer_get_length(input) > 0;
+  if (!partial) {
+    connection->query_since_ns = 0;
+  } else if (connection->query_since_ns == 0) {
+    connection->query_since_ns = clock_ns(CLOCK_MONOTONIC);
+  }
+  update_tcp(connection);
 }
 
 void Worker::on_tcp_write(bufferevent*, void* connection) {
   auto* c = static_cast<TcpConnection*>(connection);
-  c->worker->close_tcp_if_done(c);
+  c->worker->guarded("writing TCP replies", [&] { c->worker->update_tcp(c); });
 }
 
 void Worker::on_tcp_event(bufferevent* bev, short events, void* connection) {
   auto* c = static_cast<TcpConnection*>(connection);
   Worker* worker = c->worker;
-  if (events & BEV_EVENT_EOF) {
-    // A client may half-close after its last query and still wait for the answers.
-    c->input_closed = true;
-    bufferevent_disable(bev, EV_READ);
-    worker->close_tcp_if_done(c);
-  } else if ((events & BEV_EVENT_TIMEOUT) && (events & BEV_EVENT_READING) && c->waiting > 0) {
-    // Idle only counts while no answer is owed.
-    bufferevent_enable(bev, EV_READ);
-  } else {
-    worker->close_tcp(c);
-  }
+  worker->guarded("closing a TCP connection", [&] {
+    if (events & BEV_EVENT_EOF) {
+      // A client may half-close after its last query and still wait for the answers.
+      c->input_closed = true;
+      bufferevent_disable(bev, EV_READ);
+      worker->update_tcp(c);
+    } else {
+      worker->close_tcp(c);
+    }
+  });
 }
 
-// Closes a connection that has nothing more to say: half-closed by the client, or draining,
-// with all answers given and written.
-void Worker::close_tcp_if_done(TcpConnection* connection) {
-  if (!connection->bev || connection->waiting > 0) return;
-  if (!connection->input_closed && !draining_) return;
-  if (evbuffer_get_length(bufferevent_get_output(connection->bev)) > 0) return;
-  close_tcp(connection);
+Worker::TcpDeadline Worker::next_deadline(const TcpConnection& connection) const {
+  const ServerConfig& server = shared_->config.server;
+  auto ns = [](std::chrono::seconds duration) { return int64_t{duration.count()} * 1000000000; };
+  TcpDeadline next{INT64_MAX, TcpDropReason::idle_timeout};
+  auto consider = [&next](int64_t at_ns, TcpDropReason reason) {
+    if (at_ns < next.at_ns) next = {at_ns, reason};
+  };
+  if (connection.unwritten_since_ns) {
+    consider(connection.unwritten_since_ns + ns(server.tcp_write_timeout),
+             TcpDropReason::write_timeout);
+  }
+  if (connection.query_since_ns) {
+    consider(connection.query_since_ns + ns(server.tcp_query_timeout),
+             TcpDropReason::query_timeout);
+  }
+  // Idle only counts while no answer is owed or unwritten.
+  if (connection.waiting == 0 && connection.unwritten_since_ns == 0) {
+    consider(connection.idle_since_ns + ns(server.tcp_idle_timeout), TcpDropReason::idle_timeout);
+  }
+  return next;
+}
+
+void Worker::update_tcp(TcpConnection* connection) {
+  if (!connection->bev) return;
+  const int64_t now = clock_ns(CLOCK_MONOTONIC);
+  const size_t unwritten = evbuffer_get_length(bufferevent_get_output(connection->bev));
+  if (unwritten == 0 && connection->unwritten_since_ns) {
+    connection->unwritten_since_ns = 0;
+    connection->idle_since_ns = now;
+  } else if (unwritten > 0 && connection->unwritten_since_ns == 0) {
+    connection->unwritten_since_ns = now;
+  }
+  // Done: the client half-closed (or we drain), every answer given and written, and no whole
+  // query left unread in the input.
+  if ((connection->input_closed || draining_) && connection->waiting == 0 && unwritten == 0 &&
+      !whole_message(bufferevent_get_input(connection->bev))) {
+    close_tcp(connection);
+    return;
+  }
+  const bool over_bounds =
+      connection->waiting >= kTcpMaxWaiting || unwritten >= kTcpMaxUnwritten;
+  if (over_bounds && !connection->paused) {
+    connection->paused = true;
+    connection->query_since_ns = 0;  // the input waits for us now, not for the client
+    bufferevent_disable(connection->bev, EV_READ);
+  } else if (!over_bounds && connection->paused) {
+    connection->paused = false;
+    if (!connection->input_closed && !draining_) bufferevent_enable(connection->bev, EV_READ);
+    // Queries already in the input raise no read event: read them in a callback of their own,
+    // not inside whatever gave back room (an upstream answer, a write).
+    event_active(connection->resume, EV_TIMEOUT, 0);
+  }
+  const TcpDeadline next = next_deadline(*connection);
+  if (next.at_ns == INT64_MAX) {
+    evtimer_del(connection->deadline);
+    return;
+  }
+  const int64_t in_ns = std::max<int64_t>(0, next.at_ns - now);
+  const timeval in = {static_cast<time_t>(in_ns / 1000000000),
+                      static_cast<suseconds_t>(in_ns % 1000000000 / 1000)};
+  evtimer_add(connection->deadline, &in);
+}
+
+void Worker::on_tcp_deadline(int, short, void* connection) {
+  auto* c = static_cast<TcpConnection*>(connection);
+  Worker* worker = c->worker;
+  worker->guarded("timing out a TCP connection", [&] {
+    const TcpDeadline next = worker->next_deadline(*c);
+    if (next.at_ns > clock_ns(CLOCK_MONOTONIC)) {
+      worker->update_tcp(c);  // moved on since the timer was set
+      return;
+    }
+    worker->counters_.tcp_dropped(next.reason);
+    worker->close_tcp(c);
+  });
 }
 
 void Worker::close_tcp(TcpConnection* connection) {
   bufferevent_free(connection->bev);
   connection->bev = nullptr;
-  shared_->tcp_connections->fetch_sub(1);
+  event_free(connection->deadline);
+  connection->deadline = nullptr;
+  event_free(connection->resume);
+  connection->resume = nullptr;
+  shared_->tcp_slots->release(reinterpret_cast<const sockaddr*>(&connection->client.address));
   counters_.tcp_connection_closed();
   connections_.erase(connection);  // may free it; waiters keep theirs alive
 }
@@ -714,7 +884,7 @@ void Worker::begin_drain() {
   for (evconnlistener* listener : tcp_listeners_) evconnlistener_disable(listener);
   std::vector<TcpConnection*> open;
   for (auto& [raw, connection] : connections_) open.push_back(raw);
-  for (TcpConnection* connection : open) close_tcp_if_done(connection);
+  for (TcpConnection* connection : open) update_tcp(connection);
   evtimer_add(drain_deadline_, &kDrainTime);
   end_if_drained();
 }
@@ -743,17 +913,17 @@ Worker::PolicyLease::~PolicyLease() { worker_.policy_ = std::move(outer_); }
 
 std::optional<Worker::Blocked> Worker::check_name(const Query& query) {
   // Without lists, skip hashing the name's suffixes (~0.1 us, a few % of a cache hit).
-  if (query.qclass != kClassIn || policy_->entry_count() == 0) return std::nullopt;
+  if (policy_->entry_count() == 0) return std::nullopt;
   PolicyVerdict verdict = policy_->check(query.qname);
   if (!verdict.blocked) return std::nullopt;
   mark_blocked(policy_->lists()[verdict.list].name);
-  return Blocked{policy_answers_.blocked(policy_, verdict, query.qname, query.qtype)};
+  return Blocked{
+      policy_answers_.blocked(policy_, verdict, query.qname, query.qtype, query.qclass)};
 }
 
 std::optional<Worker::Blocked> Worker::check_cname_chain(const Query& query,
                                                          const Answer& answer) {
-  if (answer.cname_targets().empty() || !shared_->config.blocking.cname_check ||
-      query.qclass != kClassIn) {
+  if (answer.cname_targets().empty() || !shared_->config.blocking.cname_check) {
     return std::nullopt;
   }
   if (policy_->check(query.qname).allowed) return std::nullopt;  // allowing a name allows its data
@@ -762,7 +932,8 @@ std::optional<Worker::Blocked> Worker::check_cname_chain(const Query& query,
     if (!verdict.blocked) continue;  // an allowed target does not allow the rest of the chain
     mark_blocked(policy_->lists()[verdict.list].name);
     return Blocked{
-        policy_answers_.blocked(policy_, verdict, query.qname, query.qtype, &target)};
+        policy_answers_.blocked(policy_, verdict, query.qname, query.qtype, query.qclass,
+                                &target)};
   }
   return std::nullopt;
 }

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <span>
@@ -25,6 +26,7 @@
 #include "resolver/policy_answers.h"
 #include "resolver/query_log.h"
 #include "resolver/rate_limiter.h"
+#include "resolver/tcp_slots.h"
 #include "resolver/upstream.h"
 
 struct bufferevent;
@@ -36,12 +38,12 @@ namespace dnsvagt {
 
 // What all workers of one configuration share. A reload builds a new one.
 struct WorkerShared {
-  WorkerShared(Config config, std::atomic<unsigned>* tcp_connections);
+  WorkerShared(Config config, TcpSlots* tcp_slots);
   Config config;
   AnswerCache cache;
   AccessList access_list;
   PublishedPolicy policy;  // the blocklists of this config; the list updater publishes here
-  std::atomic<unsigned>* tcp_connections;  // open client connections, across reloads
+  TcpSlots* tcp_slots;  // open client connections, across reloads
 };
 
 // Sockets one worker serves; owned by the Server, so they outlive reloads.
@@ -105,6 +107,9 @@ class Worker {
 
   void run();
   size_t answer(std::span<const uint8_t> packet, const Client& client, std::span<uint8_t> out);
+  // answer() for a well-formed query of an allowed client: policy, cache, upstream.
+  size_t answer_allowed(std::span<const uint8_t> packet, const Query& query,
+                        const Client& client, std::span<uint8_t> out);
   void wait_for_upstream(std::span<const uint8_t> packet, const Query& query,
                          const Client* client, bool stale_available);
   void finish(Pending* pending, const UpstreamReply& reply);
@@ -117,8 +122,20 @@ class Worker {
   void read_udp(int fd);
   void accept_tcp(int fd, const sockaddr* address, int length);
   void read_tcp(TcpConnection* connection);
+  // After a reply was queued or written, or a query's answer arrived: closes a connection
+  // that is done, reads on once it is back under its bounds, and sets its next deadline.
+  void update_tcp(TcpConnection* connection);
+  struct TcpDeadline {
+    int64_t at_ns;  // monotonic; INT64_MAX: none
+    TcpDropReason reason;
+  };
+  TcpDeadline next_deadline(const TcpConnection& connection) const;
   void close_tcp(TcpConnection* connection);
-  void close_tcp_if_done(TcpConnection* connection);
+  // Last line of defence around a libevent callback: an exception cannot unwind through the
+  // C event loop, and would end the process. Logs (at most once a minute) and counts it.
+  void note_internal_error(const char* where, const std::exception& error);
+  template <typename Work>
+  void guarded(const char* where, Work&& work) noexcept;
   void begin_drain();
   void end_if_drained();
 
@@ -142,7 +159,8 @@ class Worker {
   struct Blocked {
     std::shared_ptr<const Answer> answer;
   };
-  // Set if the query name is blocked (class IN only: lists name IN data).
+  // Set if the query name is blocked, in any class: a name that is blocked in IN must not leak
+  // to its servers through a CH or ANY query.
   std::optional<Blocked> check_name(const Query& query);
   // CNAME cloaking: set if blocking.cname_check is on, the query name is not allowed and a
   // name `answer`'s CNAME chain leads to is blocked. Checked against the current policy on
@@ -159,6 +177,8 @@ class Worker {
   static void on_tcp_read(bufferevent* bev, void* connection);
   static void on_tcp_write(bufferevent* bev, void* connection);
   static void on_tcp_event(bufferevent* bev, short events, void* connection);
+  static void on_tcp_deadline(int, short, void* connection);
+  static void on_tcp_resume(int, short, void* connection);
   static void on_stop(int, short, void* worker);
   static void on_heartbeat(int, short, void* worker);
   static void on_drain_deadline(int, short, void* worker);
@@ -188,6 +208,7 @@ class Worker {
   std::vector<uint8_t> tcp_query_;  // one framed query, copied out of the input buffer
   std::vector<uint8_t> reply_;      // 2 bytes of TCP length, then the reply
   std::atomic<int64_t> heartbeat_{0};
+  int64_t internal_error_logged_ns_ = 0;
   std::shared_ptr<const Policy> policy_;
   PolicyAnswers policy_answers_;
   std::thread thread_;

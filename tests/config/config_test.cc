@@ -59,7 +59,10 @@ server:
   threads: 4
   allow: ["192.0.2.0/24", "2001:db8::/32", "198.51.100.7"]
   tcp_idle_timeout: 2m
+  tcp_query_timeout: 3s
+  tcp_write_timeout: 7s
   max_tcp_connections: 50
+  max_tcp_connections_per_client: 5
   rate_limit: {qps: 10, burst: 20}
   user: nobody
 upstream:
@@ -119,7 +122,10 @@ TEST(DefaultConfig, MatchesDesign) {
   EXPECT_EQ(allow, (std::vector<std::string>{"127.0.0.0/8", "::1/128", "10.0.0.0/8",
                                              "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"}));
   EXPECT_EQ(c.server.tcp_idle_timeout, seconds(10));
+  EXPECT_EQ(c.server.tcp_query_timeout, seconds(5));
+  EXPECT_EQ(c.server.tcp_write_timeout, seconds(10));
   EXPECT_EQ(c.server.max_tcp_connections, 1000u);
+  EXPECT_EQ(c.server.max_tcp_connections_per_client, 100u);
   EXPECT_EQ(c.server.rate_limit, (RateLimit{0, 0}));
   EXPECT_EQ(c.server.user, "dnsvagt");
   EXPECT_EQ(c.upstream.mode, UpstreamMode::recursive);
@@ -176,7 +182,10 @@ TEST(ParseConfig, FullConfigSetsEveryField) {
   ASSERT_EQ(c.server.allow.size(), 3u);
   EXPECT_EQ(c.server.allow[2].length, 32);
   EXPECT_EQ(c.server.tcp_idle_timeout, seconds(120));
+  EXPECT_EQ(c.server.tcp_query_timeout, seconds(3));
+  EXPECT_EQ(c.server.tcp_write_timeout, seconds(7));
   EXPECT_EQ(c.server.max_tcp_connections, 50u);
+  EXPECT_EQ(c.server.max_tcp_connections_per_client, 5u);
   EXPECT_EQ(c.server.rate_limit, (RateLimit{10, 20}));
   EXPECT_EQ(c.server.user, "nobody");
 
@@ -280,7 +289,10 @@ TEST(ToYaml, WritesEveryKey) {
                           "threads: auto",
                           "allow:",
                           "tcp_idle_timeout: 10s",
+                          "tcp_query_timeout: 5s",
+                          "tcp_write_timeout: 10s",
                           "max_tcp_connections:",
+                          "max_tcp_connections_per_client: 100",
                           "rate_limit: {qps: 0, burst: 0}",
                           "user:",
                           "mode: recursive",
@@ -438,7 +450,8 @@ TEST(ConfigErrors, UnknownKeys) {
             "blocking, metrics, logging");
   EXPECT_EQ(error_of("server:\n  threads: 2\n  lisen: [\"127.0.0.1\"]\n"),
             "t.yaml:3: server.lisen: unknown key, expected one of listen, threads, allow, "
-            "tcp_idle_timeout, max_tcp_connections, rate_limit, user");
+            "tcp_idle_timeout, tcp_query_timeout, tcp_write_timeout, max_tcp_connections, "
+            "max_tcp_connections_per_client, rate_limit, user");
   EXPECT_EQ(error_of("server:\n  rate_limit: {qps: 1, brust: 2}\n"),
             "t.yaml:2: server.rate_limit.brust: unknown key, expected one of qps, burst");
   EXPECT_EQ(error_of("blocking:\n  lists:\n    - name: a\n      file: /a\n    - name: b\n"

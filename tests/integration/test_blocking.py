@@ -330,6 +330,56 @@ class CnameCloakingTest(unittest.TestCase):
         self.assertIn("via CNAME target %s." % TRACKER, ede_text(again))
 
 
+# A label of 63 bytes 0xff: 64 bytes on the wire, 252 characters of \\DDD escapes as text, too
+# long for an owner name in zone-file text.
+FF_LABEL = "\\255" * 63
+
+
+class HostileNamesTest(unittest.TestCase):
+    """Blocked answers for any name a client can send, in any class. What a broken server does
+    here: one that builds blocked answers through zone-file text dies on the long names (the
+    next query finds it gone); one that skips the lists for other classes forwards the CH query
+    of a listed name upstream and returns no EDE."""
+
+    instance = None
+
+    @classmethod
+    def setUpClass(cls):
+        lists_dir = os.path.join(env.directory, "hostile-lists")
+        os.makedirs(lists_dir, exist_ok=True)
+        write(os.path.join(lists_dir, "block.txt"), "blocked.%s\n%s\n" % (W, TRACKER))
+        cls.instance = Instance("hostile", {
+            "action": "null",
+            "lists": [{"name": "acts", "file": os.path.join(lists_dir, "block.txt")}]})
+
+    def tearDown(self):
+        env.check_alive(self)
+
+    def assert_still_answers(self, instance):
+        result = instance.dig("www.secure.%s." % W)
+        self.assertEqual(result.rdata("A"), ["192.0.2.10"], result.summary() + "\n" +
+                         instance.daemon.log_tail())
+
+    def test_long_escaped_name_below_a_listed_domain_gets_the_null_address(self):
+        result = self.instance.dig("%s.blocked.%s." % (FF_LABEL, W))
+        self.assertEqual(result.rdata("A"), ["0.0.0.0"], result.summary())
+        self.assertEqual(result.ede, [15])
+        self.assert_still_answers(self.instance)
+
+    def test_long_escaped_name_of_a_wildcard_cname_to_a_listed_name_is_blocked(self):
+        # The default action (main instance): NXDOMAIN whose SOA is owned by the query name.
+        result = main.dig("%s.cloaked-wild.insecure.%s." % (FF_LABEL, W))
+        self.assertTrue(blocked_nx(result), result.summary())
+        self.assertIn("via CNAME target %s." % TRACKER, ede_text(result))
+        self.assert_still_answers(main)
+
+    def test_other_classes_of_a_listed_name_are_blocked_too(self):
+        result = self.instance.dig("blocked.%s." % W, "TXT", extra=("-c", "CH"))
+        self.assertEqual((result.status, result.answer), ("NOERROR", []), result.summary())
+        self.assertEqual(ede_text(result), "blocked by list acts (entry blocked.%s)" % W)
+        self.assertIn("CH\tSOA\tlocalhost. nobody.invalid.", result.output)
+
+
 class ActionsTest(unittest.TestCase):
     """Every blocking.action, one SIGHUP reload each, on an instance with one small list."""
 

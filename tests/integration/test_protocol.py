@@ -240,6 +240,13 @@ class ProtocolTest(unittest.TestCase):
             packet = wire.query(Ids.take(), "www.secure." + W, edns=edns)
             for transport in ("udp", "tcp"):
                 with self.subTest(edns=edns, transport=transport):
+                    if transport == "tcp" and subject.Options.dnsvagt is not None:
+                        # dnsvagt closes a connection from outside server.allow at accept, so
+                        # that it holds no TCP slot; Unbound (access-control refuse) answers.
+                        replies = wire.tcp_batch(Env.restricted_port, [wire.frame(packet)],
+                                                 wait=1.0)
+                        self.assertEqual(replies, [[]])
+                        continue
                     reply = (self.udp if transport == "udp" else self.tcp)(
                         packet, port=Env.restricted_port)
                     self.assertEqual((reply.id, reply.rcode), (struct.unpack("!H", packet[:2])[0],
@@ -251,6 +258,19 @@ class ProtocolTest(unittest.TestCase):
                         % (len(reply.data), len(packet)),
                         "its REFUSED reply to an EDNS query carries EDE 18 and so is larger "
                         "than the query")
+
+    def test_outside_allow_malformed_queries_get_refused_too(self):
+        # The ACL comes first: FORMERR, NOTIMP or BADVERS would tell an outsider how its
+        # packets are judged.
+        packets = {"NOTIMP": wire.query(Ids.take(), "www.secure." + W, opcode=2),
+                   "BADVERS": wire.query(Ids.take(), "www.secure." + W, edns={"version": 1}),
+                   "FORMERR": wire.header(Ids.take(), qd=2) + wire.question("a." + W)}
+        for judged, packet in packets.items():
+            with self.subTest(judged=judged):
+                reply = self.udp(packet, port=Env.restricted_port, strict=False)
+                self.assert_unless_reference(
+                    reply.rcode == "REFUSED", "%s query from outside the ACL got %s"
+                    % (judged, reply.rcode), "it judges a query before its access control")
 
     def test_allowed_source_answered(self):
         # The positive control of test_refused_outside_allow: 127.0.0.2 is in server.allow.

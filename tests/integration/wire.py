@@ -176,8 +176,8 @@ def udp_batch(port, packets, wait=1.5):
             sock.close()
 
 
-def tcp_connect(port, timeout=2.0):
-    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+def tcp_connect(port, timeout=2.0, source="127.0.0.1"):
+    sock = socket.create_connection(("127.0.0.1", port), timeout=timeout, source_address=(source, 0))
     sock.settimeout(timeout)
     return sock
 

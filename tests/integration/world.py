@@ -379,6 +379,8 @@ class World:
         insecure.add("www A %s" % ADDRESSES["www.insecure"])
         # CNAME cloaking (test_blocking.py): the test puts the target on a block list.
         insecure.add("cloaked CNAME tracker", "tracker A %s" % ADDRESSES["tracker.insecure"])
+        # Any name below cloaked-wild, chosen by the client, is a CNAME to the tracker.
+        insecure.add("*.cloaked-wild CNAME tracker")
         # Short TTLs for serve-stale and prefetch (test_stale.py).
         insecure.add("short %d A %s" % (SHORT_TTL, ADDRESSES["short.insecure"]),
                      "popular %d A %s" % (POPULAR_TTL, ADDRESSES["popular.insecure"]))

@@ -106,6 +106,8 @@ TEST(ExpositionTest, EveryContractFamilyHasItsTypeAndLabels) {
       {"dnsvagt_tcp_connections", "gauge"}, {"dnsvagt_workers", "gauge"},
       {"process_start_time_seconds", "gauge"}, {"dnsvagt_query_log_dropped_total", "counter"},
       {"dnsvagt_rate_limited_total", "counter"},
+      {"dnsvagt_tcp_connections_dropped_total", "counter"},
+      {"dnsvagt_internal_errors_total", "counter"},
       {"dnsvagt_list_last_attempt_timestamp_seconds", "gauge"},
       {"dnsvagt_list_refresh_interval_seconds", "gauge"}, {"dnsvagt_list_info", "gauge"}};
   for (const auto& [name, type] : extras) {
@@ -144,7 +146,10 @@ TEST(ExpositionTest, ZeroCountersOfEveryKnownLabelValueFromTheStart) {
         "dnsvagt_query_duration_seconds_bucket{le=\"5e-05\"} 0",
         "dnsvagt_query_duration_seconds_bucket{le=\"+Inf\"} 0",
         "dnsvagt_query_duration_seconds_count 0", "dnsvagt_query_log_dropped_total 0",
-        "dnsvagt_rate_limited_total 0"}) {
+        "dnsvagt_rate_limited_total 0",
+        "dnsvagt_tcp_connections_dropped_total{reason=\"acl\"} 0",
+        "dnsvagt_tcp_connections_dropped_total{reason=\"write_timeout\"} 0",
+        "dnsvagt_internal_errors_total 0"}) {
     EXPECT_THAT(text, HasSubstr(std::string("\n") + sample + "\n"));
   }
   // An allow list blocks nothing, and unassigned rcodes appear only once seen.

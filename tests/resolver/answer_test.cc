@@ -45,6 +45,18 @@ PacketPtr parse(const std::vector<uint8_t>& wire) {
   return PacketPtr(pkt, &ldns_pkt_free);
 }
 
+// The RDATA of a zone-file line, uncompressed wire.
+std::vector<uint8_t> rdata_of(const std::string& line) {
+  ldns_rr* record = wiretest::zone_line_rr(line);
+  ldns_buffer* buffer = ldns_buffer_new(512);
+  EXPECT_EQ(ldns_rr_rdata2buffer_wire(buffer, record), LDNS_STATUS_OK);
+  std::vector<uint8_t> rdata(ldns_buffer_begin(buffer),
+                             ldns_buffer_begin(buffer) + ldns_buffer_position(buffer));
+  ldns_buffer_free(buffer);
+  ldns_rr_free(record);
+  return rdata;
+}
+
 size_t count_type(const ldns_rr_list* list, ldns_rr_type type) {
   size_t count = 0;
   for (size_t i = 0; i < ldns_rr_list_rr_count(list); ++i) {
@@ -288,6 +300,20 @@ TEST(AnswerTest, DnameTargetPrecedesItsSynthesizedCname) {
   EXPECT_EQ(answer->cname_targets()[1].to_text(), "www.new.example.");
 }
 
+TEST(AnswerTest, NegativeAnswersAreCachedForThreeHoursAtMost) {
+  auto nxdomain = Answer::from_upstream(
+      upstream_packet("gone.example. IN A", LDNS_RCODE_NXDOMAIN, {},
+                      {"example. 86400 IN SOA ns.example. host.example. 1 7200 900 1209600 86400"}),
+      DnssecStatus::insecure, false, 86400);
+  auto nodata = Answer::from_upstream(
+      upstream_packet("www.example. IN AAAA", LDNS_RCODE_NOERROR, {},
+                      {"example. 86400 IN SOA ns.example. host.example. 1 7200 900 1209600 86400"}),
+      DnssecStatus::insecure, false, 86400);
+  ASSERT_TRUE(nxdomain && nodata);
+  EXPECT_EQ(nxdomain->ttl(), 10800u);
+  EXPECT_EQ(nodata->ttl(), 10800u);
+}
+
 TEST(AnswerTest, GarbageDoesNotParse) {
   std::vector<uint8_t> garbage = {1, 2, 3, 4, 5};
   EXPECT_EQ(Answer::from_upstream(garbage, DnssecStatus::secure, true, 86400), nullptr);
@@ -298,10 +324,9 @@ TEST(AnswerTest, GarbageDoesNotParse) {
 
 TEST(AnswerTest, SynthesizedNxdomainCarriesSoaAndEde) {
   auto name = DnsName::from_text("ads.example.com").value();
-  auto answer = Answer::synthesize(
-      name, 1, 3, {},
-      {"ads.example.com. 300 IN SOA localhost. nobody.invalid. 1 3600 600 86400 300"}, 15,
-      "blocked by urlhaus");
+  const std::vector<Answer::LocalRecord> soa = {
+      {name, 6, 300, rdata_of("ads.example.com. 300 IN SOA localhost. nobody.invalid. 1 3600 600 86400 300")}};
+  auto answer = Answer::synthesize(name, 1, 1, 3, {}, soa, 15, "blocked by urlhaus");
   ASSERT_TRUE(answer);
   EXPECT_EQ(answer->rcode(), 3);
   EXPECT_EQ(answer->status(), DnssecStatus::indeterminate);
@@ -332,8 +357,8 @@ TEST(AnswerTest, SynthesizedNxdomainCarriesSoaAndEde) {
 
 TEST(AnswerTest, SynthesizedSinkholeAndRefused) {
   auto name = DnsName::from_text("ads.example.com").value();
-  auto sinkhole = Answer::synthesize(name, 1, 0, {"ads.example.com. 300 IN A 0.0.0.0"}, {}, 15,
-                                     "blocked by local");
+  const std::vector<Answer::LocalRecord> address = {{name, 1, 300, {0, 0, 0, 0}}};
+  auto sinkhole = Answer::synthesize(name, 1, 1, 0, address, {}, 15, "blocked by local");
   ClientQuery client("ads.example.com", 1, false);
   auto parsed = parse(render(*sinkhole, client));
   ASSERT_EQ(ldns_pkt_ancount(parsed.get()), 1);
@@ -341,17 +366,31 @@ TEST(AnswerTest, SynthesizedSinkholeAndRefused) {
             LDNS_RR_TYPE_A);
   EXPECT_EQ(sinkhole->ttl(), 300u);
 
-  auto refused = Answer::synthesize(name, 1, 5, {}, {}, 15, "blocked by local");
+  auto refused = Answer::synthesize(name, 1, 1, 5, {}, {}, 15, "blocked by local");
   EXPECT_EQ(refused->ttl(), 0u);
   auto refused_reply = render(*refused, client);
   EXPECT_EQ(refused_reply[3] & 0x0f, 5);
 }
 
-TEST(AnswerTest, SynthesizeRejectsBadRecords) {
+TEST(AnswerTest, SynthesizedRecordsAnswerInTheQuestionsClass) {
   auto name = DnsName::from_text("ads.example.com").value();
-  EXPECT_THROW(Answer::synthesize(name, 1, 0, {"ads.example.com. 300 IN A not-an-address"}, {},
-                                  15, "x"),
-               std::invalid_argument);
+  const std::vector<Answer::LocalRecord> soa = {{name, 6, 300, rdata_of(
+      "ads.example.com. 300 IN SOA localhost. nobody.invalid. 1 3600 600 86400 300")}};
+  auto answer = Answer::synthesize(name, 16, 3, 3, {}, soa, 15, "blocked");
+  ClientQuery client("ads.example.com", 16, false);
+  auto wire = render(*answer, client);
+  auto parsed = parse(wire);
+  ASSERT_EQ(ldns_pkt_nscount(parsed.get()), 1);
+  EXPECT_EQ(ldns_rr_get_class(ldns_rr_list_rr(ldns_pkt_authority(parsed.get()), 0)),
+            LDNS_RR_CLASS_CH);
+}
+
+TEST(AnswerTest, SynthesizeRefusesMoreThanOneMessageHolds) {
+  auto name = DnsName::from_text("ads.example.com").value();
+  const std::vector<Answer::LocalRecord> big(300, {name, 16, 300, std::vector<uint8_t>(255, 'x')});
+  EXPECT_THROW(Answer::synthesize(name, 16, 1, 0, big, {}, 15, "x"), std::length_error);
+  const std::vector<Answer::LocalRecord> fits(200, {name, 16, 300, std::vector<uint8_t>(255, 'x')});
+  EXPECT_TRUE(Answer::synthesize(name, 16, 1, 0, fits, {}, 15, "x"));
 }
 
 TEST(AnswerTest, MemorySizeCountsTheWire) {

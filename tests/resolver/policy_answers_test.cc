@@ -60,7 +60,7 @@ Reply ask(PolicyAnswers& answers, const std::shared_ptr<const Policy>& policy,
   PolicyVerdict verdict = policy->check(cname_target ? cname_target->wire() : client.query.qname);
   EXPECT_TRUE(verdict.blocked) << name;
   std::shared_ptr<const Answer> answer =
-      answers.blocked(policy, verdict, client.query.qname, qtype, cname_target);
+      answers.blocked(policy, verdict, client.query.qname, qtype, 1, cname_target);
   Reply reply;
   if (!answer) return reply;
   reply.wire.resize(65535);
@@ -205,7 +205,7 @@ TEST(PolicyAnswers, DropHasNoAnswer) {
   PolicyVerdict verdict = policy->check(client.query.qname);
   ASSERT_TRUE(verdict.blocked);
   EXPECT_EQ(verdict.action, PolicyAction::drop);
-  EXPECT_EQ(answers.blocked(policy, verdict, client.query.qname, kA), nullptr);
+  EXPECT_EQ(answers.blocked(policy, verdict, client.query.qname, kA, 1), nullptr);
 }
 
 TEST(PolicyAnswers, CnameTargetBlockAnswersTheQueryNameAndNamesTheTarget) {
@@ -221,16 +221,72 @@ TEST(PolicyAnswers, CnameTargetBlockAnswersTheQueryNameAndNamesTheTarget) {
                           "cdn.evil.example."));
 }
 
+// A label of 63 bytes 0xff: a 64-byte wire label, but 252 characters of \DDD escapes as text,
+// so a name under a listed domain that zone-file text cannot hold (owner names of 255
+// characters or more). It must get its answer like any other name.
+std::string escaped_ff_label() {
+  std::string text;
+  for (int i = 0; i < 63; ++i) text += "\\255";
+  return text;
+}
+
+bool owner_is_question(const Reply& reply, const ldns_rr* record) {
+  const ldns_rr* question = ldns_rr_list_rr(ldns_pkt_question(reply.packet.get()), 0);
+  return ldns_dname_compare(ldns_rr_owner(record), ldns_rr_owner(question)) == 0;
+}
+
+TEST(PolicyAnswers, ANameTooLongAsTextGetsItsAddressAnswer) {
+  auto policy = example_policy(BlockAction::null);
+  PolicyAnswers answers(blocking(BlockAction::null));
+  Reply reply = ask(answers, policy, escaped_ff_label() + ".evil.example", kA);
+  ASSERT_TRUE(reply.packet);
+  ASSERT_EQ(ldns_pkt_ancount(reply.packet.get()), 1);
+  const ldns_rr* record = ldns_rr_list_rr(ldns_pkt_answer(reply.packet.get()), 0);
+  EXPECT_TRUE(owner_is_question(reply, record));
+  EXPECT_EQ(ldns_rr_get_type(record), LDNS_RR_TYPE_A);
+}
+
+TEST(PolicyAnswers, ANameTooLongAsTextBlockedByItsCnameTargetGetsNxdomainWithSoa) {
+  auto policy = example_policy(BlockAction::nxdomain);
+  PolicyAnswers answers(blocking(BlockAction::nxdomain));
+  DnsName target = DnsName::from_text("cdn.evil.example").value();
+  Reply reply = ask(answers, policy, escaped_ff_label() + ".wildcard.innocent.example", kA, &target);
+  ASSERT_TRUE(reply.packet);
+  EXPECT_EQ(ldns_pkt_get_rcode(reply.packet.get()), LDNS_RCODE_NXDOMAIN);
+  ASSERT_EQ(ldns_pkt_nscount(reply.packet.get()), 1);
+  const ldns_rr* soa = ldns_rr_list_rr(ldns_pkt_authority(reply.packet.get()), 0);
+  EXPECT_EQ(ldns_rr_get_type(soa), LDNS_RR_TYPE_SOA);
+  EXPECT_TRUE(owner_is_question(reply, soa));
+}
+
+TEST(PolicyAnswers, OtherClassesGetTheNegativeAnswerInTheirClass) {
+  auto policy = example_policy(BlockAction::null);
+  PolicyAnswers answers(blocking(BlockAction::null));
+  ClientQuery client("evil.example", kA, false);
+  auto answer = answers.blocked(policy, policy->check(client.query.qname), client.query.qname,
+                                kA, 3);
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->rcode(), 0);
+  std::vector<uint8_t> wire(512);
+  wire.resize(answer->render(client.query, 0, 512, wire));
+  ldns_pkt* pkt = nullptr;
+  ASSERT_EQ(ldns_wire2pkt(&pkt, wire.data(), wire.size()), LDNS_STATUS_OK);
+  PacketPtr parsed(pkt, &ldns_pkt_free);
+  EXPECT_EQ(ldns_pkt_ancount(pkt), 0);  // no IN addresses in class CH
+  ASSERT_EQ(ldns_pkt_nscount(pkt), 1);
+  EXPECT_EQ(ldns_rr_get_class(ldns_rr_list_rr(ldns_pkt_authority(pkt), 0)), LDNS_RR_CLASS_CH);
+}
+
 TEST(PolicyAnswers, ReusesAnAnswerForTheSamePolicyAndRebuildsForANewOne) {
   PolicyAnswers answers(blocking(BlockAction::nxdomain));
   auto first = example_policy(BlockAction::nxdomain);
   ClientQuery lower("evil.example", kA, true);
   ClientQuery upper("EVIL.example", kA, true);
-  auto a = answers.blocked(first, first->check(lower.query.qname), lower.query.qname, kA);
-  auto b = answers.blocked(first, first->check(upper.query.qname), upper.query.qname, kA);
+  auto a = answers.blocked(first, first->check(lower.query.qname), lower.query.qname, kA, 1);
+  auto b = answers.blocked(first, first->check(upper.query.qname), upper.query.qname, kA, 1);
   EXPECT_EQ(a, b);
   auto second = example_policy(BlockAction::nodata);
-  auto c = answers.blocked(second, second->check(lower.query.qname), lower.query.qname, kA);
+  auto c = answers.blocked(second, second->check(lower.query.qname), lower.query.qname, kA, 1);
   EXPECT_NE(a, c);
   EXPECT_EQ(c->rcode(), 0);
 }
