@@ -1,5 +1,8 @@
 #include "resolver/unbound_config.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <sstream>
 
@@ -19,6 +22,24 @@ std::string quoted(const std::string& value) {
 std::string absolute_name(const std::string& name) {
   if (name.empty() || name.back() == '.') return name.empty() ? "." : name;
   return name + ".";
+}
+
+// The addresses do-not-query-localhost keeps libunbound from: 127.0.0.0/8 and ::1.
+bool is_loopback(const UpstreamServer& server) {
+  const std::string& address = server.endpoint.address;
+  in_addr v4;
+  if (inet_pton(AF_INET, address.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6;
+  return inet_pton(AF_INET6, address.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
+bool any_loopback_forwarder(const UpstreamConfig& upstream) {
+  auto on_loopback = [](const std::vector<UpstreamServer>& servers) {
+    return std::any_of(servers.begin(), servers.end(), is_loopback);
+  };
+  return on_loopback(upstream.servers) ||
+         std::any_of(upstream.zones.begin(), upstream.zones.end(),
+                     [&](const ForwardZone& zone) { return on_loopback(zone.servers); });
 }
 
 bool uses_tls(const UpstreamConfig& upstream, const std::vector<UpstreamServer>& servers) {
@@ -70,8 +91,9 @@ std::string unbound_config_text(const Config& config, UnboundContextRole role) {
   // libunbound's default of 16 ports in flight throttles a busy forwarder to a crawl.
   out << "  outgoing-range: 1024\n";
   out << "  num-queries-per-thread: 2048\n";
-  // Forwarders and test worlds live on loopback addresses.
-  out << "  do-not-query-localhost: no\n";
+  // A forwarder on this host (a local cache, a test world) must be reachable; otherwise
+  // loopback stays off limits, where a delegation to it is a mistake or aims at local services.
+  if (any_loopback_forwarder(upstream)) out << "  do-not-query-localhost: no\n";
   // Level 2 makes libunbound explain bogus answers (why_bogus), which becomes the EDE text.
   out << "  val-log-level: 2\n";
   out << "  ede: yes\n";

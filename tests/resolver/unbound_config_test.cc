@@ -65,6 +65,30 @@ TEST(UnboundConfigTest, ZonesAreForwardedAndMadeTransparentInsecureOnesAlsoNegat
   EXPECT_FALSE(contains(text, "domain-insecure: \"lab.test.\"")) << text;
 }
 
+// libunbound refuses to send queries to loopback addresses unless told otherwise; only a
+// forwarder on one is a reason to allow it (a recursive resolver has no business there).
+TEST(UnboundConfigTest, LoopbackQueriesOnlyForLoopbackForwarders) {
+  const std::string allowed = "do-not-query-localhost: no";
+  Config config = default_config();
+  EXPECT_FALSE(contains(unbound_config_text(config, {}), allowed));
+
+  config.upstream.zones = {{"corp.example.dk", {server("10.0.0.5", 53)}, false}};
+  EXPECT_FALSE(contains(unbound_config_text(config, {}), allowed));
+  config.upstream.zones[0].servers.push_back(server("127.0.0.53", 5353));
+  EXPECT_TRUE(contains(unbound_config_text(config, {}), allowed));
+  config.upstream.zones[0].servers = {server("::1", 53)};
+  EXPECT_TRUE(contains(unbound_config_text(config, {}), allowed));
+  config.upstream.zones[0].servers = {server("::2", 53)};
+  EXPECT_FALSE(contains(unbound_config_text(config, {}), allowed));
+
+  config.upstream.zones.clear();
+  config.upstream.mode = UpstreamMode::forward;
+  config.upstream.servers = {server("192.0.2.1", 53), server("128.0.0.1", 53)};
+  EXPECT_FALSE(contains(unbound_config_text(config, {}), allowed));
+  config.upstream.servers.push_back(server("127.255.0.1", 53));
+  EXPECT_TRUE(contains(unbound_config_text(config, {}), allowed));
+}
+
 TEST(UnboundConfigTest, DnssecAnchorsAndNegativeAnchors) {
   Config config = default_config();
   config.dnssec.root_trust_anchor_file = "/var/lib/x/root.key";
