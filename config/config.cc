@@ -125,6 +125,16 @@ const char* to_string(UpstreamMode mode) {
   return "?";
 }
 
+const char* to_string(PrivateZones zones) {
+  switch (zones) {
+    case PrivateZones::local:
+      return "local";
+    case PrivateZones::forward:
+      return "forward";
+  }
+  return "?";
+}
+
 std::optional<uint64_t> parse_decimal(std::string_view text) {
   uint64_t value = 0;
   if (text.empty() || !std::isdigit(static_cast<unsigned char>(text.front()))) return std::nullopt;

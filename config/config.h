@@ -53,6 +53,13 @@ struct RateLimit {
   bool operator==(const RateLimit&) const = default;
 };
 
+// What answers the RFC 6761/6303 zones nobody on the internet can answer for a network
+// (10.in-addr.arpa., 168.192.in-addr.arpa., test., home.arpa., ...) when no setting names them.
+enum class PrivateZones {
+  local,    // libunbound's built-in zones: NXDOMAIN, nothing leaves the resolver
+  forward,  // upstream.servers (forward mode only); localhost. and its reverses stay local
+};
+
 struct ServerConfig {
   std::vector<Endpoint> listen;         // default 127.0.0.1:53 and [::1]:53
   unsigned threads = 0;                 // 0 = auto (number of cores)
@@ -64,6 +71,7 @@ struct ServerConfig {
   unsigned max_tcp_connections_per_client = 100;  // IPv4 address or IPv6 /64
   RateLimit rate_limit;
   std::string user = "dnsvagt";
+  PrivateZones private_zones = PrivateZones::local;
   bool operator==(const ServerConfig&) const = default;
 };
 
@@ -177,6 +185,7 @@ const char* to_string(BlockAction action);
 const char* to_string(ListFormat format);
 const char* to_string(LogLevel level);
 const char* to_string(UpstreamMode mode);
+const char* to_string(PrivateZones zones);
 
 // Parsers of the config's value syntaxes, shared with other modules (and used by the loader).
 // They throw std::invalid_argument whose what() says what is expected and what was given.

@@ -256,6 +256,16 @@ Config ConfigReader::read(const YAML::Node& document) {
   if (const Item* item = sections.get("blocking")) read_blocking(*item, config.blocking);
   if (const Item* item = sections.get("metrics")) read_metrics(*item, config.metrics);
   if (const Item* item = sections.get("logging")) read_logging(*item, config.logging);
+  // Recursion would take private zones to the public DNS, which is what answering them
+  // locally keeps them from.
+  if (config.server.private_zones == PrivateZones::forward &&
+      config.upstream.mode != UpstreamMode::forward) {
+    const Item& server = *sections.get("server");
+    YAML::Node value = server.node["private_zones"];
+    fail({value, "server.private_zones", line_of(value, server.line)},
+         "forward sends private zones to upstream.servers, so it needs upstream.mode: forward "
+         "(use upstream.zones to forward single private zones in recursive mode)");
+  }
   return config;
 }
 
@@ -263,7 +273,7 @@ void ConfigReader::read_server(const Item& section, ServerConfig& server) const 
   Fields f = fields(section,
                     {"listen", "threads", "allow", "tcp_idle_timeout", "tcp_query_timeout",
                      "tcp_write_timeout", "max_tcp_connections",
-                     "max_tcp_connections_per_client", "rate_limit", "user"},
+                     "max_tcp_connections_per_client", "rate_limit", "user", "private_zones"},
                     true);
   if (const Item* item = f.get("listen")) {
     server.listen.clear();
@@ -322,6 +332,9 @@ void ConfigReader::read_server(const Item& section, ServerConfig& server) const 
     server.rate_limit.burst = std::max(server.rate_limit.burst, server.rate_limit.qps);
   }
   if (const Item* item = f.get("user")) server.user = nonempty_string(*item, "a user name");
+  if (const Item* item = f.get("private_zones")) {
+    server.private_zones = choice<PrivateZones>(*item, 2);
+  }
 }
 
 void ConfigReader::read_upstream(const Item& section, UpstreamConfig& upstream) const {

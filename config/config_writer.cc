@@ -129,6 +129,7 @@ std::string to_yaml(const Config& config) {
   w.number("burst", server.rate_limit.burst);
   w.out() << YAML::EndMap;
   w.text("user", server.user);
+  w.plain("private_zones", to_string(server.private_zones));
   w.end_section();
 
   const UpstreamConfig& upstream = config.upstream;

@@ -1,10 +1,9 @@
 #include "resolver/telemetry.h"
 
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include "resolver/logging.h"
+#include "resolver/trust_anchor.h"
 #include "resolver/worker.h"
 
 namespace dnsvagt {
@@ -23,19 +22,6 @@ std::unique_ptr<MetricsServer> start_metrics_server(const std::string& listen,
   }
 }
 
-// The owner name of the first record in a zone-file style anchor file; "" if none.
-std::string first_owner(const std::string& path) {
-  std::ifstream file(path);
-  std::string line;
-  while (std::getline(file, line)) {
-    std::istringstream fields(line);
-    std::string owner;
-    if (!(fields >> owner) || owner[0] == ';' || owner[0] == '$') continue;
-    return owner;
-  }
-  return "";
-}
-
 }  // namespace
 
 std::vector<TrustAnchorInfo> configured_trust_anchors(const Config& config, bool loaded) {
@@ -45,14 +31,12 @@ std::vector<TrustAnchorInfo> configured_trust_anchors(const Config& config, bool
     anchors.push_back({".", dnssec.root_trust_anchor_file, loaded});
   }
   for (const std::string& line : dnssec.trust_anchors) {
-    std::istringstream fields(line);
-    std::string owner;
-    fields >> owner;
-    anchors.push_back({owner, "config", loaded});
+    std::string owner = trust_anchor_owner(line);
+    anchors.push_back({owner.empty() ? "?" : owner, "config", loaded && !owner.empty()});
   }
   for (const std::string& path : dnssec.trust_anchor_files) {
-    std::string owner = first_owner(path);
-    anchors.push_back({owner.empty() ? "?" : owner, path, loaded && !owner.empty()});
+    std::vector<std::string> owners = trust_anchor_file_owners(path);
+    anchors.push_back({owners.empty() ? "?" : owners.front(), path, loaded && !owners.empty()});
   }
   return anchors;
 }

@@ -53,7 +53,8 @@ class Telemetry {
 };
 
 // The trust anchors `config` makes libunbound load: the root file, each dnssec.trust_anchors
-// line ("config"), each dnssec.trust_anchor_files file (its first record's owner).
+// line ("config"), each dnssec.trust_anchor_files file (its first anchor's owner); "?" and not
+// loaded where there is no DS or DNSKEY record to read.
 std::vector<TrustAnchorInfo> configured_trust_anchors(const Config& config, bool loaded);
 
 // The configured block and allow lists, in config order.

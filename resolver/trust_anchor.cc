@@ -3,14 +3,39 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <stdexcept>
 #include <system_error>
 
 #include "resolver/logging.h"
+// Last: without <stdbool.h> before it, ldns/common.h makes bool, true and false macros, which
+// <optional> (from config.h) cannot be compiled after.
+#include <ldns/ldns.h>
 
 namespace dnsvagt {
+namespace {
+
+// The owner of an anchor record, or "" for a record of another type. A relative owner (a file
+// without $ORIGIN) counts from the root, as libunbound reads it.
+std::string anchor_owner(const ldns_rr* record) {
+  ldns_rr_type type = ldns_rr_get_type(record);
+  if (type != LDNS_RR_TYPE_DS && type != LDNS_RR_TYPE_DNSKEY) return "";
+  char* text = ldns_rdf2str(ldns_rr_owner(record));
+  std::string owner = text ? text : "";
+  std::free(text);
+  std::transform(owner.begin(), owner.end(), owner.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (owner.empty() || owner.back() != '.') owner += '.';
+  return owner;
+}
+
+}  // namespace
 
 const char* const kRootTrustAnchors[2] = {
     ". IN DS 20326 8 2 E06D44B80B8F1D39A95C0B0D7C65D08458E880409BBC683457104237C7F8EC8D",
@@ -70,6 +95,42 @@ void give_trust_anchor_to_user(const std::string& path, bool chown_directory, ui
     log_warning("directory %s is not writable by the service user: RFC 5011 updates of the "
                 "root trust anchor cannot be saved", directory.c_str());
   }
+}
+
+std::string trust_anchor_owner(const std::string& record) {
+  ldns_rr* parsed = nullptr;
+  if (ldns_rr_new_frm_str(&parsed, record.c_str(), 0, nullptr, nullptr) != LDNS_STATUS_OK) {
+    return "";
+  }
+  std::string owner = anchor_owner(parsed);
+  ldns_rr_free(parsed);
+  return owner;
+}
+
+std::vector<std::string> trust_anchor_file_owners(const std::string& path) {
+  std::vector<std::string> owners;
+  std::unique_ptr<FILE, int (*)(FILE*)> file(std::fopen(path.c_str(), "r"), std::fclose);
+  if (!file) return owners;
+  uint32_t default_ttl = 3600;
+  ldns_rdf* origin = nullptr;
+  ldns_rdf* previous = nullptr;
+  int line = 0;
+  // A line ldns cannot read is skipped: libunbound reports it when it loads the file.
+  while (!std::feof(file.get())) {
+    ldns_rr* record = nullptr;
+    if (ldns_rr_new_frm_fp_l(&record, file.get(), &default_ttl, &origin, &previous, &line) !=
+        LDNS_STATUS_OK) {
+      continue;
+    }
+    std::string owner = anchor_owner(record);
+    ldns_rr_free(record);
+    if (!owner.empty() && std::find(owners.begin(), owners.end(), owner) == owners.end()) {
+      owners.push_back(owner);
+    }
+  }
+  ldns_rdf_deep_free(origin);
+  ldns_rdf_deep_free(previous);
+  return owners;
 }
 
 }  // namespace dnsvagt

@@ -1,10 +1,12 @@
 // The DNSSEC root trust anchor file: created from the built-in root KSK DS records when
 // missing, then kept up to date by libunbound's RFC 5011 tracking (auto-trust-anchor-file).
+// And the zones that configured trust anchors are for.
 #pragma once
 
 #include <sys/types.h>
 
 #include <string>
+#include <vector>
 
 namespace dnsvagt {
 
@@ -25,5 +27,14 @@ CreatedAnchor ensure_root_trust_anchor_file(const std::string& path);
 // /var). Logs a warning when RFC 5011 updates will not be writable; never throws.
 void give_trust_anchor_to_user(const std::string& path, bool chown_directory, uid_t uid,
                                gid_t gid);
+
+// The owner of a DS or DNSKEY record in zone-file syntax (a dnssec.trust_anchors line),
+// lowercase and absolute ("lab.example."); "" if the line is no such record.
+std::string trust_anchor_owner(const std::string& record);
+
+// The owners of the DS and DNSKEY records in a file of them in zone-file syntax ($ORIGIN,
+// $TTL, relative names, parentheses: what libunbound's trust-anchor-file reads), each once in
+// file order, lowercase and absolute; empty if the file cannot be read.
+std::vector<std::string> trust_anchor_file_owners(const std::string& path);
 
 }  // namespace dnsvagt

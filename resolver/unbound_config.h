@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "config/config.h"
 
@@ -22,6 +23,14 @@ std::string unbound_config_text(const Config& config, UnboundContextRole role);
 // Bytes of cache.size left for the shared AnswerCache; the rest is split among the libunbound
 // contexts (their caches only help to build answers, the front cache serves repeats).
 uint64_t answer_cache_bytes(const CacheConfig& cache);
+
+// A local zone libunbound 1.17 sets up by itself (RFC 6761, RFC 6303 and the other AS112
+// zones, RFC 8375, RFC 7686) and answers without asking anyone.
+struct BuiltInZone {
+  std::string name;       // lowercase, absolute: "10.in-addr.arpa."
+  bool loopback = false;  // localhost. and the reverse zones of 127.0.0.0/8 and ::1
+};
+const std::vector<BuiltInZone>& builtin_local_zones();
 
 // "192.0.2.1@853#dns.example" as forward-addr wants it.
 std::string forward_addr_text(const UpstreamServer& server);

@@ -65,6 +65,7 @@ server:
   max_tcp_connections_per_client: 5
   rate_limit: {qps: 10, burst: 20}
   user: nobody
+  private_zones: forward
 upstream:
   mode: forward
   servers: ["192.0.2.1", "192.0.2.2@5353", "9.9.9.9@853#dns.Quad9.net.", "2001:db8::1@53"]
@@ -128,6 +129,7 @@ TEST(DefaultConfig, MatchesDesign) {
   EXPECT_EQ(c.server.max_tcp_connections_per_client, 100u);
   EXPECT_EQ(c.server.rate_limit, (RateLimit{0, 0}));
   EXPECT_EQ(c.server.user, "dnsvagt");
+  EXPECT_EQ(c.server.private_zones, PrivateZones::local);
   EXPECT_EQ(c.upstream.mode, UpstreamMode::recursive);
   EXPECT_TRUE(c.upstream.servers.empty());
   EXPECT_FALSE(c.upstream.tls);
@@ -188,6 +190,7 @@ TEST(ParseConfig, FullConfigSetsEveryField) {
   EXPECT_EQ(c.server.max_tcp_connections_per_client, 5u);
   EXPECT_EQ(c.server.rate_limit, (RateLimit{10, 20}));
   EXPECT_EQ(c.server.user, "nobody");
+  EXPECT_EQ(c.server.private_zones, PrivateZones::forward);
 
   EXPECT_EQ(c.upstream.mode, UpstreamMode::forward);
   std::vector<std::string> servers;
@@ -295,6 +298,7 @@ TEST(ToYaml, WritesEveryKey) {
                           "max_tcp_connections_per_client: 100",
                           "rate_limit: {qps: 0, burst: 0}",
                           "user:",
+                          "private_zones: local",
                           "mode: recursive",
                           "servers:",
                           "tls: false",
@@ -451,7 +455,7 @@ TEST(ConfigErrors, UnknownKeys) {
   EXPECT_EQ(error_of("server:\n  threads: 2\n  lisen: [\"127.0.0.1\"]\n"),
             "t.yaml:3: server.lisen: unknown key, expected one of listen, threads, allow, "
             "tcp_idle_timeout, tcp_query_timeout, tcp_write_timeout, max_tcp_connections, "
-            "max_tcp_connections_per_client, rate_limit, user");
+            "max_tcp_connections_per_client, rate_limit, user, private_zones");
   EXPECT_EQ(error_of("server:\n  rate_limit: {qps: 1, brust: 2}\n"),
             "t.yaml:2: server.rate_limit.brust: unknown key, expected one of qps, burst");
   EXPECT_EQ(error_of("blocking:\n  lists:\n    - name: a\n      file: /a\n    - name: b\n"
@@ -541,6 +545,8 @@ TEST(ConfigErrors, BadEnums) {
             "rpz, got \"csv\"");
   EXPECT_EQ(error_of("upstream:\n  mode: stub\n"),
             "t.yaml:2: upstream.mode: expected one of recursive, forward, got \"stub\"");
+  EXPECT_EQ(error_of("server:\n  threads: 2\n  private_zones: forwarded\n"),
+            "t.yaml:3: server.private_zones: expected one of local, forward, got \"forwarded\"");
 }
 
 TEST(ConfigErrors, NumbersOutOfRange) {
@@ -603,6 +609,18 @@ TEST(ConfigErrors, UpstreamConsistency) {
                      "true}\n"),
             "t.yaml:3: upstream.zones[0].insecure: an insecure root zone would turn off DNSSEC "
             "validation for everything; use dnssec.validate: false if that is really meant");
+}
+
+// Without upstream.servers there is nobody to forward private zones to; recursion would send
+// them to the public DNS, which is what answering them locally prevents.
+TEST(ConfigErrors, PrivateZonesForwardNeedsForwardMode) {
+  EXPECT_EQ(error_of("server:\n  threads: 2\n  private_zones: forward\n"),
+            "t.yaml:3: server.private_zones: forward sends private zones to upstream.servers, "
+            "so it needs upstream.mode: forward (use upstream.zones to forward single private "
+            "zones in recursive mode)");
+  EXPECT_EQ(error_of("upstream:\n  mode: forward\n  servers: [\"192.0.2.1\"]\n"
+                     "server:\n  private_zones: forward\n"),
+            "no error");
 }
 
 TEST(ConfigErrors, Dnssec) {

@@ -22,6 +22,8 @@ Zones (all served by the one NSD on 127.0.0.1; the parent holds NS + glue for ev
     unsigned-ds.world.test.   DS in parent, zone not signed
     nsec3.world.test.         signed with NSEC3
     wild.world.test.          signed, wildcard *.wild.world.test.
+    10.in-addr.arpa.          unsigned, a PTR record (REVERSE_PTR); no parent, like an RFC 1918
+                              reverse zone on an internal server (test_local_zones.py)
 """
 
 import json
@@ -58,6 +60,9 @@ ADDRESSES = {
     "short.insecure": "192.0.2.22",    # TTL SHORT_TTL
     "popular.insecure": "192.0.2.23",  # TTL POPULAR_TTL
 }
+# The reverse zone of 10.0.0.0/8 and its one PTR record (name, target).
+REVERSE_ZONE = "10.in-addr.arpa"
+REVERSE_PTR = ("4.3.2.10.in-addr.arpa.", "dc1.corp.example.")
 # TTLs of the records test_stale.py lets expire (serve-stale) or nearly expire (prefetch).
 SHORT_TTL = 2
 POPULAR_TTL = 20
@@ -433,6 +438,10 @@ class World:
         key = self.keygen(PARENT)
         files[PARENT] = self.sign(parent, [key])
         self.trust_anchor = self.ds_of(key)
+
+        reverse = Zone(REVERSE_ZONE)
+        reverse.add("%s PTR %s" % REVERSE_PTR)
+        files[REVERSE_ZONE] = self.write_unsigned(reverse)
         self.zone_files = files
 
     def tamper(self, file_name, old_address, new_address):

@@ -53,5 +53,29 @@ TEST_F(TrustAnchorTest, ReportsAnUncreatableDirectory) {
   EXPECT_THROW(ensure_root_trust_anchor_file(directory_ + "/file/root.key"), std::runtime_error);
 }
 
+TEST(TrustAnchorOwner, IsTheOwnerOfADsOrDnskeyLine) {
+  EXPECT_EQ(trust_anchor_owner("Lab.Example. 3600 IN DS 1 8 2 ABCD"), "lab.example.");
+  EXPECT_EQ(trust_anchor_owner("test. DNSKEY 257 3 8 AwEAAQ=="), "test.");
+  EXPECT_EQ(trust_anchor_owner(". IN DS 20326 8 2 E06D"), ".");
+  EXPECT_EQ(trust_anchor_owner("example. A 192.0.2.1"), "");
+  EXPECT_EQ(trust_anchor_owner("not a record"), "");
+}
+
+TEST_F(TrustAnchorTest, FileOwnersAreEachAnchorZoneOnceInFileOrder) {
+  std::string path = directory_ + "/anchors.key";
+  std::ofstream(path) << "; anchors\n"
+                         "$TTL 3600\n"
+                         "Lab.Example. IN DS 1 8 2 ABCD\n"
+                         "             IN DS 2 8 2 ( AB\n"
+                         "                           CD )\n"
+                         "$ORIGIN arpa.\n"
+                         "home IN DS 3 8 2 ABCD\n"
+                         "host.lab.example. IN A 192.0.2.1\n"
+                         "lab.example. IN DNSKEY 257 3 8 AwEAAQ==\n";
+  EXPECT_EQ(trust_anchor_file_owners(path),
+            (std::vector<std::string>{"lab.example.", "home.arpa."}));
+  EXPECT_EQ(trust_anchor_file_owners(directory_ + "/missing.key"), std::vector<std::string>{});
+}
+
 }  // namespace
 }  // namespace dnsvagt
