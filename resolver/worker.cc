@@ -175,8 +175,6 @@ Worker::Worker(std::shared_ptr<WorkerShared> shared, WorkerSockets sockets,
       tcp_query_(kTcpMaxMessage),
       reply_(2 + kTcpMaxMessage),
       policy_answers_(shared_->config.blocking) {
-  const RateLimit& rate_limit = shared_->config.server.rate_limit;
-  if (rate_limit.qps > 0) rate_limiter_.emplace(rate_limit.qps, rate_limit.burst);
   base_ = event_base_new();
   if (!base_) throw std::runtime_error("cannot create an event loop");
   try {
@@ -234,8 +232,9 @@ size_t Worker::answer(std::span<const uint8_t> packet, const Client& client,
   counters_.query(client.connection ? Transport::tcp : Transport::udp);
   // Over-limit UDP is dropped unparsed: an answer, even REFUSED, would help a flood. TCP needs
   // a handshake (no spoofing) and has max_tcp_connections.
-  if (rate_limiter_ && !client.connection &&
-      !rate_limiter_->allow(reinterpret_cast<const sockaddr*>(&client.address), received_ns_)) {
+  if (shared_->rate_limiter && !client.connection &&
+      !shared_->rate_limiter->allow(reinterpret_cast<const sockaddr*>(&client.address),
+                                    received_ns_)) {
     counters_.rate_limited();
     return 0;
   }

@@ -60,7 +60,7 @@ server:
   allow: ["192.0.2.0/24", "2001:db8::/32", "198.51.100.7"]
   tcp_idle_timeout: 2m
   max_tcp_connections: 50
-  rate_limit: {qps: 10, burst: 20}
+  rate_limit: {qps: 10, burst: 20, ipv4_prefix: 24, ipv6_prefix: 64}
   user: nobody
 upstream:
   mode: forward
@@ -120,7 +120,7 @@ TEST(DefaultConfig, MatchesDesign) {
                                              "172.16.0.0/12", "192.168.0.0/16", "fc00::/7"}));
   EXPECT_EQ(c.server.tcp_idle_timeout, seconds(10));
   EXPECT_EQ(c.server.max_tcp_connections, 1000u);
-  EXPECT_EQ(c.server.rate_limit, (RateLimit{0, 0}));
+  EXPECT_EQ(c.server.rate_limit, (RateLimit{0, 0, 32, 56}));
   EXPECT_EQ(c.server.user, "dnsvagt");
   EXPECT_EQ(c.upstream.mode, UpstreamMode::recursive);
   EXPECT_TRUE(c.upstream.servers.empty());
@@ -177,7 +177,7 @@ TEST(ParseConfig, FullConfigSetsEveryField) {
   EXPECT_EQ(c.server.allow[2].length, 32);
   EXPECT_EQ(c.server.tcp_idle_timeout, seconds(120));
   EXPECT_EQ(c.server.max_tcp_connections, 50u);
-  EXPECT_EQ(c.server.rate_limit, (RateLimit{10, 20}));
+  EXPECT_EQ(c.server.rate_limit, (RateLimit{10, 20, 24, 64}));
   EXPECT_EQ(c.server.user, "nobody");
 
   EXPECT_EQ(c.upstream.mode, UpstreamMode::forward);
@@ -281,7 +281,7 @@ TEST(ToYaml, WritesEveryKey) {
                           "allow:",
                           "tcp_idle_timeout: 10s",
                           "max_tcp_connections:",
-                          "rate_limit: {qps: 0, burst: 0}",
+                          "rate_limit: {qps: 0, burst: 0, ipv4_prefix: 32, ipv6_prefix: 56}",
                           "user:",
                           "mode: recursive",
                           "servers:",
@@ -440,7 +440,8 @@ TEST(ConfigErrors, UnknownKeys) {
             "t.yaml:3: server.lisen: unknown key, expected one of listen, threads, allow, "
             "tcp_idle_timeout, max_tcp_connections, rate_limit, user");
   EXPECT_EQ(error_of("server:\n  rate_limit: {qps: 1, brust: 2}\n"),
-            "t.yaml:2: server.rate_limit.brust: unknown key, expected one of qps, burst");
+            "t.yaml:2: server.rate_limit.brust: unknown key, expected one of qps, burst, "
+            "ipv4_prefix, ipv6_prefix");
   EXPECT_EQ(error_of("blocking:\n  lists:\n    - name: a\n      file: /a\n    - name: b\n"
                      "      file: /b\n      refrsh: 1h\n"),
             "t.yaml:7: blocking.lists[1].refrsh: unknown key, expected one of name, url, file, "
@@ -541,6 +542,12 @@ TEST(ConfigErrors, NumbersOutOfRange) {
   EXPECT_EQ(error_of("blocking:\n  lists: [{name: a, file: /a, max_shrink: 1.5}]\n"),
             "t.yaml:2: blocking.lists[0].max_shrink: expected a number from 0 to 1 like 0.5, got "
             "\"1.5\"");
+  EXPECT_EQ(error_of("server:\n  rate_limit:\n    qps: 5\n    ipv6_prefix: 129\n"),
+            "t.yaml:4: server.rate_limit.ipv6_prefix: expected an integer from 0 to 128, got "
+            "\"129\"");
+  EXPECT_EQ(error_of("server:\n  rate_limit: {ipv4_prefix: 33}\n"),
+            "t.yaml:2: server.rate_limit.ipv4_prefix: expected an integer from 0 to 32, got "
+            "\"33\"");
   EXPECT_EQ(error_of("cache:\n  max_ttl: 0\n"),
             "t.yaml:2: cache.max_ttl: expected an integer from 1 to 2147483647, got \"0\"");
 }
