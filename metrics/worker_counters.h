@@ -103,7 +103,7 @@ struct CounterTotals {
   uint64_t tcp_opened = 0;
   uint64_t tcp_closed = 0;
   uint64_t query_log_dropped = 0;
-  uint64_t rate_limited = 0;
+  std::array<uint64_t, kTransportCount> rate_limited{};
 
   uint64_t total_queries() const;
   uint64_t total_blocked() const;
@@ -129,8 +129,10 @@ class alignas(64) WorkerCounters {
   void tcp_connection_opened() { bump(tcp_opened_); }
   void tcp_connection_closed() { bump(tcp_closed_); }
   void query_log_dropped() { bump(query_log_dropped_); }
-  // A query dropped unanswered by server.rate_limit.
-  void rate_limited() { bump(rate_limited_); }
+  // A query over server.rate_limit (UDP: dropped unanswered; TCP: answered REFUSED).
+  void rate_limited(Transport transport) {
+    bump(rate_limited_[static_cast<size_t>(transport)]);
+  }
 
   // Recent events for the compliance page, in addition to dnssec(bogus) / blocked(index).
   void record_bogus(std::string_view name, std::string_view reason) {
@@ -164,7 +166,7 @@ class alignas(64) WorkerCounters {
   Counter tcp_opened_{0};
   Counter tcp_closed_{0};
   Counter query_log_dropped_{0};
-  Counter rate_limited_{0};
+  std::array<Counter, kTransportCount> rate_limited_{};
   std::array<Counter, kMaxLists + 1> blocked_{};
   RecentEventRing recent_bogus_;
   RecentEventRing recent_blocks_;

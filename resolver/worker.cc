@@ -35,6 +35,8 @@ constexpr timeval kFlushTime = {0, 100000};  // lets the last TCP replies leave 
 constexpr timeval kHeartbeat = {1, 0};
 constexpr size_t kMaxEdeText = 300;
 constexpr timeval kStaleAnswerDelay = {1, 800000};  // RFC 8767's suggested client timer
+// No EDE code says "rate limited"; 0 (Other) with a text tells an operator's dig why.
+constexpr Ede kRateLimited = {0, "rate limited (server.rate_limit)"};
 
 uint32_t monotonic_seconds() {
   timespec now;
@@ -229,14 +231,18 @@ void Worker::run() { event_base_dispatch(base_); }
 
 size_t Worker::answer(std::span<const uint8_t> packet, const Client& client,
                       std::span<uint8_t> out) {
-  counters_.query(client.connection ? Transport::tcp : Transport::udp);
-  // Over-limit UDP is dropped unparsed: an answer, even REFUSED, would help a flood. TCP needs
-  // a handshake (no spoofing) and has max_tcp_connections.
-  if (shared_->rate_limiter && !client.connection &&
+  const Transport transport = client.connection ? Transport::tcp : Transport::udp;
+  counters_.query(transport);
+  // Over-limit UDP is dropped unparsed: an answer, even REFUSED, would help a flood from
+  // spoofed sources. Over-limit TCP (its source is real) gets REFUSED: a client left without
+  // an answer would wait and retry, and a stub moves on to its next server.
+  const bool limited =
+      shared_->rate_limiter &&
       !shared_->rate_limiter->allow(reinterpret_cast<const sockaddr*>(&client.address),
-                                    received_ns_)) {
-    counters_.rate_limited();
-    return 0;
+                                    received_ns_);
+  if (limited) {
+    counters_.rate_limited(transport);
+    if (transport == Transport::udp) return 0;
   }
   Query query;
   QueryParse parsed = parse_query(packet, query);
@@ -250,6 +256,7 @@ size_t Worker::answer(std::span<const uint8_t> packet, const Client& client,
       return write_error_reply(query, kRcodeBadVers, nullptr, out);
     case QueryParse::ok: break;
   }
+  if (limited) return write_error_reply(query, kRcodeRefused, &kRateLimited, out);
   if (!shared_->access_list.allows(reinterpret_cast<const sockaddr*>(&client.address))) {
     // Never more bytes back than came in: REFUSED must not amplify.
     size_t length = write_error_reply(query, kRcodeRefused, nullptr, out);

@@ -144,7 +144,8 @@ TEST(ExpositionTest, ZeroCountersOfEveryKnownLabelValueFromTheStart) {
         "dnsvagt_query_duration_seconds_bucket{le=\"5e-05\"} 0",
         "dnsvagt_query_duration_seconds_bucket{le=\"+Inf\"} 0",
         "dnsvagt_query_duration_seconds_count 0", "dnsvagt_query_log_dropped_total 0",
-        "dnsvagt_rate_limited_total 0"}) {
+        "dnsvagt_rate_limited_total{transport=\"udp\"} 0",
+        "dnsvagt_rate_limited_total{transport=\"tcp\"} 0"}) {
     EXPECT_THAT(text, HasSubstr(std::string("\n") + sample + "\n"));
   }
   // An allow list blocks nothing, and unassigned rcodes appear only once seen.
