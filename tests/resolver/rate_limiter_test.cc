@@ -138,6 +138,8 @@ TEST(RateLimiterTest, AnIdleClientsSlotGivesANewcomerAFullBurst) {
   // 10.0.0.0 has not asked for 5 s: its bucket is full, and that is what the newcomer gets.
   for (int i = 1; i < 4; ++i) EXPECT_EQ(allowed_of(limiter, numbered(i), 10, 6 * kSecond), 5);
   EXPECT_EQ(allowed_of(limiter, numbered(4), 10, 6 * kSecond), 5);
+  // The client it replaced, back at once, finds only drained buckets: a full table errs
+  // towards limiting.
   EXPECT_EQ(allowed_of(limiter, numbered(0), 10, 6 * kSecond), 0);
 }
 
