@@ -1,9 +1,12 @@
 // The cache-hit path of one query, piece by piece and whole: parse_query, AnswerCache::lookup
 // (hit) and Answer::render of a typical ~100-byte answer to an EDNS client; and what one
 // libunbound lookup costs per arrangement of contexts (per worker on its event loop, or one
-// context shared by the workers), which decided the resolver's design.
+// context shared by the workers), which decided the resolver's design; and what the rate
+// limiter, one table all workers share, costs a query.
+#include <arpa/inet.h>
 #include <benchmark/benchmark.h>
 #include <event2/event.h>
+#include <netinet/in.h>
 #include <unbound-event.h>
 #include <unbound.h>
 
@@ -13,6 +16,7 @@
 #include "resolver/answer.h"
 #include "resolver/answer_cache.h"
 #include "resolver/query.h"
+#include "resolver/rate_limiter.h"
 #include "tests/resolver/wire_test_util.h"
 
 namespace dnsvagt {
@@ -145,6 +149,61 @@ void BM_UnboundSharedContext(benchmark::State& state) {
   }
 }
 BENCHMARK(BM_UnboundSharedContext)->ThreadRange(1, 2);
+
+// One limiter for every benchmark thread, as for the workers; a rate no client here reaches.
+RateLimiter& shared_limiter() {
+  static RateLimiter limiter(RateLimit{1000000, 1000000});
+  return limiter;
+}
+
+// A host in 2001:<thread>:<network>00::/56 (network: 24 bits).
+sockaddr_in6 ipv6_client(int thread, uint32_t network) {
+  sockaddr_in6 address = {};
+  address.sin6_family = AF_INET6;
+  inet_pton(AF_INET6, "2001::1", &address.sin6_addr);
+  uint8_t* bytes = address.sin6_addr.s6_addr;
+  bytes[3] = static_cast<uint8_t>(thread);
+  for (int i = 0; i < 3; ++i) bytes[4 + i] = static_cast<uint8_t>(network >> (16 - 8 * i));
+  return address;
+}
+
+// A known client, a different one per thread: the common case, sets taken by one thread each.
+void BM_RateLimiterKnownClient(benchmark::State& state) {
+  RateLimiter& limiter = shared_limiter();
+  const sockaddr_in6 client = ipv6_client(state.thread_index(), 1);
+  int64_t now_ns = 1000000000;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(limiter.allow(reinterpret_cast<const sockaddr*>(&client), now_ns));
+    now_ns += 100;
+  }
+}
+BENCHMARK(BM_RateLimiterKnownClient)->ThreadRange(1, 2);
+
+// Both threads on one client: its set's lock goes back and forth between the cores.
+void BM_RateLimiterOneClientEverywhere(benchmark::State& state) {
+  RateLimiter& limiter = shared_limiter();
+  const sockaddr_in6 client = ipv6_client(0, 0);
+  int64_t now_ns = 1000000000;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(limiter.allow(reinterpret_cast<const sockaddr*>(&client), now_ns));
+    now_ns += 100;
+  }
+}
+BENCHMARK(BM_RateLimiterOneClientEverywhere)->ThreadRange(1, 2);
+
+// A new client every query (a flood from random sources): a miss in a full table each time,
+// in sets spread over 2 MiB, so mostly a cache miss too.
+void BM_RateLimiterNewClients(benchmark::State& state) {
+  RateLimiter& limiter = shared_limiter();
+  uint32_t network = 2;
+  int64_t now_ns = 1000000000;
+  for (auto _ : state) {
+    const sockaddr_in6 client = ipv6_client(state.thread_index(), network++ & 0xffffff);
+    benchmark::DoNotOptimize(limiter.allow(reinterpret_cast<const sockaddr*>(&client), now_ns));
+    now_ns += 100;
+  }
+}
+BENCHMARK(BM_RateLimiterNewClients)->ThreadRange(1, 2);
 
 }  // namespace
 }  // namespace dnsvagt

@@ -48,8 +48,10 @@ struct ForwardZone {
 };
 
 struct RateLimit {
-  uint32_t qps = 0;  // per client address; 0 = off
+  uint32_t qps = 0;  // per client network; 0 = off
   uint32_t burst = 0;  // token bucket depth; the loader makes it at least qps when qps > 0
+  unsigned ipv4_prefix = 32;  // a client network: this many leading bits of its address
+  unsigned ipv6_prefix = 56;
   bool operator==(const RateLimit&) const = default;
 };
 

@@ -321,12 +321,18 @@ void ConfigReader::read_server(const Item& section, ServerConfig& server) const 
     server.max_tcp_connections_per_client = static_cast<unsigned>(integer(*item, 1, 1000000));
   }
   if (const Item* item = f.get("rate_limit")) {
-    Fields limit = fields(*item, {"qps", "burst"}, true);
+    Fields limit = fields(*item, {"qps", "burst", "ipv4_prefix", "ipv6_prefix"}, true);
     if (const Item* qps = limit.get("qps")) {
       server.rate_limit.qps = static_cast<uint32_t>(integer(*qps, 0, 1000000));
     }
     if (const Item* burst = limit.get("burst")) {
       server.rate_limit.burst = static_cast<uint32_t>(integer(*burst, 0, 1000000));
+    }
+    if (const Item* prefix = limit.get("ipv4_prefix")) {
+      server.rate_limit.ipv4_prefix = static_cast<unsigned>(integer(*prefix, 0, 32));
+    }
+    if (const Item* prefix = limit.get("ipv6_prefix")) {
+      server.rate_limit.ipv6_prefix = static_cast<unsigned>(integer(*prefix, 0, 128));
     }
     // A bucket smaller than one second's worth would cut the rate below qps.
     server.rate_limit.burst = std::max(server.rate_limit.burst, server.rate_limit.qps);

@@ -127,6 +127,8 @@ std::string to_yaml(const Config& config) {
   w.out() << YAML::Flow << YAML::BeginMap;
   w.number("qps", server.rate_limit.qps);
   w.number("burst", server.rate_limit.burst);
+  w.number("ipv4_prefix", server.rate_limit.ipv4_prefix);
+  w.number("ipv6_prefix", server.rate_limit.ipv6_prefix);
   w.out() << YAML::EndMap;
   w.text("user", server.user);
   w.plain("private_zones", to_string(server.private_zones));

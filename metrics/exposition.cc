@@ -201,10 +201,13 @@ std::vector<MetricFamily> metric_families(const MetricsSnapshot& snapshot) {
   dropped.add(totals.query_log_dropped);
   families.push_back(dropped.take());
 
-  FamilyBuilder rate_limited("dnsvagt_rate_limited_total",
-                             "UDP queries dropped unanswered by server.rate_limit.",
-                             MetricType::Counter);
-  rate_limited.add(totals.rate_limited);
+  FamilyBuilder rate_limited(
+      "dnsvagt_rate_limited_total",
+      "Queries over server.rate_limit, by transport: UDP dropped unanswered, TCP refused.",
+      MetricType::Counter, {"transport"});
+  for (size_t i = 0; i < kTransportCount; ++i) {
+    rate_limited.add(totals.rate_limited[i], {to_string(static_cast<Transport>(i))});
+  }
   families.push_back(rate_limited.take());
 
   FamilyBuilder tcp_dropped("dnsvagt_tcp_connections_dropped_total",

@@ -142,7 +142,7 @@ void WorkerCounters::add_to(CounterTotals& totals) const {
   totals.tcp_opened += tcp_opened_.load(std::memory_order_relaxed);
   totals.tcp_closed += tcp_closed_.load(std::memory_order_relaxed);
   totals.query_log_dropped += query_log_dropped_.load(std::memory_order_relaxed);
-  totals.rate_limited += rate_limited_.load(std::memory_order_relaxed);
+  add_all(totals.rate_limited, rate_limited_);
   add_all(totals.tcp_dropped, tcp_dropped_);
   totals.internal_errors += internal_errors_.load(std::memory_order_relaxed);
 }

@@ -115,7 +115,7 @@ struct CounterTotals {
   uint64_t tcp_opened = 0;
   uint64_t tcp_closed = 0;
   uint64_t query_log_dropped = 0;
-  uint64_t rate_limited = 0;
+  std::array<uint64_t, kTransportCount> rate_limited{};
   std::array<uint64_t, kTcpDropReasonCount> tcp_dropped{};
   uint64_t internal_errors = 0;
 
@@ -143,8 +143,10 @@ class alignas(64) WorkerCounters {
   void tcp_connection_opened() { bump(tcp_opened_); }
   void tcp_connection_closed() { bump(tcp_closed_); }
   void query_log_dropped() { bump(query_log_dropped_); }
-  // A query dropped unanswered by server.rate_limit.
-  void rate_limited() { bump(rate_limited_); }
+  // A query over server.rate_limit (UDP: dropped unanswered; TCP: answered REFUSED).
+  void rate_limited(Transport transport) {
+    bump(rate_limited_[static_cast<size_t>(transport)]);
+  }
   void tcp_dropped(TcpDropReason reason) { bump(tcp_dropped_[static_cast<size_t>(reason)]); }
   // A query (answered SERVFAIL) or an event that an internal error cut short.
   void internal_error() { bump(internal_errors_); }
@@ -181,7 +183,7 @@ class alignas(64) WorkerCounters {
   Counter tcp_opened_{0};
   Counter tcp_closed_{0};
   Counter query_log_dropped_{0};
-  Counter rate_limited_{0};
+  std::array<Counter, kTransportCount> rate_limited_{};
   std::array<Counter, kTcpDropReasonCount> tcp_dropped_{};
   Counter internal_errors_{0};
   std::array<Counter, kMaxLists + 1> blocked_{};

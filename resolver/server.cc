@@ -112,6 +112,12 @@ void Server::drop_privileges() {
 std::unique_ptr<Server::Generation> Server::start_generation(const Config& config) {
   auto generation = std::make_unique<Generation>();
   generation->shared = std::make_shared<WorkerShared>(config, &tcp_slots_);
+  const RateLimit& rate_limit = config.server.rate_limit;
+  if (generation_ && generation_->shared->config.server.rate_limit == rate_limit) {
+    generation->shared->rate_limiter = generation_->shared->rate_limiter;
+  } else if (rate_limit.qps > 0) {
+    generation->shared->rate_limiter = std::make_shared<RateLimiter>(rate_limit);
+  }
   // Before the workers start: they block from their first query.
   generation->lists = start_list_updater(config, generation->shared->policy);
   // The running generation's workers answer until this one has started: use the other slots.

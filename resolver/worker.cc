@@ -39,6 +39,8 @@ constexpr timeval kStaleAnswerDelay = {1, 800000};  // RFC 8767's suggested clie
 constexpr unsigned kTcpMaxWaiting = 64;       // queries waiting for upstream
 constexpr size_t kTcpMaxUnwritten = 128 * 1024;  // reply bytes not yet written
 constexpr int64_t kInternalErrorLogInterval = int64_t{60} * 1000000000;
+// No EDE code says "rate limited"; 0 (Other) with a text tells an operator's dig why.
+constexpr Ede kRateLimited = {0, "rate limited (server.rate_limit)"};
 
 uint32_t monotonic_seconds() {
   timespec now;
@@ -206,8 +208,6 @@ Worker::Worker(std::shared_ptr<WorkerShared> shared, WorkerSockets sockets,
       tcp_query_(kTcpMaxMessage),
       reply_(2 + kTcpMaxMessage),
       policy_answers_(shared_->config.blocking) {
-  const RateLimit& rate_limit = shared_->config.server.rate_limit;
-  if (rate_limit.qps > 0) rate_limiter_.emplace(rate_limit.qps, rate_limit.burst);
   base_ = event_base_new();
   if (!base_) throw std::runtime_error("cannot create an event loop");
   try {
@@ -257,13 +257,18 @@ void Worker::run() { event_base_dispatch(base_); }
 
 size_t Worker::answer(std::span<const uint8_t> packet, const Client& client,
                       std::span<uint8_t> out) {
-  counters_.query(client.connection ? Transport::tcp : Transport::udp);
-  // Over-limit UDP is dropped unparsed: an answer, even REFUSED, would help a flood. TCP needs
-  // a handshake (no spoofing) and has max_tcp_connections.
-  if (rate_limiter_ && !client.connection &&
-      !rate_limiter_->allow(reinterpret_cast<const sockaddr*>(&client.address), received_ns_)) {
-    counters_.rate_limited();
-    return 0;
+  const Transport transport = client.connection ? Transport::tcp : Transport::udp;
+  counters_.query(transport);
+  // Over-limit UDP is dropped unparsed: an answer, even REFUSED, would help a flood from
+  // spoofed sources. Over-limit TCP (its source is real) gets REFUSED: a client left without
+  // an answer would wait and retry, and a stub moves on to its next server.
+  const bool limited =
+      shared_->rate_limiter &&
+      !shared_->rate_limiter->allow(reinterpret_cast<const sockaddr*>(&client.address),
+                                    received_ns_);
+  if (limited) {
+    counters_.rate_limited(transport);
+    if (transport == Transport::udp) return 0;
   }
   Query query;
   QueryParse parsed = parse_query(packet, query);
@@ -276,6 +281,7 @@ size_t Worker::answer(std::span<const uint8_t> packet, const Client& client,
     size_t length = write_error_reply(query, kRcodeRefused, nullptr, out);
     return length <= packet.size() ? length : 0;
   }
+  if (limited) return write_error_reply(query, kRcodeRefused, &kRateLimited, out);
   switch (parsed) {
     case QueryParse::drop: return 0;
     case QueryParse::formerr: return write_error_reply(query, kRcodeFormErr, nullptr, out);

@@ -43,6 +43,9 @@ struct WorkerShared {
   AnswerCache cache;
   AccessList access_list;
   PublishedPolicy policy;  // the blocklists of this config; the list updater publishes here
+  // server.rate_limit, null when off. The Server sets it, and keeps it over a reload that
+  // leaves the limit as it was, so a SIGHUP does not refill every client's bucket.
+  std::shared_ptr<RateLimiter> rate_limiter;
   TcpSlots* tcp_slots;  // open client connections, across reloads
 };
 
@@ -188,7 +191,6 @@ class Worker {
   Metrics& metrics_;
   WorkerCounters& counters_;
   QueryLogQueue* query_log_;
-  std::optional<RateLimiter> rate_limiter_;  // server.rate_limit, UDP only
   ReplyFacts facts_;
   int64_t received_ns_ = 0;  // monotonic receipt time of the query (batch) being answered
   // Metrics list indexes of the lists mark_blocked() has seen, and their names (for the log).

@@ -63,7 +63,7 @@ server:
   tcp_write_timeout: 7s
   max_tcp_connections: 50
   max_tcp_connections_per_client: 5
-  rate_limit: {qps: 10, burst: 20}
+  rate_limit: {qps: 10, burst: 20, ipv4_prefix: 24, ipv6_prefix: 64}
   user: nobody
   private_zones: forward
 upstream:
@@ -127,7 +127,7 @@ TEST(DefaultConfig, MatchesDesign) {
   EXPECT_EQ(c.server.tcp_write_timeout, seconds(10));
   EXPECT_EQ(c.server.max_tcp_connections, 1000u);
   EXPECT_EQ(c.server.max_tcp_connections_per_client, 100u);
-  EXPECT_EQ(c.server.rate_limit, (RateLimit{0, 0}));
+  EXPECT_EQ(c.server.rate_limit, (RateLimit{0, 0, 32, 56}));
   EXPECT_EQ(c.server.user, "dnsvagt");
   EXPECT_EQ(c.server.private_zones, PrivateZones::local);
   EXPECT_EQ(c.upstream.mode, UpstreamMode::recursive);
@@ -188,7 +188,7 @@ TEST(ParseConfig, FullConfigSetsEveryField) {
   EXPECT_EQ(c.server.tcp_write_timeout, seconds(7));
   EXPECT_EQ(c.server.max_tcp_connections, 50u);
   EXPECT_EQ(c.server.max_tcp_connections_per_client, 5u);
-  EXPECT_EQ(c.server.rate_limit, (RateLimit{10, 20}));
+  EXPECT_EQ(c.server.rate_limit, (RateLimit{10, 20, 24, 64}));
   EXPECT_EQ(c.server.user, "nobody");
   EXPECT_EQ(c.server.private_zones, PrivateZones::forward);
 
@@ -296,7 +296,7 @@ TEST(ToYaml, WritesEveryKey) {
                           "tcp_write_timeout: 10s",
                           "max_tcp_connections:",
                           "max_tcp_connections_per_client: 100",
-                          "rate_limit: {qps: 0, burst: 0}",
+                          "rate_limit: {qps: 0, burst: 0, ipv4_prefix: 32, ipv6_prefix: 56}",
                           "user:",
                           "private_zones: local",
                           "mode: recursive",
@@ -457,7 +457,8 @@ TEST(ConfigErrors, UnknownKeys) {
             "tcp_idle_timeout, tcp_query_timeout, tcp_write_timeout, max_tcp_connections, "
             "max_tcp_connections_per_client, rate_limit, user, private_zones");
   EXPECT_EQ(error_of("server:\n  rate_limit: {qps: 1, brust: 2}\n"),
-            "t.yaml:2: server.rate_limit.brust: unknown key, expected one of qps, burst");
+            "t.yaml:2: server.rate_limit.brust: unknown key, expected one of qps, burst, "
+            "ipv4_prefix, ipv6_prefix");
   EXPECT_EQ(error_of("blocking:\n  lists:\n    - name: a\n      file: /a\n    - name: b\n"
                      "      file: /b\n      refrsh: 1h\n"),
             "t.yaml:7: blocking.lists[1].refrsh: unknown key, expected one of name, url, file, "
@@ -560,6 +561,12 @@ TEST(ConfigErrors, NumbersOutOfRange) {
   EXPECT_EQ(error_of("blocking:\n  lists: [{name: a, file: /a, max_shrink: 1.5}]\n"),
             "t.yaml:2: blocking.lists[0].max_shrink: expected a number from 0 to 1 like 0.5, got "
             "\"1.5\"");
+  EXPECT_EQ(error_of("server:\n  rate_limit:\n    qps: 5\n    ipv6_prefix: 129\n"),
+            "t.yaml:4: server.rate_limit.ipv6_prefix: expected an integer from 0 to 128, got "
+            "\"129\"");
+  EXPECT_EQ(error_of("server:\n  rate_limit: {ipv4_prefix: 33}\n"),
+            "t.yaml:2: server.rate_limit.ipv4_prefix: expected an integer from 0 to 32, got "
+            "\"33\"");
   EXPECT_EQ(error_of("cache:\n  max_ttl: 0\n"),
             "t.yaml:2: cache.max_ttl: expected an integer from 1 to 2147483647, got \"0\"");
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # Metrics integration test: dnsvagt on the signed test world answers a known mix of queries;
 # /metrics must count each exactly, /compliance.json must judge from them, the query log must
-# hold one correct line per reply, and server.rate_limit must drop what exceeds a client's budget.
+# hold one correct line per reply, and server.rate_limit must drop (UDP) or refuse (TCP) what
+# exceeds a client's budget.
 """Usage: test_metrics.py --dnsvagt PATH [--keep] [-k PATTERN]
 
 (dnsvagt only: --reference has no metrics to check and skips every test.)
@@ -32,8 +33,6 @@ class Env:
     port = None          # the subject: default threads, query log, metrics
     metrics_port = None
     query_log = None
-    limited_port = None  # a second subject with server.rate_limit {qps: 1, burst: 2}
-    limited_metrics_port = None
 
 
 def http_get(port, path):
@@ -152,7 +151,8 @@ class MetricsTest(unittest.TestCase):
             'dnsvagt_responses_total{rcode="NXDOMAIN"}': 0,
             "dnsvagt_query_duration_seconds_count": 8,
             "dnsvagt_query_log_dropped_total": 0,
-            "dnsvagt_rate_limited_total": 0,
+            'dnsvagt_rate_limited_total{transport="udp"}': 0,
+            'dnsvagt_rate_limited_total{transport="tcp"}': 0,
             "dnsvagt_tcp_connections": 0,
         })
 
@@ -233,33 +233,51 @@ class MetricsTest(unittest.TestCase):
 
 
 class RateLimitTest(unittest.TestCase):
-    def test_over_limit_udp_is_dropped_and_counted_tcp_is_not(self):
-        # One worker, so every query meets the same bucket: qps 1, burst 2.
+    def test_over_limit_udp_is_dropped_and_tcp_refused_both_counted(self):
+        # qps 1, burst 2 per client, one bucket over both workers.
         def config(port):
-            return {"server": {"listen": ["127.0.0.1:%d" % port], "threads": 1,
-                               "user": world.current_user(), "allow": ["127.0.0.1/32"],
+            return {"server": {"listen": ["127.0.0.1:%d" % port], "threads": 2,
+                               "user": world.current_user(),
+                               "allow": ["127.0.0.1/32", "127.0.0.2/32"],
                                "rate_limit": {"qps": 1, "burst": 2}}}
         port, metrics_port = start("limited", config)
         sent = 10
-        with wire.udp_socket() as sock:
+        with wire.udp_socket("127.0.0.2") as sock:
             sock.settimeout(1.0)
             for qid in range(sent):
                 sock.sendto(wire.query(qid, W + ".", 6), ("127.0.0.1", port))
-            answered = 0
+            udp_answered = 0
             try:
                 while True:
                     sock.recv(65535)
-                    answered += 1
+                    udp_answered += 1
             except OSError:  # timeout: no more replies
                 pass
         # The burst, plus at most one token if a second passed while sending.
-        self.assertIn(answered, (2, 3))
-        tcp = [dig(port, W, "SOA", tcp=True).status for _ in range(4)]
-        self.assertEqual(tcp, ["NOERROR"] * 4)
+        self.assertIn(udp_answered, (2, 3))
+
+        # 127.0.0.1 over TCP, a connection per query: the kernel spreads them over both
+        # workers, which must still meet one bucket. Every query gets an answer.
+        queries = [wire.frame(wire.query(qid, W + ".", 6, edns={})) for qid in range(sent)]
+        replies = [wire.Reply(reply) for [reply] in wire.tcp_batch(port, queries)]
+        rcodes = [reply.rcode for reply in replies]
+        tcp_answered = rcodes.count("NOERROR")
+        self.assertIn(tcp_answered, (2, 3), rcodes)
+        self.assertEqual(rcodes.count("REFUSED"), sent - tcp_answered, rcodes)
+        for reply in replies:
+            if reply.rcode == "REFUSED":
+                self.assertEqual(reply.ede_codes(), [0])  # Other: "rate limited (...)"
+
         values = samples(http_get(metrics_port, "/metrics"))
         self.assertEqual(values['dnsvagt_queries_total{transport="udp"}'], sent)
-        self.assertEqual(values["dnsvagt_rate_limited_total"], sent - answered)
-        self.assertEqual(values['dnsvagt_responses_total{rcode="NOERROR"}'], answered + 4)
+        self.assertEqual(values['dnsvagt_queries_total{transport="tcp"}'], sent)
+        self.assertEqual(values['dnsvagt_rate_limited_total{transport="udp"}'],
+                         sent - udp_answered)
+        self.assertEqual(values['dnsvagt_rate_limited_total{transport="tcp"}'],
+                         sent - tcp_answered)
+        self.assertEqual(values['dnsvagt_responses_total{rcode="NOERROR"}'],
+                         udp_answered + tcp_answered)
+        self.assertEqual(values['dnsvagt_responses_total{rcode="REFUSED"}'], sent - tcp_answered)
 
 
 if __name__ == "__main__":

@@ -146,7 +146,8 @@ TEST(ExpositionTest, ZeroCountersOfEveryKnownLabelValueFromTheStart) {
         "dnsvagt_query_duration_seconds_bucket{le=\"5e-05\"} 0",
         "dnsvagt_query_duration_seconds_bucket{le=\"+Inf\"} 0",
         "dnsvagt_query_duration_seconds_count 0", "dnsvagt_query_log_dropped_total 0",
-        "dnsvagt_rate_limited_total 0",
+        "dnsvagt_rate_limited_total{transport=\"udp\"} 0",
+        "dnsvagt_rate_limited_total{transport=\"tcp\"} 0",
         "dnsvagt_tcp_connections_dropped_total{reason=\"acl\"} 0",
         "dnsvagt_tcp_connections_dropped_total{reason=\"write_timeout\"} 0",
         "dnsvagt_internal_errors_total 0"}) {
