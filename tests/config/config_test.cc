@@ -576,7 +576,8 @@ TEST(ConfigErrors, ListSources) {
             "t.yaml:5: blocking.lists[0].sha256: expected 64 hexadecimal digits (the SHA-256 of "
             "the content), got \"9f86d08188\"");
   EXPECT_EQ(error_of("blocking:\n  lists:\n    - name: a\n      url: https://x/l.txt\n"
-                     "      sha256: 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a0g\n"),
+                     "      sha256: "
+                     "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a0g\n"),
             "t.yaml:5: blocking.lists[0].sha256: expected 64 hexadecimal digits (the SHA-256 of "
             "the content), got "
             "\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a0g\"");
