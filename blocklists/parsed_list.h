@@ -130,8 +130,9 @@ class ParsedListBuilder : public EntrySink {
 // Keeps no entries, only tells duplicates apart, by a 64-bit hash of name, scope and kind
 // (11 bytes an entry, a quarter of a compiled policy): for judging a new version of a list
 // before it is compiled. Two different entries share a hash with odds of about n^2 / 2^65.
-// RPZ local data is kept (the addresses, by that hash), so repeated addresses and those past
-// kMaxLocalDataPerName count as in a ParsedList: the counts are a ParsedList's.
+// RPZ local data is kept (the addresses, by that hash; about what a policy keeps of it), so
+// repeated addresses and those past kMaxLocalDataPerName count as in a ParsedList: the counts
+// are a ParsedList's.
 class EntryCounter : public EntrySink {
  public:
   // `expected_entries` sizes the table (a guess: it grows if needed).

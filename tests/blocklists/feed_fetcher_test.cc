@@ -8,6 +8,8 @@
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <stdexcept>
+#include <string>
 
 #include "blocklists/sha256.h"
 #include "tests/blocklists/feed_server_process.h"
