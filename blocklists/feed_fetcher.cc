@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <cctype>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string_view>
@@ -16,6 +17,7 @@ namespace {
 struct Transfer {
   IncomingFile* body = nullptr;
   Validators validators;
+  std::string location;  // of the last response, for the error of a refused redirect
   const std::atomic<bool>* stop = nullptr;
 };
 
@@ -47,8 +49,13 @@ size_t on_header(char* data, size_t size, size_t count, void* user) {
   std::string_view line(data, size * count);
   // A status line starts the headers of each response (redirects, 100 Continue): only the
   // last response's validators count.
-  if (line.substr(0, 5) == "HTTP/") transfer->validators = {};
-  if (header_is(line, "etag")) {
+  if (line.substr(0, 5) == "HTTP/") {
+    transfer->validators = {};
+    transfer->location.clear();
+  }
+  if (header_is(line, "location")) {
+    transfer->location = trim_header_value(line.substr(9));
+  } else if (header_is(line, "etag")) {
     transfer->validators.etag = trim_header_value(line.substr(5));
   } else if (header_is(line, "last-modified")) {
     transfer->validators.last_modified = trim_header_value(line.substr(14));
@@ -128,7 +135,10 @@ FetchResult fetch_feed(const std::string& url, const Validators& cached, const F
   char error_buffer[CURL_ERROR_SIZE] = {};
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  // An https feed is authenticated: a redirect must not hand it to plain http, where anyone on
+  // the path could change it.
+  const bool https = url.starts_with("https://");
+  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, https ? "https" : "http,https");
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
   curl_easy_setopt(curl, CURLOPT_MAXREDIRS, limits.max_redirects);
   curl_easy_setopt(curl, CURLOPT_USERAGENT, "dnsvagt/" DNSVAGT_VERSION);
@@ -160,6 +170,12 @@ FetchResult fetch_feed(const std::string& url, const Validators& cached, const F
                   "body larger than " + std::to_string(limits.max_size) + " bytes", status);
   }
   if (!body.error().empty()) return failed(UpdateFailure::io, body.error(), status);
+  if (code == CURLE_UNSUPPORTED_PROTOCOL && https && !transfer.location.empty()) {
+    return failed(UpdateFailure::insecure_redirect,
+                  "redirect from https to " + transfer.location +
+                      " refused: an https feed is only followed to https",
+                  status);
+  }
   if (code != CURLE_OK) {
     std::string error = error_buffer[0] ? error_buffer : curl_easy_strerror(code);
     return failed(failure_of(code), std::move(error), status);
@@ -176,6 +192,14 @@ FetchResult fetch_feed(const std::string& url, const Validators& cached, const F
     return failed(UpdateFailure::http_status, "HTTP status " + std::to_string(status), status);
   }
   if (!body.finish()) return failed(UpdateFailure::io, body.error(), status);
+  if (!limits.sha256.empty() && body.sha256() != limits.sha256) {
+    std::error_code ignored;  // a file left behind is truncated by the next download
+    std::filesystem::remove(body_path, ignored);
+    return failed(UpdateFailure::checksum,
+                  "content SHA-256 " + body.sha256() + " is not the pinned sha256 " +
+                      limits.sha256,
+                  status);
+  }
   result.outcome = FetchResult::Outcome::fetched;
   result.size = body.size();
   result.sha256 = body.sha256();

@@ -32,6 +32,7 @@ struct FetchLimits {
   uint64_t max_size = 256ull << 20;
   long max_redirects = 5;
   std::string ca_file;  // "" = the system CA store only
+  std::string sha256;   // lowercase hex the body's SHA-256 must be; "" = any body
 };
 
 struct FetchResult {
@@ -48,8 +49,9 @@ struct FetchResult {
 // Fetches `url`, conditionally if `cached` has validators, writing the body (decompressed) to
 // `body_path` as it arrives (created or truncated; removed unless the outcome is fetched), so
 // a download never sits in memory. Never throws for network, HTTP or disk problems (they are
-// a failed result; the disk's is UpdateFailure::io). `stop`, if given, aborts the transfer
-// when set.
+// a failed result; the disk's is UpdateFailure::io). Redirects of an https URL are followed
+// only to https (else insecure_redirect); a body whose SHA-256 is not limits.sha256 (if set)
+// is a checksum failure. `stop`, if given, aborts the transfer when set.
 FetchResult fetch_feed(const std::string& url, const Validators& cached, const FetchLimits& limits,
                        const std::string& body_path, const std::atomic<bool>* stop = nullptr);
 

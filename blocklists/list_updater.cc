@@ -140,10 +140,16 @@ bool ListUpdater::load_cached(List& list) {
     return false;
   }
   const std::string& source = list.source.url.empty() ? list.source.file : list.source.url;
+  std::string outdated;
   if (loaded.info.source != source) {
-    // The config now names another source: serve this copy until that one is fetched, at
-    // once and unconditionally (the validators belong to the old source).
-    log(LogLevel::info, describe(list.source) + ": cached copy is from " + loaded.info.source);
+    outdated = "is from " + loaded.info.source;
+  } else if (!list.source.sha256.empty() && loaded.info.sha256 != list.source.sha256) {
+    outdated = "is not the pinned sha256";
+  }
+  if (!outdated.empty()) {
+    // The config now names another source or content: serve this copy until that one is
+    // fetched, at once and unconditionally (a 304 would confirm this copy).
+    log(LogLevel::info, describe(list.source) + ": cached copy " + outdated);
     loaded.info.validators = {};
     loaded.info.checked_at = {};
   }
@@ -209,6 +215,7 @@ bool ListUpdater::update_feed(List& list) {
   limits.low_speed_time = options_.low_speed_time;
   limits.max_size = list.source.max_size;
   limits.ca_file = list.source.ca_file;
+  limits.sha256 = list.source.sha256;
   // The download goes to disk, never whole into memory: a new version that arrives while
   // another list's policy is being built adds nothing to that build's peak.
   const IncomingCleanup incoming(store_->incoming_path(list.source.name));

@@ -55,6 +55,16 @@ std::string ParseStats::summary() const {
   return text;
 }
 
+EntrySink::Added merge_local_address(std::vector<LocalAddress>& addresses,
+                                     const LocalAddress& address) {
+  for (const LocalAddress& known : addresses) {
+    if (known == address) return EntrySink::Added::duplicate;
+  }
+  if (addresses.size() >= kMaxLocalDataPerName) return EntrySink::Added::over_limit;
+  addresses.push_back(address);
+  return EntrySink::Added::merged;
+}
+
 std::vector<LocalAddress> ParsedList::local_data(size_t index) const {
   uint32_t data = entries_[index].local_data;
   return data == kNoLocalData ? std::vector<LocalAddress>() : local_data_[data];
@@ -119,12 +129,7 @@ EntrySink::Added ParsedListBuilder::add(std::string_view name, EntryScope scope,
   }
   ParsedList::PackedEntry& earlier = result_.entries_[(seen_[slot] & 0xFFFFFFFFu) - 1];
   if (local_address != nullptr && earlier.local_data != ParsedList::kNoLocalData) {
-    std::vector<LocalAddress>& addresses = result_.local_data_[earlier.local_data];
-    for (const LocalAddress& existing : addresses) {
-      if (existing == *local_address) return Added::duplicate;
-    }
-    addresses.push_back(*local_address);
-    return Added::merged;
+    return merge_local_address(result_.local_data_[earlier.local_data], *local_address);
   }
   return Added::duplicate;
 }
@@ -163,10 +168,14 @@ EntrySink::Added EntryCounter::add(std::string_view name, EntryScope scope, Entr
   uint64_t hash = entry_hash(name, scope, kind) | 1;  // never 0, the free mark
   for (size_t slot = home_slot(hash); seen_[slot] != 0;
        slot = slot + 1 == seen_.size() ? 0 : slot + 1) {
-    if (seen_[slot] == hash) return local_address != nullptr ? Added::merged : Added::duplicate;
+    if (seen_[slot] != hash) continue;
+    auto local_data = local_data_.find(hash);
+    if (local_address == nullptr || local_data == local_data_.end()) return Added::duplicate;
+    return merge_local_address(local_data->second, *local_address);
   }
   insert(hash);
   if (++count_ * 4 > seen_.size() * 3) grow();
+  if (local_address != nullptr) local_data_[hash].push_back(*local_address);
   return Added::added;
 }
 
@@ -176,14 +185,33 @@ ListCollector::ListCollector(ListFormat format, bool detected, EntrySink& sink) 
 }
 
 void ListCollector::add(std::string_view name, EntryScope scope, EntryKind kind,
-                        EntryAction action, const LocalAddress* local_address) {
-  switch (sink_.add(name, scope, kind, action, local_address)) {
+                        EntryAction action) {
+  count(sink_.add(name, scope, kind, action, nullptr), kind);
+}
+
+void ListCollector::add_local_data(size_t line, std::string_view text, std::string_view name,
+                                   EntryScope scope, const LocalAddress& address) {
+  const EntrySink::Added added =
+      sink_.add(name, scope, EntryKind::block, EntryAction::local_data, &address);
+  if (added == EntrySink::Added::over_limit) {
+    return invalid(line, text,
+                   "more than " + std::to_string(kMaxLocalDataPerName) +
+                       " local-data records for " + (scope == EntryScope::below ? "*." : "") +
+                       std::string(name));
+  }
+  count(added, EntryKind::block);
+}
+
+void ListCollector::count(EntrySink::Added added, EntryKind kind) {
+  switch (added) {
     case EntrySink::Added::added:
       ++stats_.entries;
       if (kind == EntryKind::allow) ++stats_.allow_entries;
       break;
     case EntrySink::Added::duplicate: ++stats_.duplicates; break;
-    case EntrySink::Added::merged: break;
+    case EntrySink::Added::merged:
+    case EntrySink::Added::over_limit:  // add_local_data reports it as an invalid line
+      break;
   }
 }
 

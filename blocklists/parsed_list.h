@@ -5,12 +5,19 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "blocklists/list_entry.h"
 #include "config/config.h"
 
 namespace dnsvagt {
+
+// At most this many RPZ local-data records (A and AAAA together) per name; more are invalid
+// lines. An answer of them stays far below the 64 KiB a DNS message can hold (32 AAAA
+// records of a 255-byte name without compression: 9 KiB), and merging a name's records, each
+// compared with those before it, stays linear in the list's length.
+inline constexpr size_t kMaxLocalDataPerName = 32;
 
 // A line the parser did not turn into an entry, for the report.
 struct LineIssue {
@@ -51,12 +58,19 @@ class EntrySink {
     added,
     duplicate,  // the same name, scope and kind as an earlier entry of the list
     merged,     // RPZ local data of a name that has some: joined to that entry
+    over_limit,  // RPZ local data of a name that has kMaxLocalDataPerName: not kept
   };
   virtual ~EntrySink() = default;
   // `name` is canonical, as normalize_domain gives it.
   virtual Added add(std::string_view name, EntryScope scope, EntryKind kind, EntryAction action,
                     const LocalAddress* local_address) = 0;
 };
+
+// Joins `address` to the local data of an entry (`addresses`, its earlier ones) the way every
+// sink does: duplicate if it is there, over_limit if there are kMaxLocalDataPerName, else
+// merged. At most kMaxLocalDataPerName comparisons.
+EntrySink::Added merge_local_address(std::vector<LocalAddress>& addresses,
+                                     const LocalAddress& address);
 
 // The entries of one list, packed: a list of a million names is parsed at once, so names
 // share one buffer instead of being a string each.
@@ -116,10 +130,9 @@ class ParsedListBuilder : public EntrySink {
 // Keeps no entries, only tells duplicates apart, by a 64-bit hash of name, scope and kind
 // (11 bytes an entry, a quarter of a compiled policy): for judging a new version of a list
 // before it is compiled. Two different entries share a hash with odds of about n^2 / 2^65.
-// Entry counts are a ParsedList's. Duplicates differ for RPZ local data only: the addresses
-// are not kept, so any local data for a name already listed counts as merged, where a
-// ParsedList calls a repeated address, or local data for a name listed without any, a
-// duplicate.
+// RPZ local data is kept (the addresses, by that hash; about what a policy keeps of it), so
+// repeated addresses and those past kMaxLocalDataPerName count as in a ParsedList: the counts
+// are a ParsedList's.
 class EntryCounter : public EntrySink {
  public:
   // `expected_entries` sizes the table (a guess: it grows if needed).
@@ -134,6 +147,8 @@ class EntryCounter : public EntrySink {
 
   std::vector<uint64_t> seen_;  // open addressing, 0 free; at most 3/4 full
   size_t count_ = 0;
+  // The addresses of entries first listed with local data, by their hash.
+  std::unordered_map<uint64_t, std::vector<LocalAddress>> local_data_;
 };
 
 // Counts what the parser did with every line of one list and passes the entries to a sink.
@@ -143,8 +158,11 @@ class ListCollector {
   ListCollector(ListFormat format, bool detected, EntrySink& sink);
 
   void add(std::string_view name, EntryScope scope, EntryKind kind,
-           EntryAction action = EntryAction::list_default,
-           const LocalAddress* local_address = nullptr);
+           EntryAction action = EntryAction::list_default);
+  // An RPZ local-data record (`line`, `text`) for a block entry; past kMaxLocalDataPerName
+  // for the name it is an invalid line.
+  void add_local_data(size_t line, std::string_view text, std::string_view name,
+                      EntryScope scope, const LocalAddress& address);
   void ignored() { ++stats_.ignored; }
   void skipped(size_t line, std::string_view text, std::string reason);
   void unsupported(size_t line, std::string_view text, std::string reason);
@@ -155,6 +173,8 @@ class ListCollector {
   ParseStats finish() && { return std::move(stats_); }
 
  private:
+  void count(EntrySink::Added added, EntryKind kind);
+
   EntrySink& sink_;
   ParseStats stats_;
 };

@@ -138,11 +138,7 @@ class PolicyBuilder::ListSink : public EntrySink {
     if (local_address == nullptr || found == builder_.policy_->local_data_.end()) {
       return Added::duplicate;
     }
-    for (const LocalAddress& known : found->second) {
-      if (known == *local_address) return Added::duplicate;
-    }
-    found->second.push_back(*local_address);
-    return Added::merged;
+    return merge_local_address(found->second, *local_address);
   }
 
   PolicyBuilder& builder_;

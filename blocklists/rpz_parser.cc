@@ -193,8 +193,10 @@ class RpzReader {
     std::string normalized;
     switch (normalize_domain(name, normalized)) {
       case NameStatus::ok:
-        return collector_.add(normalized, scope, kind, action,
-                              action == EntryAction::local_data ? &address : nullptr);
+        if (action == EntryAction::local_data) {
+          return collector_.add_local_data(line, problem_.text(), normalized, scope, address);
+        }
+        return collector_.add(normalized, scope, kind, action);
       case NameStatus::reserved_name:
       case NameStatus::ip_address:
         return collector_.ignored();

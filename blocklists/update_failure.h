@@ -7,9 +7,9 @@
 
 namespace dnsvagt {
 
-// Why a list update was not activated. The fetch reasons come from fetch_feed(); the gate
-// reasons (parse_budget, too_small, shrink) from check_list_gates(); io from the disk (also
-// when fetch_feed cannot write the download).
+// Why a list update was not activated. The fetch reasons (checksum included) come from
+// fetch_feed(); the gate reasons (parse_budget, too_small, shrink) from check_list_gates(); io
+// from the disk (also when fetch_feed cannot write the download).
 enum class UpdateFailure : uint8_t {
   http_status,   // the server answered with a status other than 200 or 304
   timeout,       // no connection, no data or no end within the time limits
@@ -20,8 +20,10 @@ enum class UpdateFailure : uint8_t {
   too_small,     // fewer than min_entries entries
   shrink,        // lost more than max_shrink of the last good version's entries
   io,            // the local file or the cache could not be read or written
+  insecure_redirect,  // an https feed redirected to a URL that is not https
+  checksum,      // the content's SHA-256 is not the list's pinned sha256
 };
-inline constexpr size_t kUpdateFailureCount = 9;
+inline constexpr size_t kUpdateFailureCount = 11;
 // The metric label: "http_status", "timeout", ...
 constexpr const char* to_string(UpdateFailure failure) {
   switch (failure) {
@@ -34,6 +36,8 @@ constexpr const char* to_string(UpdateFailure failure) {
     case UpdateFailure::too_small: return "too_small";
     case UpdateFailure::shrink: return "shrink";
     case UpdateFailure::io: return "io";
+    case UpdateFailure::insecure_redirect: return "insecure_redirect";
+    case UpdateFailure::checksum: return "checksum";
   }
   return "unknown";
 }

@@ -118,6 +118,8 @@ struct ListSource {
   double max_shrink = 0.5;
   uint64_t max_size = 256ull << 20;
   std::string ca_file;
+  // url lists: the lowercase hex SHA-256 a download must have, "" = any content.
+  std::string sha256;
   bool operator==(const ListSource&) const = default;
 };
 

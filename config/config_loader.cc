@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -488,7 +489,7 @@ ListSource ConfigReader::read_list(const Item& entry,
                                    std::map<std::string, std::string>& names_seen) const {
   Fields f = fields(entry,
                     {"name", "url", "file", "format", "refresh", "min_entries", "max_shrink",
-                     "max_size", "ca_file"},
+                     "max_size", "ca_file", "sha256"},
                     false);
   ListSource list;
   const Item* name = f.get("name");
@@ -527,6 +528,20 @@ ListSource ConfigReader::read_list(const Item& entry,
     if (!list.ca_file.empty() && !list.url.starts_with("https://")) {
       fail(*item, "ca_file applies only to https:// urls");
     }
+  }
+  if (const Item* item = f.get("sha256")) {
+    const std::string value = string_value(*item);
+    if (!value.empty() && list.url.empty()) fail(*item, "sha256 applies only to url lists");
+    const bool hex = std::all_of(value.begin(), value.end(), [](char c) {
+      return std::isxdigit(static_cast<unsigned char>(c)) != 0;
+    });
+    if (!value.empty() && (value.size() != 64 || !hex)) {
+      fail(*item, "expected 64 hexadecimal digits (the SHA-256 of the content), got " +
+                      quoted(value));
+    }
+    // Compared with the lowercase hex the fetcher computes.
+    list.sha256 = value;
+    for (char& c : list.sha256) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   return list;
 }

@@ -96,6 +96,7 @@ void write_lists(YamlWriter& w, const char* name, const std::vector<ListSource>&
     w.plain("max_shrink", format_number(list.max_shrink));
     w.plain("max_size", format_size(list.max_size));
     w.text("ca_file", list.ca_file);
+    w.text("sha256", list.sha256);
     w.out() << YAML::EndMap;
   }
   w.out() << YAML::EndSeq;

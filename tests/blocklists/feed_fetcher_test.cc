@@ -3,10 +3,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <stdexcept>
+#include <string>
 
 #include "blocklists/sha256.h"
 #include "tests/blocklists/feed_server_process.h"
@@ -49,6 +52,24 @@ class FeedFetcherTest : public ::testing::Test {
     std::ostringstream out;
     out << in.rdbuf();
     return out.str();
+  }
+  // Sets a fault of `server` (see FeedServerProcess::fault_url).
+  void set_fault(const FeedServerProcess& server, const std::string& path,
+                 const std::string& mode) {
+    FetchResult set = fetch_feed(server.fault_url(path, mode), {}, limits_, dir_ + "/control");
+    ASSERT_EQ(set.outcome, FetchResult::Outcome::fetched) << set.error;
+  }
+  // A feed server over HTTPS on the same files, with a self-signed certificate for 127.0.0.1
+  // that limits_.ca_file trusts.
+  std::unique_ptr<FeedServerProcess> https_server() {
+    const std::string cert = dir_ + "/server.pem", key = dir_ + "/server.key";
+    const std::string command =
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
+        "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout " + key + " -out " +
+        cert + " >/dev/null 2>&1";
+    if (std::system(command.c_str()) != 0) throw std::runtime_error("openssl failed");
+    limits_.ca_file = cert;
+    return std::make_unique<FeedServerProcess>(dir_ + "/feeds", cert, key);
   }
   // A leftover of an earlier download at the body's path, to see it truncated or removed.
   void leave_stale_body() { std::ofstream(body_path_) << "stale bytes of an earlier download\n"; }
@@ -144,6 +165,58 @@ TEST_F(FeedFetcherTest, UnwritableBodyPathIsAnIoFailure) {
   EXPECT_EQ(result.outcome, FetchResult::Outcome::failed);
   EXPECT_EQ(result.failure, UpdateFailure::io);
   EXPECT_NE(result.error.find("no-such-dir"), std::string::npos) << result.error;
+}
+
+// A redirect must not take an https feed to http: its content would travel unauthenticated,
+// for anyone on the path to change.
+TEST_F(FeedFetcherTest, HttpsFeedRedirectedToHttpFailsAndLeavesNoFile) {
+  serve("feed.txt", domains(10));
+  const std::unique_ptr<FeedServerProcess> https = https_server();
+  set_fault(*https, "/moved.txt", "redirect&to=" + server_->url("/feed.txt"));
+  leave_stale_body();
+  FetchResult result = fetch_feed(https->url("/moved.txt"), {}, limits_, body_path_);
+  EXPECT_EQ(result.outcome, FetchResult::Outcome::failed);
+  EXPECT_EQ(result.failure, UpdateFailure::insecure_redirect) << result.error;
+  EXPECT_EQ(result.error, "redirect from https to " + server_->url("/feed.txt") +
+                              " refused: an https feed is only followed to https");
+  EXPECT_FALSE(fs::exists(body_path_));
+}
+
+TEST_F(FeedFetcherTest, HttpsFeedRedirectedToHttpsIsFollowed) {
+  const std::string content = domains(10);
+  serve("feed.txt", content);
+  const std::unique_ptr<FeedServerProcess> https = https_server();
+  set_fault(*https, "/moved.txt", "redirect&to=" + https->url("/feed.txt"));
+  FetchResult result = fetch_feed(https->url("/moved.txt"), {}, limits_, body_path_);
+  ASSERT_EQ(result.outcome, FetchResult::Outcome::fetched) << result.error;
+  EXPECT_EQ(body(), content);
+}
+
+TEST_F(FeedFetcherTest, HttpFeedRedirectedToHttpIsFollowed) {
+  const std::string content = domains(10);
+  serve("feed.txt", content);
+  set_fault(*server_, "/moved.txt", "redirect&to=" + server_->url("/feed.txt"));
+  FetchResult result = fetch_feed(server_->url("/moved.txt"), {}, limits_, body_path_);
+  ASSERT_EQ(result.outcome, FetchResult::Outcome::fetched) << result.error;
+  EXPECT_EQ(body(), content);
+}
+
+TEST_F(FeedFetcherTest, PinnedSha256MustMatchTheBody) {
+  const std::string content = domains(10);
+  serve("feed.txt", content);
+  limits_.sha256 = Sha256().update(content).hex();
+  FetchResult result = fetch_feed(server_->url("/feed.txt"), {}, limits_, body_path_);
+  ASSERT_EQ(result.outcome, FetchResult::Outcome::fetched) << result.error;
+  EXPECT_EQ(body(), content);
+
+  serve("feed.txt", content + "changed.example.com\n");
+  const std::string changed = Sha256().update(content + "changed.example.com\n").hex();
+  result = fetch_feed(server_->url("/feed.txt"), {}, limits_, body_path_);
+  EXPECT_EQ(result.outcome, FetchResult::Outcome::failed);
+  EXPECT_EQ(result.failure, UpdateFailure::checksum);
+  EXPECT_EQ(result.error, "content SHA-256 " + changed + " is not the pinned sha256 " +
+                              limits_.sha256);
+  EXPECT_FALSE(fs::exists(body_path_));
 }
 
 }  // namespace

@@ -488,43 +488,19 @@ TEST(ParseListFile, MissingFileThrowsNamingIt) {
 
 // --- EntryCounter: the counts of a ParsedList, from hashes only ----------------------------
 
-// Passes entries to a ParsedListBuilder and counts the RPZ local data it calls a duplicate:
-// EntryCounter, which keeps no addresses, calls them merged (see EntryCounter::add).
-class CountingBuilder : public EntrySink {
- public:
-  explicit CountingBuilder(size_t expected) : builder_(expected) {}
-  Added add(std::string_view name, EntryScope scope, EntryKind kind, EntryAction action,
-            const LocalAddress* local_address) override {
-    Added added = builder_.add(name, scope, kind, action, local_address);
-    if (added == Added::duplicate && local_address != nullptr) ++local_data_duplicates_;
-    return added;
-  }
-  uint64_t local_data_duplicates() const { return local_data_duplicates_; }
-
- private:
-  ParsedListBuilder builder_;
-  uint64_t local_data_duplicates_ = 0;
-};
-
 void expect_counter_agrees(std::string_view text, ListFormat format) {
-  CountingBuilder exact(1024);
-  const ParseStats parsed = parse_list(text, format, exact);
+  const ParsedList parsed = parse_list(text, format);
   EntryCounter counter(16);  // far too small a guess: it grows
   const ParseStats counted = parse_list(text, format, counter);
-  EXPECT_EQ(counted.format, parsed.format);
-  EXPECT_EQ(counted.lines, parsed.lines);
-  EXPECT_EQ(counted.entries, parsed.entries);
-  EXPECT_EQ(counted.allow_entries, parsed.allow_entries);
-  EXPECT_EQ(counted.invalid, parsed.invalid);
-  EXPECT_EQ(counted.ignored, parsed.ignored);
-  EXPECT_EQ(counted.skipped, parsed.skipped);
-  EXPECT_EQ(counted.unsupported, parsed.unsupported);
-  if (parsed.format == ListFormat::rpz) {
-    EXPECT_EQ(counted.duplicates, parsed.duplicates - exact.local_data_duplicates());
-  } else {
-    EXPECT_EQ(exact.local_data_duplicates(), 0u);
-    EXPECT_EQ(counted.duplicates, parsed.duplicates);
-  }
+  EXPECT_EQ(counted.format, parsed.stats.format);
+  EXPECT_EQ(counted.lines, parsed.stats.lines);
+  EXPECT_EQ(counted.entries, parsed.stats.entries);
+  EXPECT_EQ(counted.allow_entries, parsed.stats.allow_entries);
+  EXPECT_EQ(counted.duplicates, parsed.stats.duplicates);
+  EXPECT_EQ(counted.invalid, parsed.stats.invalid);
+  EXPECT_EQ(counted.ignored, parsed.stats.ignored);
+  EXPECT_EQ(counted.skipped, parsed.stats.skipped);
+  EXPECT_EQ(counted.unsupported, parsed.stats.unsupported);
 }
 
 std::filesystem::path feeds_dir() {
@@ -556,9 +532,9 @@ TEST(EntryCounter, CountsTheBigListAsAParsedListDoes) {
   expect_counter_agrees(BigHostsList().text, ListFormat::auto_detect);
 }
 
-// Local data of one name merges into one entry; EntryCounter keeps no addresses, so a repeat
-// of a name that has local data is "merged" for it, where a ParsedList counts a duplicate.
-TEST(EntryCounter, RepeatedLocalDataIsMergedNotCountedAsADuplicate) {
+// Local data of one name merges into one entry; a repeated address, or local data for a name
+// listed without any, is a duplicate, for EntryCounter as for a ParsedList.
+TEST(EntryCounter, RepeatedLocalDataIsADuplicateAsInAParsedList) {
   const std::string text =
       "a.example A 192.0.2.1\n"
       "a.example AAAA 2001:db8::1\n"
@@ -573,7 +549,23 @@ TEST(EntryCounter, RepeatedLocalDataIsMergedNotCountedAsADuplicate) {
   EntryCounter counter(16);
   const ParseStats counted = parse_list(text, ListFormat::rpz, counter);
   EXPECT_EQ(counted.entries, 3u);
-  EXPECT_EQ(counted.duplicates, 1u);  // c.example only
+  EXPECT_EQ(counted.duplicates, 3u);
+  expect_counter_agrees(text, ListFormat::rpz);
+}
+
+TEST(EntryCounter, CountsLocalDataPastTheCapAsInvalidAsAParsedListDoes) {
+  std::string text;
+  for (size_t i = 1; i <= kMaxLocalDataPerName + 5; ++i) {
+    text += "a.example A 192.0.2." + std::to_string(i) + "\n";
+  }
+  text += "a.example A 192.0.2.1\n";  // a repeat, not one more
+  EntryCounter counter(16);
+  const ParseStats counted = parse_list(text, ListFormat::rpz, counter);
+  EXPECT_EQ(counted.entries, 1u);
+  EXPECT_EQ(counted.invalid, 5u);
+  ASSERT_FALSE(counted.invalid_samples.empty());
+  EXPECT_EQ(counted.invalid_samples[0].line, kMaxLocalDataPerName + 1);
+  EXPECT_EQ(counted.invalid_samples[0].reason, "more than 32 local-data records for a.example");
   expect_counter_agrees(text, ListFormat::rpz);
 }
 

@@ -246,6 +246,42 @@ TEST_F(ListUpdaterTest, UnchangedDownloadConfirmsTheVersionAndLeavesNoFile) {
   EXPECT_EQ(status(0).failures, (std::array<uint64_t, kUpdateFailureCount>{}));
 }
 
+// A download that is not the pinned content is a failed update; the version in use stays,
+// and, not being the pinned one either, is fetched again unconditionally rather than
+// confirmed by a 304.
+TEST_F(ListUpdaterTest, DownloadOtherThanThePinnedSha256IsAFailureAndTheCachedCopyStays) {
+  const std::string feeds = dir_ + "/feeds";
+  fs::create_directory(feeds);
+  write_file(feeds + "/feed.txt", domains(5, "served"));
+  FeedServerProcess server(feeds);
+  ListSource feed;
+  feed.name = "feed";
+  feed.url = server.url("/feed.txt");
+  feed.sha256 = Sha256().update(domains(5, "pinned")).hex();
+  config_.lists.push_back(feed);
+  {
+    ListStore store(config_.cache_dir);
+    StoredListInfo info;
+    info.source = feed.url;
+    info.checked_at = WallClock::now();  // not due yet, but for the pin
+    save_content(store, "feed", domains(5, "cached"), info);
+  }
+  start();
+  EXPECT_TRUE(blocked("cached4.example.com"));
+  ASSERT_TRUE(eventually([&] { return failures(0, UpdateFailure::checksum) >= 2; }));  // retried
+  EXPECT_TRUE(blocked("cached4.example.com"));
+  EXPECT_FALSE(blocked("served4.example.com"));
+  EXPECT_TRUE(status(0).available);
+  EXPECT_EQ(status(0).last_failure_reason, UpdateFailure::checksum);
+  EXPECT_NE(status(0).last_error.find("is not the pinned sha256 " + feed.sha256),
+            std::string::npos)
+      << status(0).last_error;
+
+  write_file(feeds + "/feed.txt", domains(5, "pinned"));
+  EXPECT_TRUE(eventually([&] { return blocked("pinned4.example.com"); }));
+  EXPECT_EQ(status(0).sha256, feed.sha256);
+}
+
 TEST_F(ListUpdaterTest, ListsAreIndependent) {
   config_.lists.push_back(file_list("one"));
   config_.lists.push_back(file_list("two"));

@@ -346,6 +346,29 @@ TEST(PolicyBuilderFile, RpzLocalDataOfOneNameMergesAcrossLines) {
   EXPECT_EQ(policy->all_matches("local.example").size(), 1u);
 }
 
+TEST(PolicyBuilderFile, RpzLocalDataPastTheCapPerNameIsInvalidAndTheRestLoads) {
+  TempDir dir;
+  std::string zone = "other.example CNAME .\n";
+  for (size_t i = 1; i <= kMaxLocalDataPerName + 3; ++i) {
+    zone += "local.example AAAA 2001:db8::" + std::to_string(i) + "\n";
+  }
+  zone += "after.example CNAME .\n";
+  PolicyBuilder builder(BlockAction::nxdomain);
+  builder.add_list_file(file_named("rpz", dir.write("zone.rpz", zone)), ListFormat::rpz);
+  auto policy = std::move(builder).build();
+  const ParseStats& stats = policy->lists()[0].stats;
+  EXPECT_EQ(stats.entries, 3u);
+  EXPECT_EQ(stats.invalid, 3u);
+  ASSERT_EQ(stats.invalid_samples.size(), 3u);
+  EXPECT_EQ(stats.invalid_samples[0].line, kMaxLocalDataPerName + 2);
+  EXPECT_EQ(stats.invalid_samples[0].text, "local.example AAAA 2001:db8::33");
+  EXPECT_EQ(stats.invalid_samples[0].reason, "more than 32 local-data records for local.example");
+  PolicyVerdict verdict = policy->check("local.example");
+  ASSERT_TRUE(verdict.blocked);
+  EXPECT_EQ(verdict.local_data.size(), kMaxLocalDataPerName);
+  EXPECT_TRUE(policy->check("after.example").blocked);
+}
+
 TEST(PolicyBuilderFile, MissingFileSetsTheListsErrorAndThePolicyStillBuilds) {
   TempDir dir;
   const std::string missing = dir.path() + "/not-there.txt";

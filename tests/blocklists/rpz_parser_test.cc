@@ -4,6 +4,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <string>
+
 #include "blocklists/list_parser.h"
 
 namespace dnsvagt {
@@ -154,6 +157,46 @@ TEST(RpzFormat, SyntaxErrorsAreCountedWithLineNumbersAndTheRestLoads) {
   EXPECT_EQ(parsed.stats.invalid_samples[0].line, 2u);
   EXPECT_EQ(parsed.stats.invalid_samples[0].text, "broken.example A not-an-address");
   EXPECT_EQ(parsed.stats.invalid_samples[1].line, 4u);
+}
+
+// A zone with `records` A records of distinct addresses for `name`, 10.0.0.1 up.
+std::string local_data_zone(std::string_view name, int records) {
+  std::string text;
+  for (int i = 1; i <= records; ++i) {
+    text += std::string(name) + " A 10." + std::to_string(i >> 16) + "." +
+            std::to_string((i >> 8) & 255) + "." + std::to_string(i & 255) + "\n";
+  }
+  return text;
+}
+
+TEST(RpzFormat, LocalDataPastTheCapPerNameIsInvalidWithLineAndNameAndTheRestLoads) {
+  const std::string text = local_data_zone("big.example", kMaxLocalDataPerName + 8) +
+                           "big.example A 10.0.0.1\n"  // a repeat stays a duplicate
+                           "after.example CNAME .\n";
+  ParsedList parsed = parse_list(text, ListFormat::rpz);
+  EXPECT_EQ(parsed.stats.entries, 2u);
+  EXPECT_EQ(parsed.stats.duplicates, 1u);
+  EXPECT_EQ(parsed.stats.invalid, 8u);
+  int big = find_entry(parsed, "big.example", EntryScope::name);
+  ASSERT_GE(big, 0);
+  EXPECT_EQ(parsed.local_data(big).size(), kMaxLocalDataPerName);
+  EXPECT_EQ(parsed.local_data(big).back().to_string(), "10.0.0.32");
+  ASSERT_FALSE(parsed.stats.invalid_samples.empty());
+  const LineIssue& first = parsed.stats.invalid_samples[0];
+  EXPECT_EQ(first.line, kMaxLocalDataPerName + 1);
+  EXPECT_EQ(first.text, "big.example A 10.0.0.33");
+  EXPECT_EQ(first.reason, "more than 32 local-data records for big.example");
+  EXPECT_GE(find_entry(parsed, "after.example", EntryScope::name), 0);
+}
+
+// The cap keeps the merge of one name's records linear: 200000 records for one name took
+// minutes when each was compared with every earlier one.
+TEST(RpzFormat, ManyLocalDataRecordsForOneNameParseQuickly) {
+  const auto start = std::chrono::steady_clock::now();
+  ParsedList parsed = parse_list(local_data_zone("big.example", 200000), ListFormat::rpz);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+  EXPECT_EQ(parsed.stats.entries, 1u);
+  EXPECT_EQ(parsed.stats.invalid, 200000u - kMaxLocalDataPerName);
 }
 
 TEST(RpzFormat, EmptyZone) {

@@ -100,6 +100,7 @@ blocking:
       max_shrink: 0.25
       max_size: 512KiB
       ca_file: /etc/ca.pem
+      sha256: 9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08
     - {name: local.block_1, file: /etc/dnsvagt/block.txt, format: adblock}
   allow:
     - {name: exceptions, file: /etc/dnsvagt/allow.txt, format: domains}
@@ -233,6 +234,7 @@ TEST(ParseConfig, FullConfigSetsEveryField) {
   EXPECT_EQ(urlhaus.max_shrink, 0.25);
   EXPECT_EQ(urlhaus.max_size, 512u << 10);
   EXPECT_EQ(urlhaus.ca_file, "/etc/ca.pem");
+  EXPECT_EQ(urlhaus.sha256, "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08");
   const ListSource& local = c.blocking.lists[1];
   EXPECT_EQ(local.name, "local.block_1");
   EXPECT_EQ(local.file, "/etc/dnsvagt/block.txt");
@@ -326,6 +328,7 @@ TEST(ToYaml, WritesEveryKey) {
                           "max_shrink: 0.5",
                           "max_size: 256MiB",
                           "ca_file: \"\"",
+                          "sha256: \"\"",
                           "allow: []",
                           "level: info",
                           "query_log: \"\"",
@@ -462,7 +465,7 @@ TEST(ConfigErrors, UnknownKeys) {
   EXPECT_EQ(error_of("blocking:\n  lists:\n    - name: a\n      file: /a\n    - name: b\n"
                      "      file: /b\n      refrsh: 1h\n"),
             "t.yaml:7: blocking.lists[1].refrsh: unknown key, expected one of name, url, file, "
-            "format, refresh, min_entries, max_shrink, max_size, ca_file");
+            "format, refresh, min_entries, max_shrink, max_size, ca_file, sha256");
 }
 
 TEST(ConfigErrors, DuplicateKey) {
@@ -594,6 +597,21 @@ TEST(ConfigErrors, ListSources) {
             "\"ftp://x/l.txt\"");
   EXPECT_EQ(error_of("blocking:\n  lists:\n    - {name: a, file: /a, ca_file: /ca.pem}\n"),
             "t.yaml:3: blocking.lists[0].ca_file: ca_file applies only to https:// urls");
+  EXPECT_EQ(error_of("blocking:\n  lists:\n    - name: a\n      url: https://x/l.txt\n"
+                     "      sha256: 9f86d08188\n"),
+            "t.yaml:5: blocking.lists[0].sha256: expected 64 hexadecimal digits (the SHA-256 of "
+            "the content), got \"9f86d08188\"");
+  EXPECT_EQ(error_of("blocking:\n  lists:\n    - name: a\n      url: https://x/l.txt\n"
+                     "      sha256: "
+                     "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a0g\n"),
+            "t.yaml:5: blocking.lists[0].sha256: expected 64 hexadecimal digits (the SHA-256 of "
+            "the content), got "
+            "\"9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a0g\"");
+  EXPECT_EQ(error_of("blocking:\n  lists:\n    - {name: a, file: /a, sha256: \"\"}\n"), "no error");
+  EXPECT_EQ(
+      error_of("blocking:\n  lists:\n    - name: a\n      file: /a\n      sha256: "
+               "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08\n"),
+      "t.yaml:5: blocking.lists[0].sha256: sha256 applies only to url lists");
 }
 
 TEST(ConfigErrors, UpstreamConsistency) {

@@ -13,7 +13,8 @@ Control (same server): GET /_control/fault?path=/x.txt&mode=MODE sets the fault 
 Modes: 404, 500, hang (no response for a long while), stall (headers and half the body,
 then silence), truncate (Content-Length of the whole, half the body, close), html (200 with
 an HTML error page), empty (200, empty body), garbage (200, binary bytes), big&size=N (200,
-N bytes of valid list lines with a Content-Length), big_chunked&size=N (the same, chunked).
+N bytes of valid list lines with a Content-Length), big_chunked&size=N (the same, chunked),
+redirect&to=URL (302 to URL).
 """
 
 import argparse
@@ -176,6 +177,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if mode == "garbage":
             return self.send_body(200, random.Random(7).randbytes(8192),
                                   [("Content-Type", "application/octet-stream")])
+        if mode == "redirect":
+            return self.send_body(302, b"moved\n", [("Location", params["to"])])
         if mode == "big":
             return self.send_body(200, list_lines(int(params["size"])))
         if mode == "big_chunked":

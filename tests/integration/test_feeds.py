@@ -333,7 +333,10 @@ class FeedTest(unittest.TestCase):
         main = self.server()
         refusing = self.server()
         https = self.server(cert=certs["server.pem"], key=certs["server.key"], ca=certs["ca.pem"])
+        secure = self.server(cert=certs["server.pem"], key=certs["server.key"], ca=certs["ca.pem"])
         small = {"max_size": "256KiB"}
+        trusted = {"ca_file": certs["ca.pem"]}
+        pinned = {"sha256": hashlib.sha256(read(V1)).hexdigest()}
         cases = {  # list name: (server, fault mode, fault params, expected reason, extra config)
             "f404": (main, "404", {}, "http_status", {}),
             "f500": (main, "500", {}, "http_status", {}),
@@ -347,7 +350,10 @@ class FeedTest(unittest.TestCase):
             "fchunked": (main, "big_chunked", {"size": 600000}, "too_large", small),
             "fshrink": (main, None, {}, "shrink", {}),
             "frefused": (refusing, None, {}, "connect", {}),
-            "ftls": (https, None, {}, "tls", {"ca_file": certs["ca.pem"]}),
+            "ftls": (https, None, {}, "tls", trusted),
+            "fdowngrade": (secure, "redirect", {"to": main.url("/fdowngrade.txt")},
+                           "insecure_redirect", trusted),
+            "fpinned": (main, None, {}, "checksum", pinned),
         }
         lists = []
         for name, (server, _, _, _, extra) in cases.items():
@@ -370,6 +376,7 @@ class FeedTest(unittest.TestCase):
                 server.fault("/%s.txt" % name, mode, **params)
         lines = read(V1).splitlines(keepends=True)
         write_file(os.path.join(self.root, "fshrink.txt"), b"".join(lines[:len(lines) // 10]))
+        write_file(os.path.join(self.root, "fpinned.txt"), read(V2))
         refusing.stop()
         https.stop()  # the same port again, with a certificate outside the CA file
         https = self.server(cert=certs["self.pem"], key=certs["self.key"], port=https.port)

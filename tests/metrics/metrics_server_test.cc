@@ -3,6 +3,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <memory>
+#include <thread>
+#include <vector>
+
 #include "tests/metrics/http_get.h"
 
 namespace dnsvagt {
@@ -10,7 +15,30 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
+using testing::get_request;
 using testing::http_get;
+using testing::parse_response;
+using testing::TcpConnection;
+using namespace std::chrono_literals;
+
+// Waits (bounded) until `condition` holds.
+template <typename Condition>
+bool eventually(Condition condition) {
+  for (int i = 0; i < 200; ++i) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return condition();
+}
+
+// A GET of /healthz answered with 200 (false if refused or failed).
+bool healthy(uint16_t port) {
+  try {
+    return http_get("127.0.0.1", port, "/healthz").status == 200;
+  } catch (const std::runtime_error&) {
+    return false;
+  }
+}
 
 class MetricsServerTest : public ::testing::Test {
  protected:
@@ -98,6 +126,97 @@ TEST(MetricsServerListenTest, BusyPortAndBadAddressesAreErrors) {
     SCOPED_TRACE(listen);
     EXPECT_THROW(MetricsServer(listen, metrics), MetricsServerError);
   }
+}
+
+// Headers past the limit get an error status or a closed connection, never a page; the
+// server goes on answering others.
+TEST(MetricsServerLimitsTest, OversizeRequestHeadersAreRefusedAndTheServerKeepsAnswering) {
+  Metrics metrics(1);
+  MetricsServer server("127.0.0.1:0", metrics);
+  for (size_t padding : {size_t{20000}, size_t{1} << 20}) {
+    SCOPED_TRACE(padding);
+    TcpConnection connection("127.0.0.1", server.port());
+    // The server may close before it has read everything: the send may fail.
+    connection.send_all("GET /metrics HTTP/1.0\r\nHost: localhost\r\nX-Padding: " +
+                        std::string(padding, 'a') + "\r\n\r\n");
+    const std::string raw = connection.receive_all();
+    if (!raw.empty()) EXPECT_GE(parse_response(raw).status, 400) << raw.substr(0, 80);
+    EXPECT_EQ(raw.find("dnsvagt_"), std::string::npos);
+    EXPECT_TRUE(healthy(server.port()));
+  }
+}
+
+TEST(MetricsServerLimitsTest, RequestWithABodyIsRefused) {
+  Metrics metrics(1);
+  MetricsServer server("127.0.0.1:0", metrics);
+  TcpConnection connection("127.0.0.1", server.port());
+  connection.send_all("GET /metrics HTTP/1.0\r\nHost: localhost\r\nContent-Length: 100000\r\n\r\n" +
+                      std::string(100000, 'a'));
+  const std::string raw = connection.receive_all();
+  if (!raw.empty()) EXPECT_GE(parse_response(raw).status, 400) << raw.substr(0, 80);
+  EXPECT_EQ(raw.find("dnsvagt_"), std::string::npos);
+  EXPECT_TRUE(healthy(server.port()));
+}
+
+TEST(MetricsServerLimitsTest, ConnectionsOverTheCapAreClosedUnansweredWhileOthersKeepWorking) {
+  Metrics metrics(1);
+  MetricsServerLimits limits;
+  limits.max_connections = 3;
+  MetricsServer server("127.0.0.1:0", metrics, limits);
+  std::vector<std::unique_ptr<TcpConnection>> held;
+  for (size_t i = 0; i < limits.max_connections; ++i) {
+    held.push_back(std::make_unique<TcpConnection>("127.0.0.1", server.port()));
+  }
+  // Accepted after the held ones (in the order they connected), so over the cap.
+  TcpConnection over("127.0.0.1", server.port());
+  over.send_all(get_request("/healthz"));  // may find the connection closed already
+  EXPECT_EQ(over.receive_all(), "");
+
+  ASSERT_TRUE(held[0]->send_all(get_request("/healthz")));
+  EXPECT_EQ(parse_response(held[0]->receive_all()).status, 200);
+  held.clear();
+  EXPECT_TRUE(eventually([&] { return healthy(server.port()); }));
+}
+
+// A connection kept open between requests (HTTP/1.1) holds its place.
+TEST(MetricsServerLimitsTest, KeptAliveConnectionHoldsItsPlaceBetweenRequests) {
+  Metrics metrics(1);
+  MetricsServerLimits limits;
+  limits.max_connections = 1;
+  MetricsServer server("127.0.0.1:0", metrics, limits);
+  TcpConnection kept("127.0.0.1", server.port());
+  const std::string request = "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  ASSERT_TRUE(kept.send_all(request));
+  EXPECT_EQ(parse_response(kept.receive_one()).status, 200);
+  EXPECT_FALSE(healthy(server.port()));
+  ASSERT_TRUE(kept.send_all(request));
+  EXPECT_EQ(parse_response(kept.receive_one()).status, 200);
+}
+
+// Every closed connection frees its place: a refused one, one closed by the client, one that
+// was answered.
+TEST(MetricsServerLimitsTest, ClosedConnectionsFreeTheirPlace) {
+  Metrics metrics(1);
+  MetricsServerLimits limits;
+  limits.max_connections = 2;
+  MetricsServer server("127.0.0.1:0", metrics, limits);
+  for (int i = 0; i < 20; ++i) {
+    SCOPED_TRACE(i);
+    { TcpConnection closed_unused("127.0.0.1", server.port()); }
+    ASSERT_TRUE(eventually([&] { return healthy(server.port()); }));
+  }
+}
+
+TEST(MetricsServerLimitsTest, IdleConnectionIsClosedAfterTheTimeout) {
+  Metrics metrics(1);
+  MetricsServerLimits limits;
+  limits.timeout = 1s;
+  MetricsServer server("127.0.0.1:0", metrics, limits);
+  TcpConnection idle("127.0.0.1", server.port());
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(idle.receive_all(), "");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 4s);
+  EXPECT_TRUE(healthy(server.port()));
 }
 
 }  // namespace
