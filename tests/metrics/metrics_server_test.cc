@@ -140,7 +140,9 @@ TEST(MetricsServerLimitsTest, OversizeRequestHeadersAreRefusedAndTheServerKeepsA
     connection.send_all("GET /metrics HTTP/1.0\r\nHost: localhost\r\nX-Padding: " +
                         std::string(padding, 'a') + "\r\n\r\n");
     const std::string raw = connection.receive_all();
-    if (!raw.empty()) EXPECT_GE(parse_response(raw).status, 400) << raw.substr(0, 80);
+    if (!raw.empty()) {
+      EXPECT_GE(parse_response(raw).status, 400) << raw.substr(0, 80);
+    }
     EXPECT_EQ(raw.find("dnsvagt_"), std::string::npos);
     EXPECT_TRUE(healthy(server.port()));
   }
@@ -153,7 +155,9 @@ TEST(MetricsServerLimitsTest, RequestWithABodyIsRefused) {
   connection.send_all("GET /metrics HTTP/1.0\r\nHost: localhost\r\nContent-Length: 100000\r\n\r\n" +
                       std::string(100000, 'a'));
   const std::string raw = connection.receive_all();
-  if (!raw.empty()) EXPECT_GE(parse_response(raw).status, 400) << raw.substr(0, 80);
+  if (!raw.empty()) {
+    EXPECT_GE(parse_response(raw).status, 400) << raw.substr(0, 80);
+  }
   EXPECT_EQ(raw.find("dnsvagt_"), std::string::npos);
   EXPECT_TRUE(healthy(server.port()));
 }
