@@ -17,7 +17,6 @@ import subprocess
 import sys
 import time
 import unittest
-import urllib.request
 
 import subject
 import world
@@ -160,15 +159,7 @@ class Instance:
         return dig(self.port, name, qtype, **kwargs)
 
     def metric(self, name, **labels):
-        """The value of one sample of /metrics (0 if it is not there)."""
-        wanted = name + ("{%s}" % ",".join('%s="%s"' % item for item in sorted(labels.items()))
-                         if labels else "")
-        url = "http://%s:%d/metrics" % (world.LOOPBACK, self.metrics_port)
-        with urllib.request.urlopen(url, timeout=5) as reply:
-            for line in reply.read().decode().splitlines():
-                if line.startswith(wanted + " "):
-                    return float(line.split()[-1])
-        return 0.0
+        return world.scraped_metric(self.metrics_port, name, **labels)
 
     def logged(self, name, timeout=10):
         """The query log lines for `name` (written by a thread: waits until there is one)."""

@@ -10,7 +10,6 @@ import socket
 import sys
 import time
 import unittest
-import urllib.request
 
 import subject
 import wire
@@ -57,14 +56,7 @@ class Server:
                                      os.path.join(self.conf_dir, "dnsvagt.log"), port)
 
     def metric(self, name, **labels):
-        wanted = name + ("{%s}" % ",".join('%s="%s"' % item for item in sorted(labels.items()))
-                         if labels else "")
-        url = "http://%s:%d/metrics" % (world.LOOPBACK, self.metrics_port)
-        with urllib.request.urlopen(url, timeout=5) as reply:
-            for line in reply.read().decode().splitlines():
-                if line.startswith(wanted + " "):
-                    return float(line.split()[-1])
-        return 0.0
+        return world.scraped_metric(self.metrics_port, name, **labels)
 
     def rss_kib(self):
         with open("/proc/%d/status" % self.daemon.process.pid) as status:

@@ -34,6 +34,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 
 PARENT = "world.test"
 LOOPBACK = "127.0.0.1"
@@ -94,6 +95,19 @@ def on_free_port(start, attempts=3):
         except DaemonExited:
             if attempt == attempts - 1:
                 raise
+
+
+def scraped_metric(metrics_port, name, **labels):
+    """The value of one sample of a dnsvagt's /metrics on `metrics_port` (0 if it is not
+    there); labels in any order."""
+    wanted = name + ("{%s}" % ",".join('%s="%s"' % item for item in sorted(labels.items()))
+                     if labels else "")
+    url = "http://%s:%d/metrics" % (LOOPBACK, metrics_port)
+    with urllib.request.urlopen(url, timeout=5) as reply:
+        for line in reply.read().decode().splitlines():
+            if line.startswith(wanted + " "):
+                return float(line.split()[-1])
+    return 0.0
 
 
 def current_user():
