@@ -6,31 +6,14 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "resolver/wire.h"
+
 namespace dnsvagt {
 namespace {
 
-constexpr size_t kHeaderSize = 12;
-constexpr uint16_t kTypeCname = 5;
-constexpr uint16_t kTypeSoa = 6;
-constexpr uint16_t kTypeDname = 39;
-constexpr uint16_t kRcodeNoError = 0;
-constexpr uint16_t kRcodeNxDomain = 3;
 // RFC 2308 section 5: negative answers are cached for at most a few hours (1-3 suggested), so
 // a name that comes into existence is seen soon whatever its zone's SOA says.
 constexpr uint32_t kMaxNegativeTtl = 3 * 3600;
-
-uint16_t read_u16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-uint32_t read_u32(const uint8_t* p) {
-  return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | p[3];
-}
-void write_u16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
-}
-void write_u32(uint8_t* p, uint32_t v) {
-  write_u16(p, static_cast<uint16_t>(v >> 16));
-  write_u16(p + 2, static_cast<uint16_t>(v));
-}
 
 using PacketPtr = std::unique_ptr<ldns_pkt, decltype(&ldns_pkt_free)>;
 PacketPtr new_packet() { return PacketPtr(ldns_pkt_new(), &ldns_pkt_free); }

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "resolver/dns_name.h"
+#include "resolver/wire.h"
 
 namespace dnsvagt {
 namespace {
@@ -17,8 +18,6 @@ namespace {
 constexpr size_t kShards = 64;
 // Per entry beyond the answer and the key: list node, map node and bucket, shared_ptr block.
 constexpr size_t kEntryOverhead = 160;
-// Lowercased qname, qtype, qclass, one byte of DO/CD.
-constexpr size_t kMaxKey = kMaxNameWire + 5;
 
 struct Entry {
   std::string key;
@@ -44,19 +43,6 @@ struct Shard {
   }
 };
 
-// Writes the key of `query` into `buffer` without allocating; empty if it has no question.
-std::string_view make_key(const Query& query, uint8_t (&buffer)[kMaxKey]) {
-  if (!query.has_question || query.qname.size() > kMaxNameWire) return {};
-  size_t length = 0;
-  for (uint8_t byte : query.qname) buffer[length++] = fold_case(byte);
-  buffer[length++] = static_cast<uint8_t>(query.qtype >> 8);
-  buffer[length++] = static_cast<uint8_t>(query.qtype);
-  buffer[length++] = static_cast<uint8_t>(query.qclass >> 8);
-  buffer[length++] = static_cast<uint8_t>(query.qclass);
-  buffer[length++] = static_cast<uint8_t>((query.do_bit ? 1 : 0) | (query.cd ? 2 : 0));
-  return {reinterpret_cast<const char*>(buffer), length};
-}
-
 }  // namespace
 
 struct AnswerCache::Impl {
@@ -76,8 +62,8 @@ AnswerCache::AnswerCache(Options options) : impl_(std::make_unique<Impl>(options
 AnswerCache::~AnswerCache() = default;
 
 std::optional<AnswerCache::Hit> AnswerCache::lookup(const Query& query, uint32_t now) {
-  uint8_t buffer[kMaxKey];
-  const std::string_view key = make_key(query, buffer);
+  uint8_t buffer[kMaxCacheKey];
+  const std::string_view key = cache_key(query, buffer);
   if (key.empty()) return std::nullopt;
   Shard& shard = impl_->shard_for(key);
   std::lock_guard lock(shard.mutex);
@@ -110,8 +96,8 @@ std::optional<AnswerCache::Hit> AnswerCache::lookup(const Query& query, uint32_t
 void AnswerCache::insert(const Query& query, std::shared_ptr<const Answer> answer,
                          uint32_t now) {
   if (!answer || answer->ttl() == 0 || answer->status() == DnssecStatus::bogus) return;
-  uint8_t buffer[kMaxKey];
-  const std::string_view key = make_key(query, buffer);
+  uint8_t buffer[kMaxCacheKey];
+  const std::string_view key = cache_key(query, buffer);
   if (key.empty()) return;
   const size_t cost = answer->memory_size() + key.size() + kEntryOverhead;
   if (cost > impl_->shard_budget) return;

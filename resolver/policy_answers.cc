@@ -5,16 +5,11 @@
 #include <cstring>
 #include <string_view>
 
+#include "resolver/wire.h"
+
 namespace dnsvagt {
 namespace {
 
-constexpr uint16_t kRcodeNoError = 0;
-constexpr uint16_t kRcodeNxDomain = 3;
-constexpr uint16_t kRcodeRefused = 5;
-constexpr uint16_t kTypeA = 1;
-constexpr uint16_t kTypeSoa = 6;
-constexpr uint16_t kTypeAaaa = 28;
-constexpr uint16_t kClassIn = 1;
 // Enough for a flood of distinct blocked names without holding much memory: a full table is
 // dropped at once rather than kept in LRU order (rebuilding one answer is cheap).
 constexpr size_t kMaxCachedAnswers = 4096;

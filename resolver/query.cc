@@ -4,21 +4,18 @@
 #include <cstring>
 
 #include "resolver/dns_name.h"
+#include "resolver/wire.h"
 
 namespace dnsvagt {
 namespace {
 
-constexpr size_t kHeaderSize = 12;
-constexpr uint16_t kTypeOpt = 41;
-constexpr uint16_t kEdeOptionCode = 15;
-
 uint16_t read_u16(std::span<const uint8_t> packet, size_t pos) {
-  return static_cast<uint16_t>(packet[pos] << 8 | packet[pos + 1]);
+  return dnsvagt::read_u16(&packet[pos]);
 }
 
-uint8_t* write_u16(uint8_t* out, uint16_t value) {
-  out[0] = static_cast<uint8_t>(value >> 8);
-  out[1] = static_cast<uint8_t>(value);
+// Writes `value` and returns where the next field goes.
+uint8_t* put_u16(uint8_t* out, uint16_t value) {
+  write_u16(out, value);
   return out + 2;
 }
 
@@ -104,17 +101,17 @@ size_t opt_record_size(const Ede* ede) {
 uint8_t* write_opt_record(uint8_t* out, uint16_t rcode, bool do_bit, const Ede* ede) {
   uint8_t* p = out;
   *p++ = 0;  // root owner
-  p = write_u16(p, kTypeOpt);
-  p = write_u16(p, kServerUdpSize);
+  p = put_u16(p, kTypeOpt);
+  p = put_u16(p, kServerUdpSize);
   *p++ = static_cast<uint8_t>(rcode >> 4);  // extended rcode: the bits above the header's 4
   *p++ = 0;                                  // EDNS version
   *p++ = do_bit ? 0x80 : 0;                  // RFC 3225: DO is echoed
   *p++ = 0;
-  if (ede == nullptr) return write_u16(p, 0);
-  p = write_u16(p, static_cast<uint16_t>(6 + ede->text.size()));
-  p = write_u16(p, kEdeOptionCode);
-  p = write_u16(p, static_cast<uint16_t>(2 + ede->text.size()));
-  p = write_u16(p, ede->code);
+  if (ede == nullptr) return put_u16(p, 0);
+  p = put_u16(p, static_cast<uint16_t>(6 + ede->text.size()));
+  p = put_u16(p, kOptionEde);
+  p = put_u16(p, static_cast<uint16_t>(2 + ede->text.size()));
+  p = put_u16(p, ede->code);
   std::memcpy(p, ede->text.data(), ede->text.size());
   return p + ede->text.size();
 }
@@ -128,18 +125,18 @@ size_t write_error_reply(const Query& query, uint16_t rcode, const Ede* ede,
   if (total > out.size()) return 0;
 
   uint8_t* p = out.data();
-  p = write_u16(p, query.id);
+  p = put_u16(p, query.id);
   *p++ = static_cast<uint8_t>(0x80 | (query.opcode & 0x0f) << 3 | (query.rd ? 0x01 : 0));
   *p++ = static_cast<uint8_t>(0x80 | (query.cd ? 0x10 : 0) | (rcode & 0x0f));
-  p = write_u16(p, query.has_question ? 1 : 0);
-  p = write_u16(p, 0);
-  p = write_u16(p, 0);
-  p = write_u16(p, with_opt ? 1 : 0);
+  p = put_u16(p, query.has_question ? 1 : 0);
+  p = put_u16(p, 0);
+  p = put_u16(p, 0);
+  p = put_u16(p, with_opt ? 1 : 0);
   if (query.has_question) {
     std::memcpy(p, query.qname.data(), query.qname.size());
     p += query.qname.size();
-    p = write_u16(p, query.qtype);
-    p = write_u16(p, query.qclass);
+    p = put_u16(p, query.qtype);
+    p = put_u16(p, query.qclass);
   }
   if (with_opt) p = write_opt_record(p, rcode, query.do_bit, ede);
   return static_cast<size_t>(p - out.data());

@@ -1,17 +1,11 @@
 #include "resolver/stale_reply.h"
 
+#include "resolver/wire.h"
+
 namespace dnsvagt {
 namespace {
 
-constexpr uint16_t kTypeOpt = 41;
-constexpr uint16_t kOptionEde = 15;
 constexpr uint16_t kEdeStaleAnswer = 3;
-
-uint16_t read16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
-void write16(uint8_t* p, uint16_t value) {
-  p[0] = static_cast<uint8_t>(value >> 8);
-  p[1] = static_cast<uint8_t>(value);
-}
 
 // Offset just past the (possibly compressed) name at `offset`, or 0 if it runs off the end.
 size_t skip_name(const uint8_t* packet, size_t length, size_t offset) {
@@ -30,8 +24,8 @@ size_t skip_name(const uint8_t* packet, size_t length, size_t offset) {
 size_t mark_reply_stale(std::span<uint8_t> reply, size_t length, size_t max_size) {
   uint8_t* packet = reply.data();
   if (length < 12 || length > reply.size()) return 0;
-  size_t questions = read16(packet + 4);
-  size_t records = size_t{read16(packet + 6)} + read16(packet + 8) + read16(packet + 10);
+  size_t questions = read_u16(packet + 4);
+  size_t records = size_t{read_u16(packet + 6)} + read_u16(packet + 8) + read_u16(packet + 10);
   size_t offset = 12;
   for (size_t i = 0; i < questions; ++i) {
     offset = skip_name(packet, length, offset);
@@ -42,11 +36,11 @@ size_t mark_reply_stale(std::span<uint8_t> reply, size_t length, size_t max_size
   for (size_t i = 0; i < records; ++i) {
     offset = skip_name(packet, length, offset);
     if (offset == 0 || offset + 10 > length) return 0;
-    uint16_t type = read16(packet + offset);
-    size_t rdlength = read16(packet + offset + 8);
+    uint16_t type = read_u16(packet + offset);
+    size_t rdlength = read_u16(packet + offset + 8);
     if (type != kTypeOpt) {
-      write16(packet + offset + 4, 0);
-      write16(packet + offset + 6, kStaleTtl);
+      write_u16(packet + offset + 4, 0);
+      write_u16(packet + offset + 6, kStaleTtl);
     }
     last_opt_rdlength_at = type == kTypeOpt ? offset + 8 : 0;
     offset += 10 + rdlength;
@@ -58,10 +52,10 @@ size_t mark_reply_stale(std::span<uint8_t> reply, size_t length, size_t max_size
       length + kEdeSize > reply.size()) {
     return length;
   }
-  write16(packet + last_opt_rdlength_at, read16(packet + last_opt_rdlength_at) + kEdeSize);
-  write16(packet + length, kOptionEde);
-  write16(packet + length + 2, 2);
-  write16(packet + length + 4, kEdeStaleAnswer);
+  write_u16(packet + last_opt_rdlength_at, read_u16(packet + last_opt_rdlength_at) + kEdeSize);
+  write_u16(packet + length, kOptionEde);
+  write_u16(packet + length + 2, 2);
+  write_u16(packet + length + 4, kEdeStaleAnswer);
   return length + kEdeSize;
 }
 

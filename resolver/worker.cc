@@ -15,15 +15,11 @@
 #include "resolver/logging.h"
 #include "resolver/stale_reply.h"
 #include "resolver/unbound_config.h"
+#include "resolver/wire.h"
 
 namespace dnsvagt {
 namespace {
 
-constexpr uint16_t kRcodeFormErr = 1;
-constexpr uint16_t kRcodeServFail = 2;
-constexpr uint16_t kRcodeNotImp = 4;
-constexpr uint16_t kRcodeRefused = 5;
-constexpr uint16_t kRcodeBadVers = 16;
 constexpr size_t kTcpMaxMessage = 65535;
 constexpr size_t kUdpMaxQuery = 4096;  // a larger query is not a query we answer
 constexpr int kUdpBatch = 32;          // datagrams per recvmmsg/sendmmsg
@@ -63,19 +59,10 @@ size_t reply_limit(const Query& query, bool tcp) {
   return std::min<size_t>(query.udp_size, kServerUdpSize);
 }
 
-// The in-flight key: the same as the cache key (name case-insensitively, type, class, DO, CD).
+// The in-flight key: the cache key, so that one resolution serves what one cache entry holds.
 std::string pending_key(const Query& query) {
-  std::string key;
-  key.reserve(query.qname.size() + 5);
-  for (uint8_t byte : query.qname) {
-    key.push_back(static_cast<char>(byte >= 'A' && byte <= 'Z' ? byte + 32 : byte));
-  }
-  key.push_back(static_cast<char>(query.qtype >> 8));
-  key.push_back(static_cast<char>(query.qtype));
-  key.push_back(static_cast<char>(query.qclass >> 8));
-  key.push_back(static_cast<char>(query.qclass));
-  key.push_back(static_cast<char>(query.do_bit << 1 | query.cd));
-  return key;
+  uint8_t buffer[kMaxCacheKey];
+  return std::string(cache_key(query, buffer));
 }
 
 // The control message a reply needs to leave from the address the query came to (wildcard
