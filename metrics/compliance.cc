@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "metrics/json_text.h"
+
 namespace dnsvagt {
 
 namespace {
@@ -72,24 +74,6 @@ RequirementVerdict judge_blocking(const MetricsSnapshot& data) {
 std::optional<double> share(uint64_t part, uint64_t whole) {
   if (whole == 0) return std::nullopt;
   return static_cast<double>(part) / static_cast<double>(whole);
-}
-
-// Escapes for a JSON string; bytes >= 0x80 (DNS names are bytes, not text) become \u00XX.
-std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (unsigned char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c >= 0x7f) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
-      out += escaped;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
 }
 
 std::string number_text(double value) {

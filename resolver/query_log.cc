@@ -14,6 +14,7 @@
 #include <ctime>
 #include <stdexcept>
 
+#include "metrics/json_text.h"
 #include "metrics/worker_counters.h"
 #include "resolver/answer.h"
 #include "resolver/logging.h"
@@ -38,23 +39,6 @@ std::string day_text(int64_t day) {
   char text[16];
   strftime(text, sizeof text, "%Y-%m-%d", &utc);
   return text;
-}
-
-void append_json_string(std::string_view text, std::string& out) {
-  out += '"';
-  for (char c : text) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char escaped[8];
-      snprintf(escaped, sizeof escaped, "\\u%04x", c);
-      out += escaped;
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
 }
 
 // Presentation format of a wire name (RFC 1035 escapes), "." for the root.
