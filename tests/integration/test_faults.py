@@ -291,7 +291,11 @@ class UpstreamOutageTest(unittest.TestCase):
             forward_zone(settings, INSECURE, self.upstream)
             settings["cache"] = {"serve_stale": True}
 
-        self.port, _, self.daemon = start_dnsvagt("outage", change)
+        try:
+            self.port, _, self.daemon = start_dnsvagt("outage", change)
+        except BaseException:
+            self.upstream.stop()
+            raise
 
     def tearDown(self):
         self.upstream.stop()
@@ -387,7 +391,12 @@ class GarbageUpstreamTest(unittest.TestCase):
             for mode, upstream in self.upstreams.items():
                 forward_zone(settings, self.zone(mode), upstream)
 
-        self.port, _, self.daemon = start_dnsvagt("garbage", change)
+        try:
+            self.port, _, self.daemon = start_dnsvagt("garbage", change)
+        except BaseException:
+            for upstream in self.upstreams.values():
+                upstream.stop()
+            raise
 
     def tearDown(self):
         for upstream in self.upstreams.values():
