@@ -267,6 +267,7 @@ bool ListUpdater::update_file(List& list) {
   IncomingFile copy(incoming.path(), list.source.max_size);
   std::string error;
   if (!copy_local_file(list.source.file, copy, error)) {
+    if (!copy.too_large()) list.file_seen.reset();  // an I/O failure (disk full): poll again
     record_failure(list, copy.too_large() ? UpdateFailure::too_large : UpdateFailure::io, error,
                    now);
     return false;
@@ -292,6 +293,7 @@ bool ListUpdater::offer(List& list, const std::string& file, uint64_t size,
   try {
     stats = parse_list_file(file, list.source.format, counter);
   } catch (const std::runtime_error& error) {
+    list.file_seen.reset();  // not judged: a local file's next poll tries this version again
     record_failure(list, UpdateFailure::io, error.what(), when);
     return false;
   }
@@ -319,6 +321,7 @@ bool ListUpdater::offer(List& list, const std::string& file, uint64_t size,
     store_->save_file(list.source.name, file, info);
     list.good = info;
   } catch (const StoreError& error) {
+    list.file_seen.reset();  // good but not stored (disk full): the next poll tries again
     record_failure(list, UpdateFailure::io, std::string("cannot store: ") + error.what(), when);
     return false;
   }

@@ -176,6 +176,15 @@ std::chrono::seconds parse_duration(const std::string& text) {
   return std::chrono::seconds(static_cast<int64_t>(*number * unit));
 }
 
+std::chrono::milliseconds parse_short_duration(const std::string& text) {
+  if (!text.ends_with("ms")) return parse_duration(text);
+  auto number = parse_decimal(std::string_view(text).substr(0, text.size() - 2));
+  if (!number || *number > 86400000) {
+    throw std::invalid_argument("expected a duration like 1800ms, 2s or 1m, got " + quoted(text));
+  }
+  return std::chrono::milliseconds(*number);
+}
+
 uint64_t parse_size(const std::string& text) {
   std::string_view digits = text;
   uint64_t unit = 1;

@@ -84,6 +84,10 @@ struct UpstreamConfig {
   std::vector<UpstreamServer> servers;
   bool tls = false;
   std::vector<ForwardZone> zones;
+  // A client whose query is not resolved within this gets the expired answer if the cache has
+  // one, else SERVFAIL; the resolution goes on and its answer is cached for the next asker.
+  // The default is RFC 8767's client response timer.
+  std::chrono::milliseconds timeout{1800};
   bool operator==(const UpstreamConfig&) const = default;
 };
 
@@ -183,6 +187,8 @@ std::string to_yaml(const Config& config);
 // Parsers shared with other modules: "10s", "5m", "1h", "2d" (a bare number is seconds) and
 // "256MiB", "512KiB", "1GiB" (a bare number is bytes). Throw std::invalid_argument.
 std::chrono::seconds parse_duration(const std::string& text);
+// A duration that may be given in milliseconds too: "1800ms", or anything parse_duration takes.
+std::chrono::milliseconds parse_short_duration(const std::string& text);
 uint64_t parse_size(const std::string& text);
 
 const char* to_string(BlockAction action);

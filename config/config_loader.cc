@@ -345,8 +345,14 @@ void ConfigReader::read_server(const Item& section, ServerConfig& server) const 
 }
 
 void ConfigReader::read_upstream(const Item& section, UpstreamConfig& upstream) const {
-  Fields f = fields(section, {"mode", "servers", "tls", "zones"}, true);
+  Fields f = fields(section, {"mode", "servers", "tls", "zones", "timeout"}, true);
   if (const Item* item = f.get("mode")) upstream.mode = choice<UpstreamMode>(*item, 2);
+  if (const Item* item = f.get("timeout")) {
+    upstream.timeout = parsed(*item, "a duration like 1800ms or 2s", parse_short_duration);
+    if (upstream.timeout < std::chrono::milliseconds(100)) {
+      fail(*item, "expected at least 100ms, got " + quoted(item->node.Scalar()));
+    }
+  }
   // Read before the servers: it sets their default port (853 with TLS).
   if (const Item* item = f.get("tls")) upstream.tls = boolean(*item);
   const Item* servers = f.get("servers");

@@ -140,6 +140,10 @@ std::string to_yaml(const Config& config) {
   w.plain("mode", to_string(upstream.mode));
   w.texts("servers", server_texts(upstream.servers));
   w.boolean("tls", upstream.tls);
+  w.plain("timeout", upstream.timeout.count() % 1000 == 0
+                         ? format_duration(std::chrono::duration_cast<std::chrono::seconds>(
+                               upstream.timeout))
+                         : std::to_string(upstream.timeout.count()) + "ms");
   w.begin_list("zones", upstream.zones.empty());
   for (const ForwardZone& zone : upstream.zones) {
     w.out() << YAML::Flow << YAML::BeginMap;

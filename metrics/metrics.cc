@@ -92,6 +92,7 @@ MetricsSnapshot Metrics::snapshot() const {
     workers_[i].append_recent_bogus(snapshot.recent_bogus);
     workers_[i].append_recent_blocks(snapshot.recent_blocks);
   }
+  snapshot.totals.query_log_dropped += query_log_lines_lost_.load(std::memory_order_relaxed);
   keep_newest(snapshot.recent_bogus, kRecentEvents);
   keep_newest(snapshot.recent_blocks, kRecentEvents);
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -109,6 +110,11 @@ class Metrics {
   void list_update_failed(std::string_view name, UpdateFailure reason, WallTime when);
   // Called at every scrape, on the scrape thread; must be thread-safe.
   void set_cache_usage_source(std::function<CacheUsage()> source);
+  // Query log lines the writer could not write (disk full, I/O error): counted with those the
+  // workers dropped, in dnsvagt_query_log_dropped_total. Any thread.
+  void query_log_lines_lost(uint64_t lines) {
+    query_log_lines_lost_.fetch_add(lines, std::memory_order_relaxed);
+  }
 
   MetricsSnapshot snapshot() const;
 
@@ -116,6 +122,7 @@ class Metrics {
   const size_t worker_count_;
   const WallTime started_at_;
   std::unique_ptr<WorkerCounters[]> workers_;
+  std::atomic<uint64_t> query_log_lines_lost_{0};
 
   mutable std::mutex mutex_;  // guards everything below
   std::vector<std::string> list_names_;

@@ -169,7 +169,8 @@ QueryLogOptions QueryLogOptions::from_config(const LoggingConfig& config) {
   return options;
 }
 
-QueryLog::QueryLog(QueryLogOptions options, size_t queues) : options_(std::move(options)) {
+QueryLog::QueryLog(QueryLogOptions options, size_t queues, Metrics* metrics)
+    : metrics_(metrics), options_(std::move(options)) {
   for (size_t i = 0; i < queues; ++i) {
     queues_.push_back(std::make_unique<QueryLogQueue>(options_.queue_capacity));
   }
@@ -299,23 +300,38 @@ void QueryLog::delete_expired() {
 
 void QueryLog::flush(std::string& buffer) {
   if (buffer.empty()) return;
-  if (fd_ >= 0) {
-    size_t written = 0;
-    while (written < buffer.size()) {
-      ssize_t n = write(fd_, buffer.data() + written, buffer.size() - written);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        if (!write_failing_) {
-          log_error("query log: cannot write %s: %s", options_.path.c_str(), strerror(errno));
-        }
-        write_failing_ = true;
-        break;
-      }
-      written += static_cast<size_t>(n);
+  size_t written = 0;
+  int error = 0;
+  while (fd_ >= 0 && written < buffer.size()) {
+    ssize_t n = write(fd_, buffer.data() + written, buffer.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      error = n < 0 ? errno : ENOSPC;
+      break;
     }
-    if (written == buffer.size()) write_failing_ = false;
-    size_ += written;
+    written += static_cast<size_t>(n);
   }
+  if (fd_ >= 0 && written == buffer.size()) {
+    if (write_failing_) log_info("query log: writing %s again", options_.path.c_str());
+    write_failing_ = false;
+    size_ += written;
+    buffer.clear();
+    return;
+  }
+  // A line cut off by a full disk would run into the next one: take the piece back, so the
+  // file only ever holds whole lines, and count every line of this buffer as lost.
+  if (fd_ >= 0 && written > 0 && ftruncate(fd_, static_cast<off_t>(size_)) != 0) {
+    size_ += written;  // the piece stays; end it so the next line starts on a line of its own
+    if (::write(fd_, "\n", 1) == 1) ++size_;
+  }
+  const auto lost = static_cast<uint64_t>(std::count(buffer.begin(), buffer.end(), '\n'));
+  if (metrics_) metrics_->query_log_lines_lost(lost);
+  if (!write_failing_) {
+    log_error("query log: cannot write %s: %s; lines are lost (counted in "
+              "dnsvagt_query_log_dropped_total) until it can",
+              options_.path.c_str(), fd_ >= 0 ? strerror(error) : "the file is not open");
+  }
+  write_failing_ = true;
   buffer.clear();
 }
 

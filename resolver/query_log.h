@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "metrics/metrics.h"
 
 namespace dnsvagt {
 
@@ -79,8 +80,8 @@ struct QueryLogOptions {
 class QueryLog {
  public:
   // Opens (creates) the file and starts the writer thread. Throws std::runtime_error if the
-  // file cannot be opened.
-  QueryLog(QueryLogOptions options, size_t queues);
+  // file cannot be opened. Lines it cannot write are counted in `metrics` (if not null).
+  QueryLog(QueryLogOptions options, size_t queues, Metrics* metrics = nullptr);
   // Writes what is still queued, then stops.
   ~QueryLog();
   QueryLog(const QueryLog&) = delete;
@@ -110,6 +111,7 @@ class QueryLog {
   void run();
 
   std::vector<std::unique_ptr<QueryLogQueue>> queues_;
+  Metrics* const metrics_;
 
   std::mutex writer_mutex_;  // guards everything below
   QueryLogOptions options_;

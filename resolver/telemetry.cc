@@ -65,7 +65,7 @@ Telemetry::~Telemetry() = default;
 void Telemetry::start_query_log(const Config& config) {
   if (config.logging.query_log.empty()) return;
   query_log_ = std::make_unique<QueryLog>(QueryLogOptions::from_config(config.logging),
-                                          metrics_->counter_sets());
+                                          metrics_->counter_sets(), metrics_.get());
   query_log_enabled_ = true;
   log_info("query log: %s (rotation %s)", config.logging.query_log.c_str(),
            config.logging.query_log_rotate.c_str());

@@ -29,7 +29,7 @@ constexpr timeval kDrainTime = {2, 0};
 constexpr timeval kFlushTime = {0, 100000};  // lets the last TCP replies leave after a drain
 constexpr timeval kHeartbeat = {1, 0};
 constexpr size_t kMaxEdeText = 300;
-constexpr timeval kStaleAnswerDelay = {1, 800000};  // RFC 8767's suggested client timer
+constexpr uint16_t kEdeNoReachableAuthority = 22;
 // Per TCP connection, while over either bound no more queries are read from it: a client
 // that pipelines queries for large answers and never reads cannot make us hold more.
 constexpr unsigned kTcpMaxWaiting = 64;       // queries waiting for upstream
@@ -134,10 +134,10 @@ struct Worker::Pending {
   std::string key;
   std::vector<uint8_t> query_packet;  // the first asker's: keys the cache insert
   std::vector<Waiter> waiters;        // empty for a prefetch
-  event* stale_timer = nullptr;       // armed when an expired answer could stand in
+  event* answer_timer = nullptr;      // armed while clients wait: see answer_late()
   bool serving_stale = false;         // the timer fired: later askers get the expired answer
   ~Pending() {
-    if (stale_timer) event_free(stale_timer);
+    if (answer_timer) event_free(answer_timer);
   }
 };
 
@@ -301,7 +301,7 @@ size_t Worker::answer_allowed(std::span<const uint8_t> packet, const Query& quer
   if (hit && !hit->stale) {
     // Before facts_ is set: an answer from a local zone may finish the prefetch right away.
     if (hit->prefetch_due && !pending_.contains(pending_key(query))) {
-      wait_for_upstream(packet, query, nullptr, false);
+      wait_for_upstream(packet, query, nullptr);
     }
     counters_.cache_lookup(true);
     facts_ = ReplyFacts{query.qname, query.qtype};
@@ -327,14 +327,14 @@ size_t Worker::answer_allowed(std::span<const uint8_t> packet, const Query& quer
     }
   }
   counters_.cache_lookup(false);
-  wait_for_upstream(packet, query, &client, hit.has_value());
+  wait_for_upstream(packet, query, &client);
   return 0;
 }
 
 // Queues `client` (nullptr: a prefetch) behind the resolution of `query`, starting one if no
-// identical query is in flight. `stale_available`: the cache holds an expired answer.
+// identical query is in flight.
 void Worker::wait_for_upstream(std::span<const uint8_t> packet, const Query& query,
-                               const Client* client, bool stale_available) {
+                               const Client* client) {
   std::string key = pending_key(query);
   auto [it, inserted] = pending_.try_emplace(key);
   if (inserted) {
@@ -346,12 +346,17 @@ void Worker::wait_for_upstream(std::span<const uint8_t> packet, const Query& que
     pending->waiters.push_back(
         Waiter{*client, std::vector<uint8_t>(packet.begin(), packet.end()), received_ns_});
     if (client->connection) ++client->connection->waiting;
+    // Clients are not kept waiting on libunbound's retries and back-off (tens of seconds
+    // with a dead upstream): see answer_late().
+    if (!pending->answer_timer) pending->answer_timer = evtimer_new(base_, on_answer_timer, pending);
+    if (!evtimer_pending(pending->answer_timer, nullptr)) {
+      const int64_t ms = shared_->config.upstream.timeout.count();
+      const timeval timeout = {static_cast<time_t>(ms / 1000),
+                               static_cast<suseconds_t>(ms % 1000 * 1000)};
+      evtimer_add(pending->answer_timer, &timeout);
+    }
   }
   if (!inserted) return;
-  if (stale_available) {
-    pending->stale_timer = evtimer_new(base_, on_stale_timer, pending);
-    evtimer_add(pending->stale_timer, &kStaleAnswerDelay);
-  }
 
   size_t name_end;
   std::optional<DnsName> name = DnsName::from_wire(packet, 12, &name_end);
@@ -480,23 +485,29 @@ void Worker::reply_to_waiters(Pending& pending, const Answer* answer, uint32_t a
   pending.waiters.clear();
 }
 
-void Worker::on_stale_timer(int, short, void* pending) {
+void Worker::on_answer_timer(int, short, void* pending) {
   auto* p = static_cast<Pending*>(pending);
-  p->worker->guarded("serving a stale answer", [&] { p->worker->serve_stale(*p); });
+  p->worker->guarded("answering late", [&] { p->worker->answer_late(*p); });
 }
 
-// RFC 8767 client response timer: the refresh is taking too long, so the clients get the
-// expired answer now; the refresh goes on and updates the cache when it succeeds.
-void Worker::serve_stale(Pending& pending) {
+// The clients' response timer (upstream.timeout): the resolution is taking too long. With an
+// expired answer in the cache they get it now (RFC 8767), and so do later askers; without one
+// they get SERVFAIL. The resolution goes on either way and its answer is cached.
+void Worker::answer_late(Pending& pending) {
   Query key_query;
   parse_query(pending.query_packet, key_query);
-  std::optional<AnswerCache::Hit> hit = shared_->cache.lookup(key_query, monotonic_seconds());
-  if (!hit) return;
-  pending.serving_stale = true;
   facts_ = ReplyFacts{};
-  facts_.validated = true;
-  facts_.dnssec = hit->answer->status();
-  reply_to_waiters(pending, hit->answer.get(), hit->age, hit->stale, 0, {});
+  if (std::optional<AnswerCache::Hit> hit =
+          shared_->cache.lookup(key_query, monotonic_seconds())) {
+    pending.serving_stale = true;
+    facts_.validated = true;
+    facts_.dnssec = hit->answer->status();
+    reply_to_waiters(pending, hit->answer.get(), hit->age, hit->stale, 0, {});
+  } else {
+    counters_.upstream_error(UpstreamErrorReason::timeout);
+    reply_to_waiters(pending, nullptr, 0, false, kEdeNoReachableAuthority,
+                     "no answer from upstream in time (upstream.timeout)");
+  }
   end_if_drained();
 }
 

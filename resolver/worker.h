@@ -83,7 +83,7 @@ class Worker {
   struct UdpBatch;
 
   // What the metrics and the query log need to know about the reply being produced: answer()
-  // fills it for its reply, finish() and serve_stale() for all their waiters' replies.
+  // fills it for its reply, finish() and answer_late() for all their waiters' replies.
   struct ReplyFacts {
     std::span<const uint8_t> qname;  // wire, as asked (in the query packet); empty: no question
     uint16_t qtype = 0;
@@ -114,11 +114,11 @@ class Worker {
   size_t answer_allowed(std::span<const uint8_t> packet, const Query& query,
                         const Client& client, std::span<uint8_t> out);
   void wait_for_upstream(std::span<const uint8_t> packet, const Query& query,
-                         const Client* client, bool stale_available);
+                         const Client* client);
   void finish(Pending* pending, const UpstreamReply& reply);
   void reply_to_waiters(Pending& pending, const Answer* answer, uint32_t age, bool stale,
                         uint16_t ede_code, std::string_view ede_text);
-  void serve_stale(Pending& pending);
+  void answer_late(Pending& pending);
   size_t render_failure(const Query& query, uint16_t rcode, uint16_t ede_code,
                         std::string_view ede_text, size_t max_size, std::span<uint8_t> out);
   void send(const Client& client, std::span<const uint8_t> reply);
@@ -173,7 +173,7 @@ class Worker {
                         size_t max_size, std::span<uint8_t> out);
 
   static void on_upstream_reply(void* pending, const UpstreamReply& reply);
-  static void on_stale_timer(int, short, void* pending);
+  static void on_answer_timer(int, short, void* pending);
   static void on_udp_readable(int fd, short events, void* worker);
   static void on_tcp_accept(evconnlistener* listener, int fd, sockaddr* address, int length,
                             void* worker);

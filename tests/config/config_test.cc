@@ -70,6 +70,7 @@ upstream:
   mode: forward
   servers: ["192.0.2.1", "192.0.2.2@5353", "9.9.9.9@853#dns.Quad9.net.", "2001:db8::1@53"]
   tls: false
+  timeout: 1500ms
   zones:
     - {name: Corp.Example.DK., servers: ["10.0.0.5"], insecure: true}
     - name: 10.in-addr.arpa
@@ -134,6 +135,7 @@ TEST(DefaultConfig, MatchesDesign) {
   EXPECT_EQ(c.upstream.mode, UpstreamMode::recursive);
   EXPECT_TRUE(c.upstream.servers.empty());
   EXPECT_FALSE(c.upstream.tls);
+  EXPECT_EQ(c.upstream.timeout, std::chrono::milliseconds(1800));
   EXPECT_TRUE(c.upstream.zones.empty());
   EXPECT_TRUE(c.dnssec.validate);
   EXPECT_EQ(c.dnssec.root_trust_anchor_file, "/var/lib/dnsvagt/root.key");
@@ -193,6 +195,7 @@ TEST(ParseConfig, FullConfigSetsEveryField) {
   EXPECT_EQ(c.server.user, "nobody");
   EXPECT_EQ(c.server.private_zones, PrivateZones::forward);
 
+  EXPECT_EQ(c.upstream.timeout, std::chrono::milliseconds(1500));
   EXPECT_EQ(c.upstream.mode, UpstreamMode::forward);
   std::vector<std::string> servers;
   for (const UpstreamServer& s : c.upstream.servers) servers.push_back(s.to_string());
@@ -304,6 +307,7 @@ TEST(ToYaml, WritesEveryKey) {
                           "mode: recursive",
                           "servers:",
                           "tls: false",
+                          "timeout: 1800ms",
                           "zones:",
                           "insecure: false",
                           "validate: true",
@@ -684,6 +688,10 @@ TEST(ConfigErrors, YamlSyntax) {
 }
 
 TEST(ValueParsers, Durations) {
+  EXPECT_EQ(parse_short_duration("1800ms"), std::chrono::milliseconds(1800));
+  EXPECT_EQ(parse_short_duration("2s"), std::chrono::milliseconds(2000));
+  EXPECT_THROW(parse_short_duration("ms"), std::invalid_argument);
+  EXPECT_THROW(parse_short_duration("1.5s"), std::invalid_argument);
   EXPECT_EQ(parse_duration("30"), seconds(30));
   EXPECT_EQ(parse_duration("30s"), seconds(30));
   EXPECT_EQ(parse_duration("5m"), seconds(300));
