@@ -455,13 +455,10 @@ class Soak:
             self.problems.append("window %d: %s" % (number, str(error).splitlines()[0]))
             return False
         after = scrape(self.metrics_port)
-        with open(log) as text:
-            for line in text:
-                if line.startswith("Response codes:"):
-                    rcodes = rcode_counts(line)
-                    break
-            else:
-                rcodes = {}
+        rcodes = rcode_counts(result["rcodes"])
+        if sum(rcodes.values()) != result["completed"]:
+            self.notes.append("window %d: dnsperf's rcode counts %s do not add up to %d "
+                              "completed" % (number, rcodes, result["completed"]))
         latencies = latency_counts(log)
         os.remove(log)
         errors = sum(n for rcode, n in rcodes.items() if rcode not in OK_RCODES)
@@ -473,6 +470,10 @@ class Soak:
             else error_responses(after) - error_responses(before),
             "server_p99_le": histogram_p99(before, after),
             "udp_drops": result["udp_drops"], "latencies": latencies,
+            "server_cpu_us": result["server_cpu_s"] * 1e6 / max(result["completed"], 1),
+            "server_cpu_share": result["server_cpu_s"] / max(result["run_time"], 1e-9),
+            "client_share": result["client_share"], "nxdomain_share":
+            rcodes.get("NXDOMAIN", 0) / max(result["completed"], 1),
             "p50": counter_percentile(latencies, 0.50), "p99": counter_percentile(latencies, 0.99),
             "max": result["max_latency"],
             "query_log_dropped": metric(after, "dnsvagt_query_log_dropped_total"),
@@ -598,6 +599,8 @@ class Soak:
                 "swaps": sum(1 for s in self.swaps if lo <= s["t"] < hi),
                 "reloads": sum(1 for r in self.reloads if lo <= r["t"] < hi),
                 "udp_drops": sum(w["udp_drops"] for w in ws),
+                "server_cpu": benchlib.median([w["server_cpu_share"] for w in ws]),
+                "client_cpu": benchlib.median([w["client_share"] for w in ws]),
             })
         return rows
 
@@ -657,20 +660,30 @@ def report(args, soak, info):
                 args.reload_offset, args.reload_every, args.threads, args.cache_size,
                 args.server_cpus, args.client_cpus, args.window, soak.qps or 0, args.clients,
                 args.outstanding, args.timeout,
-                "" if not cal else " (%.0f %% of the %.0f QPS of an unthrottled 10 s run)"
-                % (100 * args.load_share, cal["qps"])))
+                "" if not cal else " (%.0f %% of the %.0f QPS of an unthrottled 10 s run, "
+                "in which dnsvagt used %.0f %% and dnsperf %.0f %% of a core)"
+                % (100 * args.load_share, cal["qps"],
+                   100 * cal["server_cpu_s"] / max(cal["run_time"], 1e-9),
+                   100 * cal["client_share"])))
         out.append("")
     if soak.windows:
         out.append("p99: client side, from dnsperf -v (every query's latency). server p99 <=: "
                    "the dnsvagt_query_duration_seconds bucket holding the p99 (worst window). "
                    "errors: rcodes other than NOERROR/NXDOMAIN in dnsperf's counts (dnsvagt's "
                    "own count of them in parentheses). RSS min/max: steady samples (every %g s, "
-                   "none during a swap or reload); peak: all samples." % args.sample_every)
+                   "none during a swap or reload); peak: all samples. CPU: medians over the "
+                   "minute's runs, as a share of one core. dnsperf ran %.0f s of the %g s (it "
+                   "waits -t for lost queries after each run, then its log is read)."
+                   % (args.sample_every, sum(w["run_time"] for w in soak.windows),
+                      args.duration))
         out.append("")
         out.append(benchlib.markdown_table(
-            ["minute", "QPS", "lost", "errors", "p99 ms", "server p99 <= ms", "RSS min MiB",
-             "RSS max MiB", "RSS peak MiB", "cache MiB", "swaps", "reloads"],
-            [(m["minute"], fmt(m["qps"], 0), "%d of %d" % (m["lost"], m["sent"]),
+            ["minute", "QPS", "dnsvagt CPU %", "dnsperf CPU %", "lost", "errors", "p99 ms",
+             "server p99 <= ms", "RSS min MiB", "RSS max MiB", "RSS peak MiB", "cache MiB",
+             "swaps", "reloads"],
+            [(m["minute"], fmt(m["qps"], 0), fmt(m["server_cpu"] and 100 * m["server_cpu"], 0),
+              fmt(m["client_cpu"] and 100 * m["client_cpu"], 0),
+              "%d of %d" % (m["lost"], m["sent"]),
               "%d (%d)" % (m["errors"], m["server_errors"]), fmt(m["p99"] and m["p99"] * 1e3, 2),
               fmt(m["server_p99_le"] and m["server_p99_le"] * 1e3, 2),
               fmt(m["rss_min"] and m["rss_min"] / MIB), fmt(m["rss_max"] and m["rss_max"] / MIB),
@@ -704,6 +717,10 @@ def report(args, soak, info):
                       (getattr(soak, "rotated_bytes", 0) + (os.path.getsize(soak.query_log)
                        if os.path.exists(soak.query_log) else 0)) / 2**20))
     out.append("")
+    if soak.notes:
+        out.append("Notes:")
+        out += ["- " + n for n in soak.notes]
+        out.append("")
     if soak.problems:
         out.append("Problems:")
         out += ["- " + p for p in soak.problems]
