@@ -183,9 +183,10 @@ class Processes:
 
 # -- server configs: the same forwarder setup for both
 
-def dnsvagt_config(bench_world, directory, port, threads, lists=()):
+def dnsvagt_config(bench_world, directory, port, threads, lists=(), overrides=None):
     """dnsvagt: validating forwarder of everything to the world's NSD, the world's anchors,
-    256 MiB cache, no metrics listener, no query log."""
+    256 MiB cache, no metrics listener, no query log. overrides: {section: {key: value}},
+    merged into those sections (e.g. {"cache": {"size": "8MiB"}})."""
     nsd = "%s@%d" % (LOOPBACK, bench_world.nsd_port)
     config = {
         "server": {"listen": ["%s:%d" % (LOOPBACK, port)], "threads": threads,
@@ -202,6 +203,8 @@ def dnsvagt_config(bench_world, directory, port, threads, lists=()):
         "blocking": {"cache_dir": os.path.join(directory, "lists"), "lists": list(lists)},
         "logging": {"level": "warning", "query_log": ""},
     }
+    for section, values in (overrides or {}).items():
+        config.setdefault(section, {}).update(values)
     # JSON is YAML; one top-level key per line.
     return "".join("%s: %s\n" % (key, json.dumps(value)) for key, value in config.items())
 
@@ -249,9 +252,10 @@ class Server:
 
 
 def start_server(processes, bench_world, directory, name, kind, cpus, threads,
-                 dnsvagt_bin=None, lists=(), rpz_file=None, ready=None):
+                 dnsvagt_bin=None, lists=(), rpz_file=None, ready=None, config_overrides=None):
     """Starts dnsvagt or Unbound pinned to `cpus` on a free port; returns a Server once
     ready(server) returns (default: it answers www.secure.world.test. with NOERROR).
+    config_overrides: dnsvagt_config's overrides (dnsvagt only).
     ready raises world.DaemonExited when the daemon exits, so another port is tried."""
     conf_dir = os.path.join(directory, name)
     os.makedirs(os.path.join(conf_dir, "lists"), exist_ok=True)
@@ -260,7 +264,8 @@ def start_server(processes, bench_world, directory, name, kind, cpus, threads,
         if kind == "dnsvagt":
             conf = os.path.join(conf_dir, "dnsvagt.yaml")
             with open(conf, "w") as out:
-                out.write(dnsvagt_config(bench_world, conf_dir, port, threads, lists))
+                out.write(dnsvagt_config(bench_world, conf_dir, port, threads, lists,
+                                         config_overrides))
             args = [dnsvagt_bin, "-c", conf]
         else:
             conf = os.path.join(conf_dir, "unbound.conf")
