@@ -5,6 +5,7 @@
 //   flags bits 0-2: the format (mod 5: auto, hosts, domains, adblock, rpz); bit 3: parse it
 //   from a file too; bit 4: compile the entries into a policy and look each one up.
 #include <cctype>
+#include <cstdio>
 #include <string>
 
 #include "blocklists/list_parser.h"
@@ -62,7 +63,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (flags & 8) {
     ParsedListBuilder from_file(0);
     const ParseStats stats = parse_list_file(fuzz::scratch_file(text), format, from_file);
-    FUZZ_CHECK(stats.summary() == list.stats.summary());
+    if (stats.summary() != list.stats.summary()) {
+      std::fprintf(stderr, "from the file: %s\nfrom memory:   %s\n", stats.summary().c_str(),
+                   list.stats.summary().c_str());
+      FUZZ_CHECK(false);
+    }
   }
   if (flags & 16) check_policy(list);
   return 0;
