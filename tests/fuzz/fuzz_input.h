@@ -55,23 +55,20 @@ class FuzzInput {
   } while (0)
 
 // A file holding `content`, for load_config and parse_list_file; one per process, rewritten per
-// input (libFuzzer runs inputs one after another in a process) and removed at exit.
-inline const std::string& scratch_file(std::string_view content) {
-  struct Scratch {
-    std::string path = "/tmp/dnsvagt-fuzz-XXXXXX";
-    Scratch() {
-      const int fd = mkstemp(path.data());
-      FUZZ_CHECK(fd >= 0);
-      close(fd);
-    }
-    ~Scratch() { unlink(path.c_str()); }
-  };
-  static const Scratch scratch;
-  FILE* file = std::fopen(scratch.path.c_str(), "wb");
-  FUZZ_CHECK(file != nullptr);
-  FUZZ_CHECK(std::fwrite(content.data(), 1, content.size(), file) == content.size());
-  FUZZ_CHECK(std::fclose(file) == 0);
-  return scratch.path;
+// input (libFuzzer runs inputs one after another in a process). It is unlinked at once and
+// named through /proc, so a worker that crashes leaves nothing behind in /tmp.
+inline std::string scratch_file(std::string_view content) {
+  static const int fd = [] {
+    char name[] = "/tmp/dnsvagt-fuzz-XXXXXX";
+    const int created = mkstemp(name);
+    FUZZ_CHECK(created >= 0);
+    unlink(name);
+    return created;
+  }();
+  FUZZ_CHECK(ftruncate(fd, 0) == 0);
+  FUZZ_CHECK(pwrite(fd, content.data(), content.size(), 0) ==
+             static_cast<ssize_t>(content.size()));
+  return "/proc/self/fd/" + std::to_string(fd);
 }
 
 }  // namespace dnsvagt::fuzz
