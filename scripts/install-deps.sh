@@ -9,6 +9,8 @@ packages=(
   libunbound-dev libevent-dev libldns-dev libssl-dev libyaml-cpp-dev
   prometheus-cpp-dev libcurl4-openssl-dev libsystemd-dev libidn2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # fuzzing (scripts/fuzz.sh): clang's libFuzzer and sanitizer runtimes
+  clang libclang-rt-14-dev
   # test-time servers and clients
   nsd unbound ldnsutils dnsutils knot-dnsutils dnsperf prometheus python3 python3-yaml openssl
   curl procps iproute2 valgrind
