@@ -76,6 +76,11 @@ NameStatus normalize_domain(std::string_view text, std::string& out) {
     c = to_lower_ascii(c);
   }
   if (!ascii) {
+    // libidn2 takes a C string: it would convert only what comes before a NUL.
+    if (out.find('\0') != std::string::npos) {
+      out = "NUL byte in the name";
+      return NameStatus::invalid;
+    }
     char* converted = nullptr;
     std::string input(text);
     int rc = idn2_to_ascii_8z(input.c_str(), &converted, IDN2_NONTRANSITIONAL | IDN2_NFC_INPUT);

@@ -180,11 +180,12 @@ class ListCollector {
 };
 
 // Calls on_line(line_number, line) for every line of `content`, without its line ending
-// (LF or CRLF) and with a leading UTF-8 byte-order mark removed; returns the number of lines.
-// Numbers start after `lines_before` (for a list read a piece at a time).
+// (LF or CRLF); returns the number of lines. Numbers start after `lines_before` (for a list
+// read a piece at a time). A UTF-8 byte-order mark is removed from the first line of the list
+// only (lines_before 0), so a list reads the same whole or in pieces.
 template <typename OnLine>
 uint64_t for_each_line(std::string_view content, OnLine&& on_line, uint64_t lines_before = 0) {
-  if (content.substr(0, 3) == "\xEF\xBB\xBF") content.remove_prefix(3);
+  if (lines_before == 0 && content.substr(0, 3) == "\xEF\xBB\xBF") content.remove_prefix(3);
   uint64_t number = lines_before;
   while (!content.empty()) {
     size_t end = content.find('\n');

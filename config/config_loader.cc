@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -599,21 +600,52 @@ void ConfigReader::read_logging(const Item& section, LoggingConfig& logging) con
   }
 }
 
+// Notes where a document starts and ignores the rest.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  std::optional<YAML::Mark> last;
+
+  void OnDocumentStart(const YAML::Mark& mark) override { last = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// The line where a second document starts, if `text` has one. Reads two documents at most:
+// yaml-cpp's LoadAll never ends on some input (a lone ","), making empty documents forever.
+std::optional<int> second_document_line(const std::string& text) {
+  std::istringstream input(text);
+  YAML::Parser parser(input);
+  DocumentStarts starts;
+  if (!parser.HandleNextDocument(starts)) return std::nullopt;
+  starts.last.reset();
+  if (!parser.HandleNextDocument(starts)) return std::nullopt;
+  return starts.last ? starts.last->line + 1 : 1;
+}
+
 }  // namespace
 
 Config parse_config(const std::string& yaml_text, const std::string& source_name) {
-  std::vector<YAML::Node> documents;
+  YAML::Node document;
   try {
-    documents = YAML::LoadAll(yaml_text);
+    if (std::optional<int> line = second_document_line(yaml_text)) {
+      throw ConfigError(source_name + ":" + std::to_string(*line) +
+                        ": expected one YAML document, found more");
+    }
+    document = YAML::Load(yaml_text);
   } catch (const YAML::Exception& e) {
     throw ConfigError(source_name + ":" + std::to_string(e.mark.is_null() ? 1 : e.mark.line + 1) +
                       ": YAML syntax error: " + e.msg);
   }
-  if (documents.size() > 1) {
-    throw ConfigError(source_name + ":" + std::to_string(line_of(documents[1], 1)) +
-                      ": expected one YAML document, found " + std::to_string(documents.size()));
-  }
-  Config config = ConfigReader(source_name).read(documents.empty() ? YAML::Node() : documents[0]);
+  Config config = ConfigReader(source_name).read(document);
   config.source = source_name;
   return config;
 }

@@ -78,9 +78,10 @@ void RecentEventRing::record(std::string_view name, std::string_view detail,
                      .count();
   slot.list_index = list_index;
   slot.name_length = static_cast<uint8_t>(std::min(name.size(), kMaxNameLength));
-  std::memcpy(slot.name, name.data(), slot.name_length);
+  // An empty view may hold a null pointer, which memcpy must not get even for 0 bytes.
+  if (slot.name_length > 0) std::memcpy(slot.name, name.data(), slot.name_length);
   slot.detail_length = static_cast<uint8_t>(std::min(detail.size(), kMaxDetailLength));
-  std::memcpy(slot.detail, detail.data(), slot.detail_length);
+  if (slot.detail_length > 0) std::memcpy(slot.detail, detail.data(), slot.detail_length);
   next_ = (next_ + 1) % kCapacity;
   used_ = std::min(used_ + 1, kCapacity);
 }

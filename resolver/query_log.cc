@@ -84,12 +84,12 @@ void QueryLogEntry::set_client(const sockaddr* client) {
 
 void QueryLogEntry::set_name(std::span<const uint8_t> wire_name) {
   name_length = static_cast<uint8_t>(std::min(wire_name.size(), kMaxName));
-  memcpy(name, wire_name.data(), name_length);
+  if (name_length > 0) memcpy(name, wire_name.data(), name_length);  // data() may be null
 }
 
 void QueryLogEntry::set_list(std::string_view list_name) {
   list_length = static_cast<uint8_t>(std::min(list_name.size(), kMaxList));
-  memcpy(list, list_name.data(), list_length);
+  if (list_length > 0) memcpy(list, list_name.data(), list_length);
 }
 
 void append_query_log_line(const QueryLogEntry& entry, std::string& out) {

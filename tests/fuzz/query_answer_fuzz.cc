@@ -136,17 +136,18 @@ void answer_blocked(const Setup& setup, const Query& query, const PolicyVerdict&
   FUZZ_CHECK(qname.has_value() && end == query.qname.size());
   PolicyAnswers answers(setup.config);
   const std::shared_ptr<const Answer> answer =
-      answers.blocked(setup.policy, verdict, query.qname, query.qtype, cname_target);
+      answers.blocked(setup.policy, verdict, query.qname, query.qtype, query.qclass, cname_target);
   FUZZ_CHECK((answer == nullptr) == (verdict.action == PolicyAction::drop));
   if (!answer) return;
   const size_t length = render_checked(*answer, query, max_size);
   const std::vector<uint8_t> first(full_reply.begin(), full_reply.begin() + length);
-  // The same answer from PolicyAnswers' cache, and made directly, renders the same bytes.
-  const auto cached =
-      answers.blocked(setup.policy, verdict, query.qname, query.qtype, cname_target);
-  const auto direct = synthesize_blocked_answer(setup.config, *setup.policy, verdict, *qname,
-                                                query.qtype, cname_target);
-  for (const auto& again : {cached, direct}) {
+  // The same answer from PolicyAnswers' cache, and made anew, renders the same bytes.
+  const auto cached = answers.blocked(setup.policy, verdict, query.qname, query.qtype,
+                                      query.qclass, cname_target);
+  PolicyAnswers fresh(setup.config);
+  const auto anew = fresh.blocked(setup.policy, verdict, query.qname, query.qtype, query.qclass,
+                                  cname_target);
+  for (const auto& again : {cached, anew}) {
     FUZZ_CHECK(again != nullptr);
     FUZZ_CHECK(render_checked(*again, query, max_size) == length &&
                std::memcmp(full_reply.data(), first.data(), length) == 0);
