@@ -29,8 +29,9 @@ sockets included), and the server-side p99 from the dnsvagt_query_duration_secon
 delta (the upper bound of the bucket). VmRSS is sampled every --sample-every seconds with
 dnsvagt_cache_bytes. Samples taken while a swap or reload is in progress (from the event until
 3 s after it took effect) are transient: a swap holds the old and the new matcher for a moment
-by design. The RSS criterion uses the other (steady) samples: after the first minute, max - min
-<= --rss-tolerance of the minute-1 level (median of the steady samples in its last 20 s).
+by design. The RSS criterion uses the other (steady) samples: after the first minute, every one
+within --rss-tolerance of the minute-1 level (median of the steady samples in its last 20 s),
+above or below. The spread (max - min over the level) is reported too.
 
 Exit 1 if the RSS criterion fails, dnsvagt died, a swap did not become visible or a reload
 did not succeed.
@@ -552,9 +553,10 @@ class Soak:
         if r["level"] and after:
             r["spread"] = (r["after_max"] - r["after_min"]) / r["level"]
             r["growth"] = r["after_max"] / r["level"] - 1
-            r["ok"] = r["spread"] <= a.rss_tolerance
+            r["deviation"] = max(r["growth"], 1 - r["after_min"] / r["level"])
+            r["ok"] = r["deviation"] <= a.rss_tolerance
         else:
-            r["spread"] = r["growth"] = None
+            r["spread"] = r["growth"] = r["deviation"] = None
             r["ok"] = False
         if not r["ok"]:
             self.problems.append("RSS after minute 1 not within %.0f %% of the minute-1 level"
@@ -612,13 +614,14 @@ class Soak:
         seen = [s["visible_s"] for s in self.swaps if s["visible_s"] is not None]
         reload_ok = sum(1 for x in self.reloads if x["outcome"] == "ok" and x["list_kept"])
         parts = [
-            "RSS %s: steady samples after minute 1 %s-%s MiB, spread %s %% of the minute-1 "
-            "level %s MiB (limit %.0f %%)" % (
+            "RSS %s: steady samples after minute 1 %s-%s MiB, at most %s %% from the minute-1 "
+            "level %s MiB (limit %.0f %%; spread %s %%)" % (
                 "ok" if r["ok"] else "FAILED",
                 fmt(r["after_min"] and r["after_min"] / MIB), fmt(r["after_max"] and
                                                                   r["after_max"] / MIB),
-                fmt(r["spread"] and 100 * r["spread"], 1), fmt(r["level"] and r["level"] / MIB),
-                100 * self.args.rss_tolerance),
+                fmt(r["deviation"] and 100 * r["deviation"], 1),
+                fmt(r["level"] and r["level"] / MIB), 100 * self.args.rss_tolerance,
+                fmt(r["spread"] and 100 * r["spread"], 1)),
             "steady RSS minimum per minute from minute 2: %s" % ", ".join(
                 fmt(m["rss_min"] and m["rss_min"] / MIB) for m in self.minutes()[1:]),
             "lost %d of %d queries (%s %%)" % (total_lost, total_sent,
