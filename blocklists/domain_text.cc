@@ -91,6 +91,11 @@ NameStatus normalize_domain(std::string_view text, std::string& out) {
     }
     out = converted;
     for (char& c : out) c = to_lower_ascii(c);
+    // IDNA maps some characters to nothing (a byte-order mark, say).
+    if (out.empty()) {
+      out = "nothing left of the name after IDN conversion";
+      return NameStatus::invalid;
+    }
   }
 
   // Only a name ending in a digit or holding ':' can be an address: skip inet_pton otherwise.

@@ -92,3 +92,17 @@ TEST(WireName, RoundTrips) {
 
 }  // namespace
 }  // namespace dnsvagt
+
+namespace dnsvagt {
+namespace {
+
+// Found by list_parser_fuzz: names whose IDN conversion is cut short or yields nothing.
+TEST(DomainText, NamesThatIdnConversionEmptiesAreInvalid) {
+  std::string out;
+  EXPECT_EQ(normalize_domain(std::string_view("x\0\xc3\xa6.example", 12), out), NameStatus::invalid);
+  EXPECT_EQ(normalize_domain("\xef\xbb\xbf", out), NameStatus::invalid);
+  EXPECT_EQ(normalize_domain("\xc2\xad", out), NameStatus::invalid);  // soft hyphen
+}
+
+}  // namespace
+}  // namespace dnsvagt
