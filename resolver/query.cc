@@ -112,7 +112,8 @@ uint8_t* write_opt_record(uint8_t* out, uint16_t rcode, bool do_bit, const Ede* 
   p = put_u16(p, kOptionEde);
   p = put_u16(p, static_cast<uint16_t>(2 + ede->text.size()));
   p = put_u16(p, ede->code);
-  std::memcpy(p, ede->text.data(), ede->text.size());
+  // An EDE without text may hold a null pointer, which memcpy must not get even for 0 bytes.
+  if (!ede->text.empty()) std::memcpy(p, ede->text.data(), ede->text.size());
   return p + ede->text.size();
 }
 
