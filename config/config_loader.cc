@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "config/config.h"
+#include "config/utf8.h"
 
 namespace dnsvagt {
 namespace {
@@ -634,6 +635,18 @@ std::optional<int> second_document_line(const std::string& text) {
 }  // namespace
 
 Config parse_config(const std::string& yaml_text, const std::string& source_name) {
+  // YAML is UTF-8: yaml-cpp would read other bytes and write them back as U+FFFD, so a value
+  // would not be what the file says.
+  size_t line = 1;
+  for (size_t at = 0; at < yaml_text.size();) {
+    const size_t length = utf8_sequence_length(std::string_view(yaml_text).substr(at));
+    if (length == 0) {
+      throw ConfigError(source_name + ":" + std::to_string(line) +
+                        ": not UTF-8 text (byte " + std::to_string(at) + ")");
+    }
+    if (yaml_text[at] == '\n') ++line;
+    at += length;
+  }
   YAML::Node document;
   try {
     if (std::optional<int> line = second_document_line(yaml_text)) {

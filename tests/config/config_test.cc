@@ -685,6 +685,8 @@ TEST(ConfigErrors, YamlSyntax) {
             "t.yaml:3: YAML syntax error: end of sequence flow not found");
   EXPECT_EQ(error_of("server: {}\n---\ncache: {}\n"),
             "t.yaml:2: expected one YAML document, found more");
+  // yaml-cpp reads other bytes and writes them back as U+FFFD (found by config_loader_fuzz).
+  EXPECT_EQ(error_of("server:\n  user: \"a\xff\"\n"), "t.yaml:2: not UTF-8 text (byte 18)");
   // yaml-cpp's LoadAll never returned on this (found by config_loader_fuzz).
   EXPECT_EQ(error_of(",").rfind("t.yaml:", 0), 0u) << error_of(",");
 }
