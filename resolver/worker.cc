@@ -725,6 +725,11 @@ void Worker::on_tcp_resume(int, short, void* connection) {
 
 namespace {
 
+// Over either bound, no more queries are read from the connection until replies are out.
+bool over_bounds(unsigned waiting, size_t unwritten) {
+  return waiting >= kTcpMaxWaiting || unwritten >= kTcpMaxUnwritten;
+}
+
 // The length of the whole framed message at the start of `input`, or nullopt if it has not
 // all arrived yet.
 std::optional<size_t> whole_message(evbuffer* input) {
@@ -742,7 +747,9 @@ void Worker::read_tcp(TcpConnection* connection) {
   evbuffer* input = bufferevent_get_input(connection->bev);
   Client client = connection->client;
   client.connection = connections_.at(connection);
-  while (connection->bev && !connection->paused) {
+  evbuffer* output = bufferevent_get_output(connection->bev);
+  while (connection->bev && !connection->paused &&
+         !over_bounds(connection->waiting, evbuffer_get_length(output))) {
     std::optional<size_t> length = whole_message(input);
     if (!length) break;
     evbuffer_drain(input, 2);
@@ -758,11 +765,12 @@ void Worker::read_tcp(TcpConnection* connection) {
                   {reply_.data() + 2, reply_length}, received_ns_, clock_ns(CLOCK_MONOTONIC),
                   query_log_ ? clock_ns(CLOCK_REALTIME) : 0);
     }
-    update_tcp(connection);  // pauses the loop once over a bound
   }
   if (!connection->bev) return;
   // The query deadline runs from the first byte of a query we are ready to read.
-  const bool partial = !connection->paused && evbuffer_get_length(input) > 0;
+  const bool partial = !connection->paused &&
+                       !over_bounds(connection->waiting, evbuffer_get_length(output)) &&
+                       evbuffer_get_length(input) > 0;
   if (!partial) {
     connection->query_since_ns = 0;
   } else if (connection->query_since_ns == 0) {
@@ -830,13 +838,12 @@ void Worker::update_tcp(TcpConnection* connection) {
     close_tcp(connection);
     return;
   }
-  const bool over_bounds =
-      connection->waiting >= kTcpMaxWaiting || unwritten >= kTcpMaxUnwritten;
-  if (over_bounds && !connection->paused) {
+  const bool over = over_bounds(connection->waiting, unwritten);
+  if (over && !connection->paused) {
     connection->paused = true;
     connection->query_since_ns = 0;  // the input waits for us now, not for the client
     bufferevent_disable(connection->bev, EV_READ);
-  } else if (!over_bounds && connection->paused) {
+  } else if (!over && connection->paused) {
     connection->paused = false;
     if (!connection->input_closed && !draining_) bufferevent_enable(connection->bev, EV_READ);
     // Queries already in the input raise no read event: read them in a callback of their own,
