@@ -44,15 +44,6 @@ uint32_t monotonic_seconds() {
   return static_cast<uint32_t>(now.tv_sec);
 }
 
-// Query durations: receipt to send. A UDP batch reads the clock once after recvmmsg and once
-// after sendmmsg (every query of the batch gets that span); a TCP query and each upstream
-// answer read it themselves. The vDSO makes a read cost ~20 ns.
-int64_t clock_ns(clockid_t clock) {
-  timespec now;
-  clock_gettime(clock, &now);
-  return int64_t{now.tv_sec} * 1000000000 + now.tv_nsec;
-}
-
 size_t reply_limit(const Query& query, bool tcp) {
   if (tcp) return kTcpMaxMessage;
   if (!query.has_edns) return 512;
@@ -188,9 +179,8 @@ Worker::Worker(std::shared_ptr<WorkerShared> shared, WorkerSockets sockets,
                QueryLogQueue* query_log)
     : shared_(std::move(shared)),
       sockets_(std::move(sockets)),
-      metrics_(metrics),
       counters_(metrics.worker(counter_slot)),
-      query_log_(query_log),
+      accounting_(metrics, counters_, query_log),
       udp_batch_(std::make_unique<UdpBatch>()),
       tcp_query_(kTcpMaxMessage),
       reply_(2 + kTcpMaxMessage),
@@ -242,8 +232,8 @@ void Worker::join() {
 
 void Worker::run() { event_base_dispatch(base_); }
 
-size_t Worker::answer(std::span<const uint8_t> packet, const Client& client,
-                      std::span<uint8_t> out) {
+Worker::Outcome Worker::answer(std::span<const uint8_t> packet, const Client& client,
+                               std::span<uint8_t> out) {
   const Transport transport = client.connection ? Transport::tcp : Transport::udp;
   counters_.query(transport);
   // Over-limit UDP is dropped unparsed: an answer, even REFUSED, would help a flood from
@@ -255,80 +245,81 @@ size_t Worker::answer(std::span<const uint8_t> packet, const Client& client,
                                     received_ns_);
   if (limited) {
     counters_.rate_limited(transport);
-    if (transport == Transport::udp) return 0;
+    if (transport == Transport::udp) return {};
   }
   Query query;
   QueryParse parsed = parse_query(packet, query);
-  facts_ = ReplyFacts{query.qname, query.qtype};
-  if (parsed == QueryParse::drop) return 0;
+  const ReplyFacts facts{query.qname, query.qtype};
+  if (parsed == QueryParse::drop) return {};
   // The ACL before anything else: outside it a client learns nothing from us, not even how
   // we judge its packets.
   if (!shared_->access_list.allows(reinterpret_cast<const sockaddr*>(&client.address))) {
     // Never more bytes back than came in: REFUSED must not amplify.
     size_t length = write_error_reply(query, kRcodeRefused, nullptr, out);
-    return length <= packet.size() ? length : 0;
+    return {length <= packet.size() ? length : 0, facts};
   }
-  if (limited) return write_error_reply(query, kRcodeRefused, &kRateLimited, out);
+  if (limited) return {write_error_reply(query, kRcodeRefused, &kRateLimited, out), facts};
   switch (parsed) {
-    case QueryParse::drop: return 0;
-    case QueryParse::formerr: return write_error_reply(query, kRcodeFormErr, nullptr, out);
-    case QueryParse::notimp: return write_error_reply(query, kRcodeNotImp, nullptr, out);
-    case QueryParse::badvers:
-      facts_.rcode = kRcodeBadVers;  // its upper bits are in the OPT record
-      return write_error_reply(query, kRcodeBadVers, nullptr, out);
+    case QueryParse::drop: return {};
+    case QueryParse::formerr: return {write_error_reply(query, kRcodeFormErr, nullptr, out), facts};
+    case QueryParse::notimp: return {write_error_reply(query, kRcodeNotImp, nullptr, out), facts};
+    case QueryParse::badvers: {
+      ReplyFacts badvers = facts;
+      badvers.rcode = kRcodeBadVers;  // its upper bits are in the OPT record
+      return {write_error_reply(query, kRcodeBadVers, nullptr, out), badvers};
+    }
     case QueryParse::ok: break;
   }
   try {
     return answer_allowed(packet, query, client, out);
   } catch (const std::exception& error) {
     note_internal_error("answering a query", error);
-    facts_ = ReplyFacts{query.qname, query.qtype};
-    return render_failure(query, kRcodeServFail, 0, {},
-                          reply_limit(query, client.connection != nullptr), out);
+    return {render_failure(query, kRcodeServFail, 0, {},
+                           reply_limit(query, client.connection != nullptr), out),
+            facts};
   }
 }
 
-size_t Worker::answer_allowed(std::span<const uint8_t> packet, const Query& query,
-                              const Client& client, std::span<uint8_t> out) {
+Worker::Outcome Worker::answer_allowed(std::span<const uint8_t> packet, const Query& query,
+                                       const Client& client, std::span<uint8_t> out) {
   // Blocklist policy (DESIGN.md "Data flow"): a blocked name is answered locally, before the
   // cache is asked and never upstream.
   size_t max_size = reply_limit(query, client.connection != nullptr);
+  ReplyFacts facts{query.qname, query.qtype};
   if (std::optional<Blocked> blocked = check_name(query)) {
-    return render_blocked(*blocked, query, client, max_size, out);
+    return render_blocked(*blocked, query, facts, max_size, out);
   }
   uint32_t now = monotonic_seconds();
   std::optional<AnswerCache::Hit> hit = shared_->cache.lookup(query, now);
   if (hit && !hit->stale) {
-    // Before facts_ is set: an answer from a local zone may finish the prefetch right away.
     if (hit->prefetch_due && !pending_.contains(pending_key(query))) {
       wait_for_upstream(packet, query, nullptr);
     }
     counters_.cache_lookup(true);
-    facts_ = ReplyFacts{query.qname, query.qtype};
-    facts_.cache_hit = facts_.validated = true;
-    facts_.dnssec = hit->answer->status();
+    facts.cache_hit = facts.validated = true;
+    facts.dnssec = hit->answer->status();
     if (std::optional<Blocked> blocked = check_cname_chain(query, *hit->answer)) {
-      return render_blocked(*blocked, query, client, max_size, out);
+      return render_blocked(*blocked, query, facts, max_size, out);
     }
-    return hit->answer->render(query, hit->age, max_size, out);
+    return {hit->answer->render(query, hit->age, max_size, out), facts};
   }
   if (hit) {
     // Expired: refresh it, and answer with it if the refresh fails or takes too long.
     auto refresh = pending_.find(pending_key(query));
     if (refresh != pending_.end() && refresh->second->serving_stale) {
       counters_.cache_lookup(true);
-      facts_.cache_hit = facts_.validated = true;
-      facts_.dnssec = hit->answer->status();
+      facts.cache_hit = facts.validated = true;
+      facts.dnssec = hit->answer->status();
       if (std::optional<Blocked> blocked = check_cname_chain(query, *hit->answer)) {
-        return render_blocked(*blocked, query, client, max_size, out);
+        return render_blocked(*blocked, query, facts, max_size, out);
       }
       size_t length = hit->answer->render(query, hit->age, max_size, out);
-      return mark_reply_stale(out, length, max_size);
+      return {mark_reply_stale(out, length, max_size), facts};
     }
   }
   counters_.cache_lookup(false);
   wait_for_upstream(packet, query, &client);
-  return 0;
+  return {};
 }
 
 // Queues `client` (nullptr: a prefetch) behind the resolution of `query`, starting one if no
@@ -386,15 +377,15 @@ void Worker::finish(Pending* pending_raw, const UpstreamReply& reply) {
   std::shared_ptr<const Answer> answer;
   uint16_t ede_code = 0;
   std::string_view ede_text;
-  facts_ = ReplyFacts{};
+  ReplyFacts facts;
   if (reply.rcode != 0) {
     ede_code = ede_code_for_failure(reply.rcode);
     counters_.upstream_error(UpstreamErrorReason::internal);
   } else if (reply.status == DnssecStatus::bogus) {
     ede_code = ede_code_for_bogus(reply.why_bogus);
     ede_text = reply.why_bogus;
-    facts_.validated = true;
-    facts_.dnssec = DnssecStatus::bogus;
+    facts.validated = true;
+    facts.dnssec = DnssecStatus::bogus;
     size_t name_end;
     if (std::optional<DnsName> name = DnsName::from_wire(pending->query_packet, 12, &name_end)) {
       counters_.record_bogus(name->to_text(), reply.why_bogus);
@@ -422,16 +413,17 @@ void Worker::finish(Pending* pending_raw, const UpstreamReply& reply) {
   }
   // A SERVFAIL is no answer: only data (or a proven absence) counts as a DNSSEC outcome.
   if (answer && answer->rcode() != kRcodeServFail) {
-    facts_.validated = true;
-    facts_.dnssec = answer->status();
+    facts.validated = true;
+    facts.dnssec = answer->status();
   }
-  reply_to_waiters(*pending, answer.get(), age, stale, ede_code, ede_text);
+  reply_to_waiters(*pending, facts, answer.get(), age, stale, ede_code, ede_text);
   end_if_drained();
 }
 
 // Renders `answer` (or, if null, SERVFAIL with the EDE) for everyone waiting on `pending`.
-void Worker::reply_to_waiters(Pending& pending, const Answer* answer, uint32_t age, bool stale,
-                              uint16_t ede_code, std::string_view ede_text) {
+void Worker::reply_to_waiters(Pending& pending, ReplyFacts facts, const Answer* answer,
+                              uint32_t age, bool stale, uint16_t ede_code,
+                              std::string_view ede_text) {
   // CNAME cloaking, checked once: every waiter asked the same name and type.
   std::optional<Blocked> blocked;
   if (answer && !pending.waiters.empty()) {
@@ -442,17 +434,18 @@ void Worker::reply_to_waiters(Pending& pending, const Answer* answer, uint32_t a
       blocked = check_cname_chain(key_query, *answer);
     } catch (const std::exception& error) {
       note_internal_error("checking a CNAME chain", error);
-      facts_ = ReplyFacts{};
+      facts = ReplyFacts{};
       answer = nullptr;  // SERVFAIL for everyone waiting
     }
     if (blocked) {
+      facts.list = blocked->list;
       answer = blocked->answer.get();
       age = 0;
       stale = false;
     }
   }
   int64_t sent_ns = clock_ns(CLOCK_MONOTONIC);
-  int64_t sent_wall_ns = query_log_ ? clock_ns(CLOCK_REALTIME) : 0;
+  int64_t sent_wall_ns = accounting_.wall_clock_ns();
   for (const Waiter& waiter : pending.waiters) {
     Query query;
     parse_query(waiter.packet, query);
@@ -474,11 +467,10 @@ void Worker::reply_to_waiters(Pending& pending, const Answer* answer, uint32_t a
     }
     if (length > 0 || (blocked && !answer)) {
       if (length > 0) send(waiter.client, out.first(length));
-      ReplyFacts facts = facts_;
       facts.qname = query.qname;
       facts.qtype = query.qtype;
-      count_reply(facts, reinterpret_cast<const sockaddr*>(&waiter.client.address),
-                  out.first(length), waiter.received_ns, sent_ns, sent_wall_ns);
+      accounting_.count(facts, reinterpret_cast<const sockaddr*>(&waiter.client.address),
+                        out.first(length), waiter.received_ns, sent_ns, sent_wall_ns);
     }
     if (tcp) update_tcp(waiter.client.connection.get());
   }
@@ -496,16 +488,16 @@ void Worker::on_answer_timer(int, short, void* pending) {
 void Worker::answer_late(Pending& pending) {
   Query key_query;
   parse_query(pending.query_packet, key_query);
-  facts_ = ReplyFacts{};
+  ReplyFacts facts;
   if (std::optional<AnswerCache::Hit> hit =
           shared_->cache.lookup(key_query, monotonic_seconds())) {
     pending.serving_stale = true;
-    facts_.validated = true;
-    facts_.dnssec = hit->answer->status();
-    reply_to_waiters(pending, hit->answer.get(), hit->age, hit->stale, 0, {});
+    facts.validated = true;
+    facts.dnssec = hit->answer->status();
+    reply_to_waiters(pending, facts, hit->answer.get(), hit->age, hit->stale, 0, {});
   } else {
     counters_.upstream_error(UpstreamErrorReason::timeout);
-    reply_to_waiters(pending, nullptr, 0, false, kEdeNoReachableAuthority,
+    reply_to_waiters(pending, facts, nullptr, 0, false, kEdeNoReachableAuthority,
                      "no answer from upstream in time (upstream.timeout)");
   }
   end_if_drained();
@@ -520,54 +512,6 @@ size_t Worker::render_failure(const Query& query, uint16_t rcode, uint16_t ede_c
   if (size_t length = write_error_reply(query, rcode, &ede, limited)) return length;
   ede.text = {};  // the explanation does not fit this client's buffer; the code still does
   return write_error_reply(query, rcode, &ede, limited);
-}
-
-static_assert(static_cast<int>(DnssecStatus::indeterminate) ==
-              static_cast<int>(DnssecOutcome::indeterminate));
-
-void Worker::mark_blocked(std::string_view list_name) {
-  auto found = list_indexes_.find(std::string(list_name));
-  if (found == list_indexes_.end()) {
-    // Once per list and worker: Metrics::list_index takes a lock.
-    uint32_t index = metrics_.list_index(list_name);
-    found = list_indexes_.emplace(std::string(list_name), index).first;
-    if (list_names_.size() <= index) list_names_.resize(index + 1);
-    list_names_[index] = list_name;
-  }
-  facts_.list = found->second;
-}
-
-void Worker::count_reply(const ReplyFacts& facts, const sockaddr* client,
-                         std::span<const uint8_t> reply, int64_t received_ns, int64_t sent_ns,
-                         int64_t sent_wall_ns) {
-  const bool dropped = reply.empty();
-  uint16_t rcode = dropped              ? QueryLogEntry::kDropped
-                   : facts.rcode >= 0 ? static_cast<uint16_t>(facts.rcode)
-                                      : reply[3] & 0x0f;
-  if (!dropped) counters_.response(rcode);
-  bool validated = facts.validated && facts.list == kNoList;  // a blocked answer is ours
-  if (validated) counters_.dnssec(static_cast<DnssecOutcome>(facts.dnssec));
-  if (facts.list != kNoList) {
-    counters_.blocked(facts.list);
-    size_t name_end;
-    std::optional<DnsName> name;
-    if (!facts.qname.empty()) name = DnsName::from_wire(facts.qname, 0, &name_end);
-    counters_.record_block(name ? name->to_text() : std::string(), facts.list);
-  }
-  int64_t latency_ns = std::max<int64_t>(0, sent_ns - received_ns);
-  if (!dropped) counters_.query_duration(latency_ns * 1e-9);
-  if (!query_log_) return;
-  QueryLogEntry entry;
-  entry.time_ns = sent_wall_ns;
-  entry.latency_us = static_cast<uint32_t>(std::min<int64_t>(latency_ns / 1000, UINT32_MAX));
-  entry.qtype = facts.qtype;
-  entry.rcode = rcode;
-  entry.dnssec = validated ? static_cast<int8_t>(facts.dnssec) : QueryLogEntry::kNoDnssec;
-  entry.cache_hit = facts.cache_hit;
-  entry.set_client(client);
-  entry.set_name(facts.qname);
-  if (facts.list != kNoList) entry.set_list(list_names_[facts.list]);
-  if (!query_log_->push(entry)) counters_.query_log_dropped();
 }
 
 void Worker::send(const Client& client, std::span<const uint8_t> reply) {
@@ -626,10 +570,18 @@ void Worker::read_udp(int fd) {
       memcpy(&client.address, &b.addresses[i], m.msg_namelen);
       client.address_length = m.msg_namelen;
       client.control_length = reply_control(m, client.control);
-      size_t length = answer({b.queries[i], b.messages[i].msg_len}, client,
-                             {b.reply_packets[replies], kServerUdpSize});
-      if (length == 0) continue;
-      b.facts[replies] = facts_;
+      Outcome outcome = answer({b.queries[i], b.messages[i].msg_len}, client,
+                               {b.reply_packets[replies], kServerUdpSize});
+      const size_t length = outcome.length;
+      if (length == 0) {
+        if (outcome.counted()) {  // an RPZ drop: its silence is "sent" now
+          accounting_.count(outcome.facts, reinterpret_cast<const sockaddr*>(&client.address),
+                            {}, received_ns_, clock_ns(CLOCK_MONOTONIC),
+                            accounting_.wall_clock_ns());
+        }
+        continue;
+      }
+      b.facts[replies] = outcome.facts;
       b.query_of[replies] = i;
       memcpy(b.reply_controls[replies], client.control, client.control_length);
       b.reply_vectors[replies] = {b.reply_packets[replies], length};
@@ -652,11 +604,12 @@ void Worker::read_udp(int fd) {
     }
     if (replies > 0) {
       int64_t sent_ns = clock_ns(CLOCK_MONOTONIC);
-      int64_t sent_wall_ns = query_log_ ? clock_ns(CLOCK_REALTIME) : 0;
+      int64_t sent_wall_ns = accounting_.wall_clock_ns();
       for (int r = 0; r < replies; ++r) {
-        count_reply(b.facts[r], reinterpret_cast<const sockaddr*>(&b.addresses[b.query_of[r]]),
-                    {b.reply_packets[r], b.reply_vectors[r].iov_len}, received_ns_, sent_ns,
-                    sent_wall_ns);
+        accounting_.count(b.facts[r],
+                          reinterpret_cast<const sockaddr*>(&b.addresses[b.query_of[r]]),
+                          {b.reply_packets[r], b.reply_vectors[r].iov_len}, received_ns_,
+                          sent_ns, sent_wall_ns);
       }
     }
     if (received < kUdpBatch) return;
@@ -757,13 +710,13 @@ void Worker::read_tcp(TcpConnection* connection) {
     received_ns_ = clock_ns(CLOCK_MONOTONIC);
     connection->idle_since_ns = received_ns_;
     connection->query_since_ns = 0;
-    size_t reply_length = answer({tcp_query_.data(), *length}, client,
-                                 {reply_.data() + 2, kTcpMaxMessage});
-    if (reply_length > 0) {
-      send(client, {reply_.data() + 2, reply_length});
-      count_reply(facts_, reinterpret_cast<const sockaddr*>(&client.address),
-                  {reply_.data() + 2, reply_length}, received_ns_, clock_ns(CLOCK_MONOTONIC),
-                  query_log_ ? clock_ns(CLOCK_REALTIME) : 0);
+    Outcome outcome = answer({tcp_query_.data(), *length}, client,
+                             {reply_.data() + 2, kTcpMaxMessage});
+    if (outcome.counted()) {
+      std::span<const uint8_t> reply(reply_.data() + 2, outcome.length);
+      if (!reply.empty()) send(client, reply);
+      accounting_.count(outcome.facts, reinterpret_cast<const sockaddr*>(&client.address), reply,
+                        received_ns_, clock_ns(CLOCK_MONOTONIC), accounting_.wall_clock_ns());
     }
   }
   if (!connection->bev) return;
@@ -927,9 +880,9 @@ std::optional<Worker::Blocked> Worker::check_name(const Query& query) {
   if (policy_->entry_count() == 0) return std::nullopt;
   PolicyVerdict verdict = policy_->check(query.qname);
   if (!verdict.blocked) return std::nullopt;
-  mark_blocked(policy_->lists()[verdict.list].name);
+  const uint32_t list = accounting_.list_index(policy_->lists()[verdict.list].name);
   return Blocked{
-      policy_answers_.blocked(policy_, verdict, query.qname, query.qtype, query.qclass)};
+      policy_answers_.blocked(policy_, verdict, query.qname, query.qtype, query.qclass), list};
 }
 
 std::optional<Worker::Blocked> Worker::check_cname_chain(const Query& query,
@@ -941,21 +894,20 @@ std::optional<Worker::Blocked> Worker::check_cname_chain(const Query& query,
   for (const DnsName& target : answer.cname_targets()) {
     PolicyVerdict verdict = policy_->check(target.wire());
     if (!verdict.blocked) continue;  // an allowed target does not allow the rest of the chain
-    mark_blocked(policy_->lists()[verdict.list].name);
-    return Blocked{
-        policy_answers_.blocked(policy_, verdict, query.qname, query.qtype, query.qclass,
-                                &target)};
+    const uint32_t list = accounting_.list_index(policy_->lists()[verdict.list].name);
+    return Blocked{policy_answers_.blocked(policy_, verdict, query.qname, query.qtype,
+                                           query.qclass, &target),
+                   list};
   }
   return std::nullopt;
 }
 
-size_t Worker::render_blocked(const Blocked& blocked, const Query& query, const Client& client,
-                              size_t max_size, std::span<uint8_t> out) {
-  if (blocked.answer) return blocked.answer->render(query, 0, max_size, out);
-  // An RPZ drop: no reply, but the query still counts as blocked and goes into the query log.
-  count_reply(facts_, reinterpret_cast<const sockaddr*>(&client.address), {}, received_ns_,
-              clock_ns(CLOCK_MONOTONIC), query_log_ ? clock_ns(CLOCK_REALTIME) : 0);
-  return 0;
+Worker::Outcome Worker::render_blocked(const Blocked& blocked, const Query& query,
+                                       ReplyFacts facts, size_t max_size,
+                                       std::span<uint8_t> out) {
+  facts.list = blocked.list;
+  if (!blocked.answer) return {0, facts, true};
+  return {blocked.answer->render(query, 0, max_size, out), facts};
 }
 
 }  // namespace dnsvagt

@@ -26,6 +26,7 @@
 #include "resolver/policy_answers.h"
 #include "resolver/query_log.h"
 #include "resolver/rate_limiter.h"
+#include "resolver/reply_accounting.h"
 #include "resolver/tcp_slots.h"
 #include "resolver/upstream.h"
 
@@ -82,42 +83,26 @@ class Worker {
   struct Pending;
   struct UdpBatch;
 
-  // What the metrics and the query log need to know about the reply being produced: answer()
-  // fills it for its reply, finish() and answer_late() for all their waiters' replies.
-  struct ReplyFacts {
-    std::span<const uint8_t> qname;  // wire, as asked (in the query packet); empty: no question
-    uint16_t qtype = 0;
-    int rcode = -1;                  // -1: the rcode in the reply header (no extended bits)
-    bool validated = false;          // data from resolution (cache or upstream): `dnssec` holds
-    DnssecStatus dnssec = DnssecStatus::indeterminate;
-    bool cache_hit = false;
-    uint32_t list = kNoList;         // the blocking list's metrics index, if blocked
+  // One reply the query pipeline produced: its length in the caller's buffer, and its facts.
+  struct Outcome {
+    size_t length = 0;
+    ReplyFacts facts;
+    bool silent = false;  // an RPZ drop: no reply, yet counted as blocked and logged
+    // Not counted: a query dropped unanswered, or one now waiting for upstream.
+    bool counted() const { return length > 0 || silent; }
   };
-  static constexpr uint32_t kNoList = UINT32_MAX;
-
-  // For the blocklist policy: marks the reply being produced now (facts_) as blocked by
-  // `list_name` (Policy::lists()[verdict.list].name). Call it once before answer() returns the
-  // blocked reply, or in finish() before reply_to_waiters() for a CNAME chain that is blocked.
-  // The reply is then counted in dnsvagt_blocked_queries_total{list}, the compliance page's
-  // recent blocks and the query log line's "list" - once per reply, never as a DNSSEC answer.
-  void mark_blocked(std::string_view list_name);
-  // Counts one reply sent (or handed to the socket): rcode, DNSSEC status, blocked list,
-  // duration since `received_ns`, and its query log line. An empty `reply` is a query an RPZ
-  // drop answered with silence: counted as blocked and logged (rcode DROPPED), no response.
-  void count_reply(const ReplyFacts& facts, const sockaddr* client,
-                   std::span<const uint8_t> reply, int64_t received_ns, int64_t sent_ns,
-                   int64_t sent_wall_ns);
 
   void run();
-  size_t answer(std::span<const uint8_t> packet, const Client& client, std::span<uint8_t> out);
+  Outcome answer(std::span<const uint8_t> packet, const Client& client, std::span<uint8_t> out);
   // answer() for a well-formed query of an allowed client: policy, cache, upstream.
-  size_t answer_allowed(std::span<const uint8_t> packet, const Query& query,
+  Outcome answer_allowed(std::span<const uint8_t> packet, const Query& query,
                         const Client& client, std::span<uint8_t> out);
   void wait_for_upstream(std::span<const uint8_t> packet, const Query& query,
                          const Client* client);
   void finish(Pending* pending, const UpstreamReply& reply);
-  void reply_to_waiters(Pending& pending, const Answer* answer, uint32_t age, bool stale,
-                        uint16_t ede_code, std::string_view ede_text);
+  // `facts`: what all the replies share (their question is each waiter's own).
+  void reply_to_waiters(Pending& pending, ReplyFacts facts, const Answer* answer, uint32_t age,
+                        bool stale, uint16_t ede_code, std::string_view ede_text);
   void answer_late(Pending& pending);
   size_t render_failure(const Query& query, uint16_t rcode, uint16_t ede_code,
                         std::string_view ede_text, size_t max_size, std::span<uint8_t> out);
@@ -161,6 +146,7 @@ class Worker {
   // The reply a blocked query gets; `answer` null: none at all (RPZ drop).
   struct Blocked {
     std::shared_ptr<const Answer> answer;
+    uint32_t list;  // ReplyFacts::list
   };
   // Set if the query name is blocked, in any class: a name that is blocked in IN must not leak
   // to its servers through a CH or ANY query.
@@ -169,8 +155,9 @@ class Worker {
   // name `answer`'s CNAME chain leads to is blocked. Checked against the current policy on
   // every use of an answer, so a list change applies to cached answers at once.
   std::optional<Blocked> check_cname_chain(const Query& query, const Answer& answer);
-  size_t render_blocked(const Blocked& blocked, const Query& query, const Client& client,
-                        size_t max_size, std::span<uint8_t> out);
+  // `facts`: the query's, marked here as blocked.
+  static Outcome render_blocked(const Blocked& blocked, const Query& query, ReplyFacts facts,
+                                size_t max_size, std::span<uint8_t> out);
 
   static void on_upstream_reply(void* pending, const UpstreamReply& reply);
   static void on_answer_timer(int, short, void* pending);
@@ -188,14 +175,9 @@ class Worker {
 
   std::shared_ptr<WorkerShared> shared_;
   WorkerSockets sockets_;
-  Metrics& metrics_;
   WorkerCounters& counters_;
-  QueryLogQueue* query_log_;
-  ReplyFacts facts_;
+  ReplyAccounting accounting_;
   int64_t received_ns_ = 0;  // monotonic receipt time of the query (batch) being answered
-  // Metrics list indexes of the lists mark_blocked() has seen, and their names (for the log).
-  std::unordered_map<std::string, uint32_t> list_indexes_;
-  std::vector<std::string> list_names_;  // by metrics list index (overflow: last seen name)
   event_base* base_ = nullptr;
   std::unique_ptr<Upstream> upstream_;
   std::vector<event*> udp_events_;
