@@ -24,7 +24,6 @@ constexpr size_t kTcpMaxMessage = 65535;
 constexpr size_t kUdpMaxQuery = 4096;  // a larger query is not a query we answer
 constexpr int kUdpBatch = 32;          // datagrams per recvmmsg/sendmmsg
 constexpr int kUdpBatchesPerWakeup = 4;  // then let the loop serve TCP and upstream answers
-constexpr size_t kControlSize = 64;    // room for one IP_PKTINFO or IPV6_PKTINFO message
 constexpr timeval kDrainTime = {2, 0};
 constexpr timeval kFlushTime = {0, 100000};  // lets the last TCP replies leave after a drain
 constexpr timeval kHeartbeat = {1, 0};
@@ -48,12 +47,6 @@ size_t reply_limit(const Query& query, bool tcp) {
   if (tcp) return kTcpMaxMessage;
   if (!query.has_edns) return 512;
   return std::min<size_t>(query.udp_size, kServerUdpSize);
-}
-
-// The in-flight key: the cache key, so that one resolution serves what one cache entry holds.
-std::string pending_key(const Query& query) {
-  uint8_t buffer[kMaxCacheKey];
-  return std::string(cache_key(query, buffer));
 }
 
 // The control message a reply needs to leave from the address the query came to (wildcard
@@ -88,20 +81,12 @@ size_t reply_control(msghdr& received, uint8_t* out) {
 
 }  // namespace
 
-// Where a reply goes: a UDP peer (with the source address to answer from) or a TCP connection.
-struct Worker::Client {
-  int udp_fd = -1;
-  sockaddr_storage address;
-  socklen_t address_length = 0;
-  alignas(cmsghdr) uint8_t control[kControlSize];
-  size_t control_length = 0;
-  std::shared_ptr<TcpConnection> connection;  // set for TCP
-};
-
-struct Worker::TcpConnection {
+// A client's TCP connection: its bufferevent, the replies it is owed and the state its bounds
+// and deadlines are judged by. Waiters hold it, so their answers find it even after a close.
+struct TcpConnection {
   Worker* worker;
   bufferevent* bev;  // null once closed; replies still in flight then go nowhere
-  Client client;
+  ReplyTarget client;
   event* deadline = nullptr;  // fires at next_deadline()
   event* resume = nullptr;    // reads the queries left in the input once under the bounds again
   unsigned waiting = 0;       // queries whose answers are still to come
@@ -110,26 +95,6 @@ struct Worker::TcpConnection {
   int64_t idle_since_ns = 0;    // monotonic: opened, last query read or last answer given
   int64_t query_since_ns = 0;   // first bytes of a query not yet whole arrived; 0: none
   int64_t unwritten_since_ns = 0;  // replies waiting to be written since; 0: none
-};
-
-// A client waiting for an upstream answer; the packet is kept to render its own reply.
-struct Worker::Waiter {
-  Client client;
-  std::vector<uint8_t> packet;
-  int64_t received_ns = 0;
-};
-
-// One upstream resolution and everyone waiting for it (identical queries coalesce).
-struct Worker::Pending {
-  Worker* worker;
-  std::string key;
-  std::vector<uint8_t> query_packet;  // the first asker's: keys the cache insert
-  std::vector<Waiter> waiters;        // empty for a prefetch
-  event* answer_timer = nullptr;      // armed while clients wait: see answer_late()
-  bool serving_stale = false;         // the timer fired: later askers get the expired answer
-  ~Pending() {
-    if (answer_timer) event_free(answer_timer);
-  }
 };
 
 struct Worker::UdpBatch {
@@ -205,6 +170,16 @@ Worker::Worker(std::shared_ptr<WorkerShared> shared, WorkerSockets sockets,
   heartbeat_event_ = event_new(base_, -1, EV_PERSIST, on_heartbeat, this);
   event_add(heartbeat_event_, &kHeartbeat);
   drain_deadline_ = evtimer_new(base_, on_drain_deadline, this);
+  in_flight_.emplace(
+      base_,
+      InFlight::Handlers{
+          [this](InFlight::Entry& pending, const UpstreamReply& reply) {
+            guarded("handling an upstream answer", [&] { finish(&pending, reply); });
+          },
+          [this](InFlight::Entry& pending) {
+            guarded("answering late", [&] { answer_late(pending); });
+          }},
+      shared_->config.upstream.timeout);
   heartbeat_.store(monotonic_seconds(), std::memory_order_relaxed);
 }
 
@@ -213,7 +188,7 @@ Worker::~Worker() {
   // The thread has ended: this thread owns the counters now.
   while (!connections_.empty()) close_tcp(connections_.begin()->first);
   upstream_.reset();  // before the loop it runs on
-  pending_.clear();
+  in_flight_->clear();
   for (event* e : udp_events_) event_free(e);
   for (evconnlistener* listener : tcp_listeners_) evconnlistener_free(listener);
   event_free(stop_event_);
@@ -232,7 +207,7 @@ void Worker::join() {
 
 void Worker::run() { event_base_dispatch(base_); }
 
-Worker::Outcome Worker::answer(std::span<const uint8_t> packet, const Client& client,
+Worker::Outcome Worker::answer(std::span<const uint8_t> packet, const ReplyTarget& client,
                                std::span<uint8_t> out) {
   const Transport transport = client.connection ? Transport::tcp : Transport::udp;
   counters_.query(transport);
@@ -281,7 +256,7 @@ Worker::Outcome Worker::answer(std::span<const uint8_t> packet, const Client& cl
 }
 
 Worker::Outcome Worker::answer_allowed(std::span<const uint8_t> packet, const Query& query,
-                                       const Client& client, std::span<uint8_t> out) {
+                                       const ReplyTarget& client, std::span<uint8_t> out) {
   // Blocklist policy (DESIGN.md "Data flow"): a blocked name is answered locally, before the
   // cache is asked and never upstream.
   size_t max_size = reply_limit(query, client.connection != nullptr);
@@ -292,7 +267,7 @@ Worker::Outcome Worker::answer_allowed(std::span<const uint8_t> packet, const Qu
   uint32_t now = monotonic_seconds();
   std::optional<AnswerCache::Hit> hit = shared_->cache.lookup(query, now);
   if (hit && !hit->stale) {
-    if (hit->prefetch_due && !pending_.contains(pending_key(query))) {
+    if (hit->prefetch_due && !in_flight_->find(query)) {
       wait_for_upstream(packet, query, nullptr);
     }
     counters_.cache_lookup(true);
@@ -305,8 +280,8 @@ Worker::Outcome Worker::answer_allowed(std::span<const uint8_t> packet, const Qu
   }
   if (hit) {
     // Expired: refresh it, and answer with it if the refresh fails or takes too long.
-    auto refresh = pending_.find(pending_key(query));
-    if (refresh != pending_.end() && refresh->second->serving_stale) {
+    const InFlight::Entry* refresh = in_flight_->find(query);
+    if (refresh && refresh->serving_stale) {
       counters_.cache_lookup(true);
       facts.cache_hit = facts.validated = true;
       facts.dnssec = hit->answer->status();
@@ -325,52 +300,27 @@ Worker::Outcome Worker::answer_allowed(std::span<const uint8_t> packet, const Qu
 // Queues `client` (nullptr: a prefetch) behind the resolution of `query`, starting one if no
 // identical query is in flight.
 void Worker::wait_for_upstream(std::span<const uint8_t> packet, const Query& query,
-                               const Client* client) {
-  std::string key = pending_key(query);
-  auto [it, inserted] = pending_.try_emplace(key);
-  if (inserted) {
-    it->second = std::make_unique<Pending>(
-        Pending{this, key, std::vector<uint8_t>(packet.begin(), packet.end()), {}});
-  }
-  Pending* pending = it->second.get();
-  if (client) {
-    pending->waiters.push_back(
-        Waiter{*client, std::vector<uint8_t>(packet.begin(), packet.end()), received_ns_});
-    if (client->connection) ++client->connection->waiting;
-    // Clients are not kept waiting on libunbound's retries and back-off (tens of seconds
-    // with a dead upstream): see answer_late().
-    if (!pending->answer_timer) pending->answer_timer = evtimer_new(base_, on_answer_timer, pending);
-    if (!evtimer_pending(pending->answer_timer, nullptr)) {
-      const int64_t ms = shared_->config.upstream.timeout.count();
-      const timeval timeout = {static_cast<time_t>(ms / 1000),
-                               static_cast<suseconds_t>(ms % 1000 * 1000)};
-      evtimer_add(pending->answer_timer, &timeout);
-    }
-  }
-  if (!inserted) return;
+                               const ReplyTarget* client) {
+  auto [pending, started] = in_flight_->join(packet, query, client, received_ns_);
+  if (client && client->connection) ++client->connection->waiting;
+  if (!started) return;
 
   size_t name_end;
   std::optional<DnsName> name = DnsName::from_wire(packet, 12, &name_end);
   // The callback may run inside resolve() (local zones) and free `pending`: touch it no more.
   const bool prefetch = client == nullptr;
   if (!name || !upstream_->resolve(name->to_text(), query.qtype, query.qclass, query.cd,
-                                   prefetch, on_upstream_reply, pending)) {
+                                   prefetch, InFlight::deliver, pending)) {
     UpstreamReply failure;
     failure.rcode = kRcodeServFail;
     finish(pending, failure);
   }
 }
 
-void Worker::on_upstream_reply(void* pending, const UpstreamReply& reply) {
-  auto* p = static_cast<Pending*>(pending);
-  p->worker->guarded("handling an upstream answer", [&] { p->worker->finish(p, reply); });
-}
-
-void Worker::finish(Pending* pending_raw, const UpstreamReply& reply) {
-  // Out of the map first: a query arriving from here on starts a new resolution.
-  std::unique_ptr<Pending> pending = std::move(pending_.extract(pending_raw->key).mapped());
-  Query key_query;
-  parse_query(pending->query_packet, key_query);
+void Worker::finish(InFlight::Entry* pending_raw, const UpstreamReply& reply) {
+  // Out of the table first: a query arriving from here on starts a new resolution.
+  std::unique_ptr<InFlight::Entry> pending = in_flight_->remove(pending_raw);
+  const Query& key_query = pending->query;
   const Config& config = shared_->config;
   uint32_t now = monotonic_seconds();
 
@@ -387,7 +337,7 @@ void Worker::finish(Pending* pending_raw, const UpstreamReply& reply) {
     facts.validated = true;
     facts.dnssec = DnssecStatus::bogus;
     size_t name_end;
-    if (std::optional<DnsName> name = DnsName::from_wire(pending->query_packet, 12, &name_end)) {
+    if (std::optional<DnsName> name = DnsName::from_wire(pending->packet, 12, &name_end)) {
       counters_.record_bogus(name->to_text(), reply.why_bogus);
     }
   } else {
@@ -421,17 +371,15 @@ void Worker::finish(Pending* pending_raw, const UpstreamReply& reply) {
 }
 
 // Renders `answer` (or, if null, SERVFAIL with the EDE) for everyone waiting on `pending`.
-void Worker::reply_to_waiters(Pending& pending, ReplyFacts facts, const Answer* answer,
+void Worker::reply_to_waiters(InFlight::Entry& pending, ReplyFacts facts, const Answer* answer,
                               uint32_t age, bool stale, uint16_t ede_code,
                               std::string_view ede_text) {
   // CNAME cloaking, checked once: every waiter asked the same name and type.
   std::optional<Blocked> blocked;
   if (answer && !pending.waiters.empty()) {
     PolicyLease lease(*this);
-    Query key_query;
-    parse_query(pending.query_packet, key_query);
     try {
-      blocked = check_cname_chain(key_query, *answer);
+      blocked = check_cname_chain(pending.query, *answer);
     } catch (const std::exception& error) {
       note_internal_error("checking a CNAME chain", error);
       facts = ReplyFacts{};
@@ -446,10 +394,9 @@ void Worker::reply_to_waiters(Pending& pending, ReplyFacts facts, const Answer* 
   }
   int64_t sent_ns = clock_ns(CLOCK_MONOTONIC);
   int64_t sent_wall_ns = accounting_.wall_clock_ns();
-  for (const Waiter& waiter : pending.waiters) {
-    Query query;
-    parse_query(waiter.packet, query);
-    bool tcp = waiter.client.connection != nullptr;
+  for (const InFlight::Waiter& waiter : pending.waiters) {
+    const Query& query = waiter.query;
+    bool tcp = waiter.target.connection != nullptr;
     size_t max_size = reply_limit(query, tcp);
     std::span<uint8_t> out(reply_.data() + 2, kTcpMaxMessage);
     size_t length;
@@ -462,35 +409,28 @@ void Worker::reply_to_waiters(Pending& pending, ReplyFacts facts, const Answer* 
       length = render_failure(query, kRcodeServFail, ede_code, ede_text, max_size, out);
     }
     if (tcp) {
-      --waiter.client.connection->waiting;
-      waiter.client.connection->idle_since_ns = sent_ns;
+      --waiter.target.connection->waiting;
+      waiter.target.connection->idle_since_ns = sent_ns;
     }
     if (length > 0 || (blocked && !answer)) {
-      if (length > 0) send(waiter.client, out.first(length));
+      if (length > 0) send(waiter.target, out.first(length));
       facts.qname = query.qname;
       facts.qtype = query.qtype;
-      accounting_.count(facts, reinterpret_cast<const sockaddr*>(&waiter.client.address),
+      accounting_.count(facts, reinterpret_cast<const sockaddr*>(&waiter.target.address),
                         out.first(length), waiter.received_ns, sent_ns, sent_wall_ns);
     }
-    if (tcp) update_tcp(waiter.client.connection.get());
+    if (tcp) update_tcp(waiter.target.connection.get());
   }
   pending.waiters.clear();
-}
-
-void Worker::on_answer_timer(int, short, void* pending) {
-  auto* p = static_cast<Pending*>(pending);
-  p->worker->guarded("answering late", [&] { p->worker->answer_late(*p); });
 }
 
 // The clients' response timer (upstream.timeout): the resolution is taking too long. With an
 // expired answer in the cache they get it now (RFC 8767), and so do later askers; without one
 // they get SERVFAIL. The resolution goes on either way and its answer is cached.
-void Worker::answer_late(Pending& pending) {
-  Query key_query;
-  parse_query(pending.query_packet, key_query);
+void Worker::answer_late(InFlight::Entry& pending) {
   ReplyFacts facts;
   if (std::optional<AnswerCache::Hit> hit =
-          shared_->cache.lookup(key_query, monotonic_seconds())) {
+          shared_->cache.lookup(pending.query, monotonic_seconds())) {
     pending.serving_stale = true;
     facts.validated = true;
     facts.dnssec = hit->answer->status();
@@ -514,7 +454,7 @@ size_t Worker::render_failure(const Query& query, uint16_t rcode, uint16_t ede_c
   return write_error_reply(query, rcode, &ede, limited);
 }
 
-void Worker::send(const Client& client, std::span<const uint8_t> reply) {
+void Worker::send(const ReplyTarget& client, std::span<const uint8_t> reply) {
   if (TcpConnection* connection = client.connection.get()) {
     if (!connection->bev) return;
     uint8_t length[2] = {static_cast<uint8_t>(reply.size() >> 8),
@@ -546,7 +486,7 @@ void Worker::on_udp_readable(int fd, short, void* worker) {
 void Worker::read_udp(int fd) {
   PolicyLease lease(*this);
   UdpBatch& b = *udp_batch_;
-  Client client;
+  ReplyTarget client;
   client.udp_fd = fd;
   for (int round = 0; round < kUdpBatchesPerWakeup; ++round) {
     for (int i = 0; i < kUdpBatch; ++i) {
@@ -698,7 +638,7 @@ std::optional<size_t> whole_message(evbuffer* input) {
 void Worker::read_tcp(TcpConnection* connection) {
   PolicyLease lease(*this);
   evbuffer* input = bufferevent_get_input(connection->bev);
-  Client client = connection->client;
+  ReplyTarget client = connection->client;
   client.connection = connections_.at(connection);
   evbuffer* output = bufferevent_get_output(connection->bev);
   while (connection->bev && !connection->paused &&
@@ -855,9 +795,7 @@ void Worker::begin_drain() {
 
 void Worker::end_if_drained() {
   if (!draining_) return;
-  bool answers_owed = std::any_of(pending_.begin(), pending_.end(),
-                                  [](const auto& entry) { return !entry.second->waiters.empty(); });
-  if (!answers_owed) event_base_loopexit(base_, &kFlushTime);
+  if (!in_flight_->answers_owed()) event_base_loopexit(base_, &kFlushTime);
 }
 
 void Worker::on_drain_deadline(int, short, void* worker) {

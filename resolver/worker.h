@@ -23,10 +23,12 @@
 #include "metrics/metrics.h"
 #include "resolver/access_list.h"
 #include "resolver/answer_cache.h"
+#include "resolver/in_flight.h"
 #include "resolver/policy_answers.h"
 #include "resolver/query_log.h"
 #include "resolver/rate_limiter.h"
 #include "resolver/reply_accounting.h"
+#include "resolver/reply_target.h"
 #include "resolver/tcp_slots.h"
 #include "resolver/upstream.h"
 
@@ -77,10 +79,6 @@ class Worker {
   int64_t last_heartbeat() const { return heartbeat_.load(std::memory_order_relaxed); }
 
  private:
-  struct TcpConnection;
-  struct Client;
-  struct Waiter;
-  struct Pending;
   struct UdpBatch;
 
   // One reply the query pipeline produced: its length in the caller's buffer, and its facts.
@@ -93,20 +91,21 @@ class Worker {
   };
 
   void run();
-  Outcome answer(std::span<const uint8_t> packet, const Client& client, std::span<uint8_t> out);
+  Outcome answer(std::span<const uint8_t> packet, const ReplyTarget& client,
+                 std::span<uint8_t> out);
   // answer() for a well-formed query of an allowed client: policy, cache, upstream.
   Outcome answer_allowed(std::span<const uint8_t> packet, const Query& query,
-                        const Client& client, std::span<uint8_t> out);
+                         const ReplyTarget& client, std::span<uint8_t> out);
   void wait_for_upstream(std::span<const uint8_t> packet, const Query& query,
-                         const Client* client);
-  void finish(Pending* pending, const UpstreamReply& reply);
+                         const ReplyTarget* client);
+  void finish(InFlight::Entry* pending, const UpstreamReply& reply);
   // `facts`: what all the replies share (their question is each waiter's own).
-  void reply_to_waiters(Pending& pending, ReplyFacts facts, const Answer* answer, uint32_t age,
-                        bool stale, uint16_t ede_code, std::string_view ede_text);
-  void answer_late(Pending& pending);
+  void reply_to_waiters(InFlight::Entry& pending, ReplyFacts facts, const Answer* answer,
+                        uint32_t age, bool stale, uint16_t ede_code, std::string_view ede_text);
+  void answer_late(InFlight::Entry& pending);
   size_t render_failure(const Query& query, uint16_t rcode, uint16_t ede_code,
                         std::string_view ede_text, size_t max_size, std::span<uint8_t> out);
-  void send(const Client& client, std::span<const uint8_t> reply);
+  void send(const ReplyTarget& client, std::span<const uint8_t> reply);
   void read_udp(int fd);
   void accept_tcp(int fd, const sockaddr* address, int length);
   void read_tcp(TcpConnection* connection);
@@ -159,8 +158,6 @@ class Worker {
   static Outcome render_blocked(const Blocked& blocked, const Query& query, ReplyFacts facts,
                                 size_t max_size, std::span<uint8_t> out);
 
-  static void on_upstream_reply(void* pending, const UpstreamReply& reply);
-  static void on_answer_timer(int, short, void* pending);
   static void on_udp_readable(int fd, short events, void* worker);
   static void on_tcp_accept(evconnlistener* listener, int fd, sockaddr* address, int length,
                             void* worker);
@@ -186,7 +183,7 @@ class Worker {
   event* heartbeat_event_ = nullptr;
   event* drain_deadline_ = nullptr;
   bool draining_ = false;
-  std::unordered_map<std::string, std::unique_ptr<Pending>> pending_;  // by cache key
+  std::optional<InFlight> in_flight_;  // made once the loop is
   std::unordered_map<TcpConnection*, std::shared_ptr<TcpConnection>> connections_;
   std::unique_ptr<UdpBatch> udp_batch_;
   std::vector<uint8_t> tcp_query_;  // one framed query, copied out of the input buffer
