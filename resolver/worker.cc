@@ -34,8 +34,6 @@ constexpr uint16_t kEdeNoReachableAuthority = 22;
 constexpr unsigned kTcpMaxWaiting = 64;       // queries waiting for upstream
 constexpr size_t kTcpMaxUnwritten = 128 * 1024;  // reply bytes not yet written
 constexpr int64_t kInternalErrorLogInterval = int64_t{60} * 1000000000;
-// No EDE code says "rate limited"; 0 (Other) with a text tells an operator's dig why.
-constexpr Ede kRateLimited = {0, "rate limited (server.rate_limit)"};
 
 uint32_t monotonic_seconds() {
   timespec now;
@@ -207,55 +205,25 @@ void Worker::join() {
 
 void Worker::run() { event_base_dispatch(base_); }
 
-Worker::Outcome Worker::answer(std::span<const uint8_t> packet, const ReplyTarget& client,
-                               std::span<uint8_t> out) {
-  const Transport transport = client.connection ? Transport::tcp : Transport::udp;
-  counters_.query(transport);
-  // Over-limit UDP is dropped unparsed: an answer, even REFUSED, would help a flood from
-  // spoofed sources. Over-limit TCP (its source is real) gets REFUSED: a client left without
-  // an answer would wait and retry, and a stub moves on to its next server.
-  const bool limited =
-      shared_->rate_limiter &&
-      !shared_->rate_limiter->allow(reinterpret_cast<const sockaddr*>(&client.address),
-                                    received_ns_);
-  if (limited) {
-    counters_.rate_limited(transport);
-    if (transport == Transport::udp) return {};
-  }
-  Query query;
-  QueryParse parsed = parse_query(packet, query);
-  const ReplyFacts facts{query.qname, query.qtype};
-  if (parsed == QueryParse::drop) return {};
-  // The ACL before anything else: outside it a client learns nothing from us, not even how
-  // we judge its packets.
-  if (!shared_->access_list.allows(reinterpret_cast<const sockaddr*>(&client.address))) {
-    // Never more bytes back than came in: REFUSED must not amplify.
-    size_t length = write_error_reply(query, kRcodeRefused, nullptr, out);
-    return {length <= packet.size() ? length : 0, facts};
-  }
-  if (limited) return {write_error_reply(query, kRcodeRefused, &kRateLimited, out), facts};
-  switch (parsed) {
-    case QueryParse::drop: return {};
-    case QueryParse::formerr: return {write_error_reply(query, kRcodeFormErr, nullptr, out), facts};
-    case QueryParse::notimp: return {write_error_reply(query, kRcodeNotImp, nullptr, out), facts};
-    case QueryParse::badvers: {
-      ReplyFacts badvers = facts;
-      badvers.rcode = kRcodeBadVers;  // its upper bits are in the OPT record
-      return {write_error_reply(query, kRcodeBadVers, nullptr, out), badvers};
-    }
-    case QueryParse::ok: break;
-  }
+Outcome Worker::answer(std::span<const uint8_t> packet, const ReplyTarget& client,
+                       std::span<uint8_t> out) {
+  const Admission admission =
+      admit(packet, reinterpret_cast<const sockaddr*>(&client.address),
+            client.connection ? Transport::tcp : Transport::udp, received_ns_,
+            shared_->rate_limiter.get(), shared_->access_list, counters_, out);
+  if (!admission.admitted) return admission.outcome;
+  const Query& query = admission.query;
   try {
     return answer_allowed(packet, query, client, out);
   } catch (const std::exception& error) {
     note_internal_error("answering a query", error);
     return {render_failure(query, kRcodeServFail, 0, {},
                            reply_limit(query, client.connection != nullptr), out),
-            facts};
+            ReplyFacts{query.qname, query.qtype}};
   }
 }
 
-Worker::Outcome Worker::answer_allowed(std::span<const uint8_t> packet, const Query& query,
+Outcome Worker::answer_allowed(std::span<const uint8_t> packet, const Query& query,
                                        const ReplyTarget& client, std::span<uint8_t> out) {
   // Blocklist policy (DESIGN.md "Data flow"): a blocked name is answered locally, before the
   // cache is asked and never upstream.
@@ -840,7 +808,7 @@ std::optional<Worker::Blocked> Worker::check_cname_chain(const Query& query,
   return std::nullopt;
 }
 
-Worker::Outcome Worker::render_blocked(const Blocked& blocked, const Query& query,
+Outcome Worker::render_blocked(const Blocked& blocked, const Query& query,
                                        ReplyFacts facts, size_t max_size,
                                        std::span<uint8_t> out) {
   facts.list = blocked.list;

@@ -26,6 +26,7 @@
 #include "resolver/in_flight.h"
 #include "resolver/policy_answers.h"
 #include "resolver/query_log.h"
+#include "resolver/query_pipeline.h"
 #include "resolver/rate_limiter.h"
 #include "resolver/reply_accounting.h"
 #include "resolver/reply_target.h"
@@ -80,15 +81,6 @@ class Worker {
 
  private:
   struct UdpBatch;
-
-  // One reply the query pipeline produced: its length in the caller's buffer, and its facts.
-  struct Outcome {
-    size_t length = 0;
-    ReplyFacts facts;
-    bool silent = false;  // an RPZ drop: no reply, yet counted as blocked and logged
-    // Not counted: a query dropped unanswered, or one now waiting for upstream.
-    bool counted() const { return length > 0 || silent; }
-  };
 
   void run();
   Outcome answer(std::span<const uint8_t> packet, const ReplyTarget& client,

@@ -1,0 +1,60 @@
+#include "resolver/query_pipeline.h"
+
+#include "resolver/wire.h"
+
+namespace dnsvagt {
+namespace {
+
+// No EDE code says "rate limited"; 0 (Other) with a text tells an operator's dig why.
+constexpr Ede kRateLimited = {0, "rate limited (server.rate_limit)"};
+
+}  // namespace
+
+Admission admit(std::span<const uint8_t> packet, const sockaddr* client, Transport transport,
+                int64_t received_ns, RateLimiter* limiter, const AccessList& access_list,
+                WorkerCounters& counters, std::span<uint8_t> out) {
+  counters.query(transport);
+  Admission admission;
+  // Over-limit UDP is dropped unparsed: an answer, even REFUSED, would help a flood from
+  // spoofed sources. Over-limit TCP (its source is real) gets REFUSED: a client left without
+  // an answer would wait and retry, and a stub moves on to its next server.
+  const bool limited = limiter && !limiter->allow(client, received_ns);
+  if (limited) {
+    counters.rate_limited(transport);
+    if (transport == Transport::udp) return admission;
+  }
+  const Query& query = admission.query;
+  const QueryParse parsed = parse_query(packet, admission.query);
+  if (parsed == QueryParse::drop) return admission;
+  Outcome& outcome = admission.outcome;
+  outcome.facts = ReplyFacts{query.qname, query.qtype};
+  if (!access_list.allows(client)) {
+    // Never more bytes back than came in: REFUSED must not amplify.
+    const size_t length = write_error_reply(query, kRcodeRefused, nullptr, out);
+    outcome.length = length <= packet.size() ? length : 0;
+    return admission;
+  }
+  if (limited) {
+    outcome.length = write_error_reply(query, kRcodeRefused, &kRateLimited, out);
+    return admission;
+  }
+  switch (parsed) {
+    case QueryParse::drop: break;
+    case QueryParse::formerr:
+      outcome.length = write_error_reply(query, kRcodeFormErr, nullptr, out);
+      break;
+    case QueryParse::notimp:
+      outcome.length = write_error_reply(query, kRcodeNotImp, nullptr, out);
+      break;
+    case QueryParse::badvers:
+      outcome.facts.rcode = kRcodeBadVers;  // its upper bits are in the OPT record
+      outcome.length = write_error_reply(query, kRcodeBadVers, nullptr, out);
+      break;
+    case QueryParse::ok:
+      admission.admitted = true;
+      break;
+  }
+  return admission;
+}
+
+}  // namespace dnsvagt

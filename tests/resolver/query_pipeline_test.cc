@@ -1,0 +1,107 @@
+#include "resolver/query_pipeline.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "resolver/wire.h"
+#include "tests/resolver/wire_test_util.h"
+
+namespace dnsvagt {
+namespace {
+
+using wiretest::ClientQuery;
+
+sockaddr_in ipv4(const char* text) {
+  sockaddr_in address = {};
+  address.sin_family = AF_INET;
+  inet_pton(AF_INET, text, &address.sin_addr);
+  return address;
+}
+
+class AdmitTest : public testing::Test {
+ protected:
+  Admission admit_from(const char* client, std::span<const uint8_t> packet,
+                       Transport transport = Transport::udp) {
+    const sockaddr_in address = ipv4(client);
+    return admit(packet, reinterpret_cast<const sockaddr*>(&address), transport, 0,
+                 limiter_.get(), access_list_, counters_, out_);
+  }
+  CounterTotals totals() const {
+    CounterTotals t;
+    counters_.add_to(t);
+    return t;
+  }
+  uint8_t rcode_of_reply() const { return out_[3] & 0x0f; }
+
+  AccessList access_list_{{parse_prefix("127.0.0.0/8")}};
+  std::unique_ptr<RateLimiter> limiter_;
+  WorkerCounters counters_;
+  std::vector<uint8_t> out_ = std::vector<uint8_t>(4096);
+  ClientQuery query_{"www.example.com", kTypeA, true};
+};
+
+TEST_F(AdmitTest, AWellFormedQueryOfAnAllowedClientGoesOn) {
+  const Admission admission = admit_from("127.0.0.1", query_.packet);
+  EXPECT_TRUE(admission.admitted);
+  EXPECT_EQ(admission.query.qtype, kTypeA);
+  EXPECT_FALSE(admission.outcome.counted());
+  EXPECT_EQ(totals().queries[static_cast<size_t>(Transport::udp)], 1u);
+}
+
+TEST_F(AdmitTest, OutsideTheAclRefusedWithoutAmplification) {
+  Admission admission = admit_from("192.0.2.1", query_.packet);
+  EXPECT_FALSE(admission.admitted);
+  ASSERT_GT(admission.outcome.length, 0u);
+  EXPECT_LE(admission.outcome.length, query_.packet.size());
+  EXPECT_EQ(rcode_of_reply(), kRcodeRefused);
+  // A query too short to hold the REFUSED reply gets nothing.
+  std::vector<uint8_t> bare(query_.packet.begin(), query_.packet.begin() + kHeaderSize);
+  bare[5] = 0;  // no question
+  bare[11] = 0;
+  out_.assign(4096, 0);
+  admission = admit_from("192.0.2.1", bare);
+  EXPECT_FALSE(admission.admitted);
+  EXPECT_LE(admission.outcome.length, bare.size());
+}
+
+TEST_F(AdmitTest, ParseVerdictsAreAnswered) {
+  std::vector<uint8_t> notimp = query_.packet;
+  notimp[2] |= 0x10;  // opcode 2 (STATUS)
+  Admission admission = admit_from("127.0.0.1", notimp);
+  EXPECT_FALSE(admission.admitted);
+  EXPECT_TRUE(admission.outcome.counted());
+  EXPECT_EQ(rcode_of_reply(), kRcodeNotImp);
+
+  std::vector<uint8_t> badvers = query_.packet;
+  badvers[badvers.size() - 5] = 1;  // EDNS version 1
+  admission = admit_from("127.0.0.1", badvers);
+  EXPECT_FALSE(admission.admitted);
+  EXPECT_EQ(admission.outcome.facts.rcode, kRcodeBadVers);  // not in the header's 4 bits
+
+  std::vector<uint8_t> response = query_.packet;
+  response[2] |= 0x80;  // QR: not worth a reply
+  admission = admit_from("127.0.0.1", response);
+  EXPECT_FALSE(admission.admitted);
+  EXPECT_FALSE(admission.outcome.counted());
+}
+
+TEST_F(AdmitTest, OverTheRateLimitUdpIsDroppedAndTcpRefused) {
+  limiter_ = std::make_unique<RateLimiter>(RateLimit{1, 1});
+  EXPECT_TRUE(admit_from("127.0.0.1", query_.packet).admitted);
+  Admission udp = admit_from("127.0.0.1", query_.packet);
+  EXPECT_FALSE(udp.admitted);
+  EXPECT_FALSE(udp.outcome.counted());
+  Admission tcp = admit_from("127.0.0.1", query_.packet, Transport::tcp);
+  EXPECT_FALSE(tcp.admitted);
+  EXPECT_GT(tcp.outcome.length, 0u);
+  EXPECT_EQ(rcode_of_reply(), kRcodeRefused);
+  const CounterTotals t = totals();
+  EXPECT_EQ(t.rate_limited[static_cast<size_t>(Transport::udp)], 1u);
+  EXPECT_EQ(t.rate_limited[static_cast<size_t>(Transport::tcp)], 1u);
+}
+
+}  // namespace
+}  // namespace dnsvagt
