@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <iterator>
 #include <memory>
 #include <span>
 #include <string>
@@ -61,6 +62,23 @@ class Policy {
   // name or a parent wins; else the most specific block entry decides. Never allocates.
   PolicyVerdict check(std::span<const uint8_t> wire_name) const;
   PolicyVerdict check(std::string_view text_name) const;  // ASCII, trailing dot optional
+  // The decision for an answer to `wire_name` whose CNAME/DNAME chain leads to `targets` (in
+  // chain order; each has wire(), uncompressed): blocked by the first target a block entry
+  // matches, with `*target` set to its index (CNAME cloaking). Never when the query name is
+  // allowed: allowing a name allows its data; an allowed target does not allow the rest.
+  template <typename Names>
+  PolicyVerdict check_answer(std::span<const uint8_t> wire_name, const Names& targets,
+                             size_t* target) const {
+    if (std::empty(targets) || check(wire_name).allowed) return {};
+    for (size_t i = 0; i < std::size(targets); ++i) {
+      PolicyVerdict verdict = check(targets[i].wire());
+      if (verdict.blocked) {
+        *target = i;
+        return verdict;
+      }
+    }
+    return {};
+  }
 
   // Every entry matching the name, most specific first.
   std::vector<Match> all_matches(std::string_view text_name) const;

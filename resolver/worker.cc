@@ -793,19 +793,14 @@ std::optional<Worker::Blocked> Worker::check_name(const Query& query) {
 
 std::optional<Worker::Blocked> Worker::check_cname_chain(const Query& query,
                                                          const Answer& answer) {
-  if (answer.cname_targets().empty() || !shared_->config.blocking.cname_check) {
-    return std::nullopt;
-  }
-  if (policy_->check(query.qname).allowed) return std::nullopt;  // allowing a name allows its data
-  for (const DnsName& target : answer.cname_targets()) {
-    PolicyVerdict verdict = policy_->check(target.wire());
-    if (!verdict.blocked) continue;  // an allowed target does not allow the rest of the chain
-    const uint32_t list = accounting_.list_index(policy_->lists()[verdict.list].name);
-    return Blocked{policy_answers_.blocked(policy_, verdict, query.qname, query.qtype,
-                                           query.qclass, &target),
-                   list};
-  }
-  return std::nullopt;
+  if (!shared_->config.blocking.cname_check) return std::nullopt;
+  size_t target;
+  PolicyVerdict verdict = policy_->check_answer(query.qname, answer.cname_targets(), &target);
+  if (!verdict.blocked) return std::nullopt;
+  const uint32_t list = accounting_.list_index(policy_->lists()[verdict.list].name);
+  return Blocked{policy_answers_.blocked(policy_, verdict, query.qname, query.qtype,
+                                         query.qclass, &answer.cname_targets()[target]),
+                 list};
 }
 
 Outcome Worker::render_blocked(const Blocked& blocked, const Query& query,

@@ -88,6 +88,45 @@ TEST(Policy, WireAndTextAgree) {
   EXPECT_EQ(verdict.entry, policy->check("www.evil.example").entry);
 }
 
+// A name as the resolver keeps a CNAME target: uncompressed wire form behind wire().
+struct WireName {
+  explicit WireName(std::string_view text) {
+    for (size_t start = 0; start < text.size();) {
+      const size_t end = std::min(text.find('.', start), text.size());
+      bytes.push_back(static_cast<uint8_t>(end - start));
+      bytes.insert(bytes.end(), text.begin() + start, text.begin() + end);
+      start = end + 1;
+    }
+    bytes.push_back(0);
+  }
+  std::span<const uint8_t> wire() const { return bytes; }
+  std::vector<uint8_t> bytes;
+};
+
+TEST(Policy, CheckAnswerBlocksByTheFirstBlockedCnameTarget) {
+  auto policy = example_policy();
+  const WireName query("www.harmless.example");
+  const std::vector<WireName> chain = {WireName("cdn.harmless.example"),
+                                       WireName("pass.evil.example"),  // allowed, by RPZ
+                                       WireName("x.ads.example"), WireName("evil.example")};
+  size_t target = 99;
+  PolicyVerdict verdict = policy->check_answer(query.wire(), chain, &target);
+  EXPECT_TRUE(verdict.blocked);
+  EXPECT_EQ(target, 2u);  // an allowed target does not allow the rest of the chain
+  EXPECT_EQ(policy->lists()[verdict.list].name, "malware");
+  EXPECT_FALSE(policy->check_answer(query.wire(), std::vector<WireName>(), &target).blocked);
+  EXPECT_FALSE(policy->check_answer(query.wire(), std::vector<WireName>{chain[0]}, &target)
+                   .blocked);
+}
+
+TEST(Policy, CheckAnswerLetsAnAllowedNamesDataThrough) {
+  auto policy = example_policy();
+  size_t target = 99;
+  const std::vector<WireName> chain = {WireName("evil.example")};
+  EXPECT_FALSE(policy->check_answer(WireName("good.evil.example").wire(), chain, &target).blocked);
+  EXPECT_EQ(target, 99u);
+}
+
 TEST(Policy, AllMatchesListsEveryListMostSpecificFirst) {
   auto policy = example_policy();
   std::vector<Policy::Match> matches = policy->all_matches("good.evil.example");
