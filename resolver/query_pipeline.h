@@ -1,15 +1,21 @@
-// The query pipeline's stages that need no socket and no event loop, starting with admission:
-// rate limit, ACL and the parse verdicts, which answer (or drop) a query before policy.
+// The query pipeline's stages that need no socket and no event loop: admission (rate limit,
+// ACL, parse verdicts) and the blocklist policy, each answering a query or passing it on.
 #pragma once
 
 #include <sys/socket.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <span>
 
+#include "blocklists/policy.h"
+#include "config/config.h"
 #include "metrics/worker_counters.h"
 #include "resolver/access_list.h"
+#include "resolver/answer.h"
+#include "resolver/policy_answers.h"
 #include "resolver/query.h"
 #include "resolver/rate_limiter.h"
 #include "resolver/reply_accounting.h"
@@ -38,5 +44,35 @@ struct Admission {
 Admission admit(std::span<const uint8_t> packet, const sockaddr* client, Transport transport,
                 int64_t received_ns, RateLimiter* limiter, const AccessList& access_list,
                 WorkerCounters& counters, std::span<uint8_t> out);
+
+// The blocklist stages of one worker (DESIGN.md "Data flow"): the query name before the cache
+// is asked, and the CNAME chain of every answer used, against the policy the caller holds.
+class PolicyStage {
+ public:
+  PolicyStage(const BlockingConfig& config, ReplyAccounting& accounting);
+
+  // The reply a blocked query gets; `answer` null: none at all (RPZ drop).
+  struct Blocked {
+    std::shared_ptr<const Answer> answer;
+    uint32_t list;  // ReplyFacts::list
+  };
+  // Set if the query name is blocked, in any class: a name that is blocked in IN must not leak
+  // to its servers through a CH or ANY query.
+  std::optional<Blocked> check_name(const std::shared_ptr<const Policy>& policy,
+                                    const Query& query);
+  // CNAME cloaking: set if blocking.cname_check is on and Policy::check_answer blocks
+  // `answer`. Checked on every use of an answer, so a list change applies to cached answers
+  // at once.
+  std::optional<Blocked> check_cname_chain(const std::shared_ptr<const Policy>& policy,
+                                           const Query& query, const Answer& answer);
+  // The blocked reply in `out`, with `facts` (the query's) marked as blocked.
+  static Outcome render(const Blocked& blocked, const Query& query, ReplyFacts facts,
+                        size_t max_size, std::span<uint8_t> out);
+
+ private:
+  const bool cname_check_;
+  PolicyAnswers answers_;
+  ReplyAccounting& accounting_;
+};
 
 }  // namespace dnsvagt

@@ -24,7 +24,6 @@
 #include "resolver/access_list.h"
 #include "resolver/answer_cache.h"
 #include "resolver/in_flight.h"
-#include "resolver/policy_answers.h"
 #include "resolver/query_log.h"
 #include "resolver/query_pipeline.h"
 #include "resolver/rate_limiter.h"
@@ -134,22 +133,6 @@ class Worker {
     Worker& worker_;
     std::shared_ptr<const Policy> outer_;
   };
-  // The reply a blocked query gets; `answer` null: none at all (RPZ drop).
-  struct Blocked {
-    std::shared_ptr<const Answer> answer;
-    uint32_t list;  // ReplyFacts::list
-  };
-  // Set if the query name is blocked, in any class: a name that is blocked in IN must not leak
-  // to its servers through a CH or ANY query.
-  std::optional<Blocked> check_name(const Query& query);
-  // CNAME cloaking: set if blocking.cname_check is on, the query name is not allowed and a
-  // name `answer`'s CNAME chain leads to is blocked. Checked against the current policy on
-  // every use of an answer, so a list change applies to cached answers at once.
-  std::optional<Blocked> check_cname_chain(const Query& query, const Answer& answer);
-  // `facts`: the query's, marked here as blocked.
-  static Outcome render_blocked(const Blocked& blocked, const Query& query, ReplyFacts facts,
-                                size_t max_size, std::span<uint8_t> out);
-
   static void on_udp_readable(int fd, short events, void* worker);
   static void on_tcp_accept(evconnlistener* listener, int fd, sockaddr* address, int length,
                             void* worker);
@@ -183,7 +166,7 @@ class Worker {
   std::atomic<int64_t> heartbeat_{0};
   int64_t internal_error_logged_ns_ = 0;
   std::shared_ptr<const Policy> policy_;
-  PolicyAnswers policy_answers_;
+  PolicyStage policy_stage_;
   std::thread thread_;
 };
 

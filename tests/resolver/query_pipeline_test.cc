@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "blocklists/list_parser.h"
 #include "resolver/wire.h"
 #include "tests/resolver/wire_test_util.h"
 
@@ -101,6 +102,70 @@ TEST_F(AdmitTest, OverTheRateLimitUdpIsDroppedAndTcpRefused) {
   const CounterTotals t = totals();
   EXPECT_EQ(t.rate_limited[static_cast<size_t>(Transport::udp)], 1u);
   EXPECT_EQ(t.rate_limited[static_cast<size_t>(Transport::tcp)], 1u);
+}
+
+class PolicyStageTest : public testing::Test {
+ protected:
+  PolicyStageTest() : metrics_(1), accounting_(metrics_, metrics_.worker(0), nullptr) {
+    PolicyBuilder builder(BlockAction::nxdomain);
+    PolicyList list;
+    list.name = "rpz";
+    builder.add_list(list, parse_list("*.ads.example CNAME .\ndrop.example CNAME rpz-drop.\n",
+                                      ListFormat::rpz));
+    policy_ = std::move(builder).build();
+  }
+  // A cached answer for www.example whose CNAME chain leads to tracker.ads.example.
+  static std::shared_ptr<const Answer> cloaked_answer() {
+    return Answer::from_upstream(
+        wiretest::upstream_packet("www.example. IN A", LDNS_RCODE_NOERROR,
+                                  {"www.example. 300 IN CNAME tracker.ads.example.",
+                                   "tracker.ads.example. 300 IN A 192.0.2.1"}),
+        DnssecStatus::insecure, false, 86400);
+  }
+
+  Metrics metrics_;
+  ReplyAccounting accounting_;
+  std::shared_ptr<const Policy> policy_;
+  std::vector<uint8_t> out_ = std::vector<uint8_t>(4096);
+};
+
+TEST_F(PolicyStageTest, ABlockedNameIsAnsweredAndMarkedWithItsList) {
+  PolicyStage stage(BlockingConfig{}, accounting_);
+  ClientQuery query("x.ads.example", kTypeA, true);
+  std::optional<PolicyStage::Blocked> blocked = stage.check_name(policy_, query.query);
+  ASSERT_TRUE(blocked);
+  EXPECT_EQ(blocked->list, metrics_.list_index("rpz"));
+  const Outcome outcome = PolicyStage::render(*blocked, query.query,
+                                              ReplyFacts{query.query.qname, kTypeA}, 512, out_);
+  EXPECT_GT(outcome.length, 0u);
+  EXPECT_EQ(outcome.facts.list, blocked->list);
+  EXPECT_EQ(out_[3] & 0x0f, kRcodeNxDomain);
+  ClientQuery allowed("www.example", kTypeA, true);
+  EXPECT_FALSE(stage.check_name(policy_, allowed.query));
+}
+
+TEST_F(PolicyStageTest, AnRpzDropIsASilentOutcomeThatIsCounted) {
+  PolicyStage stage(BlockingConfig{}, accounting_);
+  ClientQuery query("drop.example", kTypeA, true);
+  std::optional<PolicyStage::Blocked> blocked = stage.check_name(policy_, query.query);
+  ASSERT_TRUE(blocked);
+  EXPECT_EQ(blocked->answer, nullptr);
+  const Outcome outcome = PolicyStage::render(*blocked, query.query, ReplyFacts{}, 512, out_);
+  EXPECT_EQ(outcome.length, 0u);
+  EXPECT_TRUE(outcome.silent);
+  EXPECT_TRUE(outcome.counted());
+}
+
+TEST_F(PolicyStageTest, ACnameChainIsCheckedOnlyWithCnameCheckOn) {
+  ClientQuery query("www.example", kTypeA, true);
+  const std::shared_ptr<const Answer> answer = cloaked_answer();
+  ASSERT_TRUE(answer);
+  PolicyStage checking(BlockingConfig{}, accounting_);
+  EXPECT_TRUE(checking.check_cname_chain(policy_, query.query, *answer));
+  BlockingConfig off;
+  off.cname_check = false;
+  PolicyStage not_checking(off, accounting_);
+  EXPECT_FALSE(not_checking.check_cname_chain(policy_, query.query, *answer));
 }
 
 }  // namespace
