@@ -57,6 +57,15 @@ Admission admit(std::span<const uint8_t> packet, const sockaddr* client, Transpo
   return admission;
 }
 
+CacheUse use_cache(const std::optional<AnswerCache::Hit>& hit, const InFlight& in_flight,
+                   const Query& query) {
+  if (!hit) return {};
+  // The table is asked only when it matters: its key costs a copy of the name.
+  if (!hit->stale) return {true, false, hit->prefetch_due && !in_flight.find(query)};
+  const InFlight::Entry* refresh = in_flight.find(query);
+  return {refresh && refresh->serving_stale, true, false};
+}
+
 PolicyStage::PolicyStage(const BlockingConfig& config, ReplyAccounting& accounting)
     : cname_check_(config.cname_check), answers_(config), accounting_(accounting) {}
 

@@ -1,5 +1,6 @@
 // The query pipeline's stages that need no socket and no event loop: admission (rate limit,
-// ACL, parse verdicts) and the blocklist policy, each answering a query or passing it on.
+// ACL, parse verdicts), the blocklist policy and the cache, each answering a query or passing
+// it on.
 #pragma once
 
 #include <sys/socket.h>
@@ -15,6 +16,8 @@
 #include "metrics/worker_counters.h"
 #include "resolver/access_list.h"
 #include "resolver/answer.h"
+#include "resolver/answer_cache.h"
+#include "resolver/in_flight.h"
 #include "resolver/policy_answers.h"
 #include "resolver/query.h"
 #include "resolver/rate_limiter.h"
@@ -44,6 +47,17 @@ struct Admission {
 Admission admit(std::span<const uint8_t> packet, const sockaddr* client, Transport transport,
                 int64_t received_ns, RateLimiter* limiter, const AccessList& access_list,
                 WorkerCounters& counters, std::span<uint8_t> out);
+
+// What to do with a cache lookup's `hit`: answer with it (a fresh answer, or an expired one
+// while its refresh in `in_flight` is overdue, RFC 8767), start a prefetch nobody waits for,
+// or else resolve upstream (a miss, or an expired answer not yet served).
+struct CacheUse {
+  bool answer = false;
+  bool stale = false;     // the answer is expired: the reply says so
+  bool prefetch = false;  // fresh, due for a refresh and none in flight
+};
+CacheUse use_cache(const std::optional<AnswerCache::Hit>& hit, const InFlight& in_flight,
+                   const Query& query);
 
 // The blocklist stages of one worker (DESIGN.md "Data flow"): the query name before the cache
 // is asked, and the CNAME chain of every answer used, against the policy the caller holds.

@@ -224,7 +224,7 @@ Outcome Worker::answer(std::span<const uint8_t> packet, const ReplyTarget& clien
 }
 
 Outcome Worker::answer_allowed(std::span<const uint8_t> packet, const Query& query,
-                                       const ReplyTarget& client, std::span<uint8_t> out) {
+                               const ReplyTarget& client, std::span<uint8_t> out) {
   // Blocklist policy (DESIGN.md "Data flow"): a blocked name is answered locally, before the
   // cache is asked and never upstream.
   size_t max_size = reply_limit(query, client.connection != nullptr);
@@ -232,37 +232,21 @@ Outcome Worker::answer_allowed(std::span<const uint8_t> packet, const Query& que
   if (auto blocked = policy_stage_.check_name(policy_, query)) {
     return PolicyStage::render(*blocked, query, facts, max_size, out);
   }
-  uint32_t now = monotonic_seconds();
-  std::optional<AnswerCache::Hit> hit = shared_->cache.lookup(query, now);
-  if (hit && !hit->stale) {
-    if (hit->prefetch_due && !in_flight_->find(query)) {
-      wait_for_upstream(packet, query, nullptr);
-    }
-    counters_.cache_lookup(true);
-    facts.cache_hit = facts.validated = true;
-    facts.dnssec = hit->answer->status();
-    if (auto blocked = policy_stage_.check_cname_chain(policy_, query, *hit->answer)) {
-      return PolicyStage::render(*blocked, query, facts, max_size, out);
-    }
-    return {hit->answer->render(query, hit->age, max_size, out), facts};
+  std::optional<AnswerCache::Hit> hit = shared_->cache.lookup(query, monotonic_seconds());
+  const CacheUse use = use_cache(hit, *in_flight_, query);
+  if (use.prefetch) wait_for_upstream(packet, query, nullptr);
+  counters_.cache_lookup(use.answer);
+  if (!use.answer) {
+    wait_for_upstream(packet, query, &client);
+    return {};
   }
-  if (hit) {
-    // Expired: refresh it, and answer with it if the refresh fails or takes too long.
-    const InFlight::Entry* refresh = in_flight_->find(query);
-    if (refresh && refresh->serving_stale) {
-      counters_.cache_lookup(true);
-      facts.cache_hit = facts.validated = true;
-      facts.dnssec = hit->answer->status();
-      if (auto blocked = policy_stage_.check_cname_chain(policy_, query, *hit->answer)) {
-        return PolicyStage::render(*blocked, query, facts, max_size, out);
-      }
-      size_t length = hit->answer->render(query, hit->age, max_size, out);
-      return {mark_reply_stale(out, length, max_size), facts};
-    }
+  facts.cache_hit = facts.validated = true;
+  facts.dnssec = hit->answer->status();
+  if (auto blocked = policy_stage_.check_cname_chain(policy_, query, *hit->answer)) {
+    return PolicyStage::render(*blocked, query, facts, max_size, out);
   }
-  counters_.cache_lookup(false);
-  wait_for_upstream(packet, query, &client);
-  return {};
+  const size_t length = hit->answer->render(query, hit->age, max_size, out);
+  return {use.stale ? mark_reply_stale(out, length, max_size) : length, facts};
 }
 
 // Queues `client` (nullptr: a prefetch) behind the resolution of `query`, starting one if no

@@ -1,6 +1,7 @@
 #include "resolver/query_pipeline.h"
 
 #include <arpa/inet.h>
+#include <event2/event.h>
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -102,6 +103,50 @@ TEST_F(AdmitTest, OverTheRateLimitUdpIsDroppedAndTcpRefused) {
   const CounterTotals t = totals();
   EXPECT_EQ(t.rate_limited[static_cast<size_t>(Transport::udp)], 1u);
   EXPECT_EQ(t.rate_limited[static_cast<size_t>(Transport::tcp)], 1u);
+}
+
+class UseCacheTest : public testing::Test {
+ protected:
+  ~UseCacheTest() override {
+    in_flight_.clear();
+    event_base_free(base_);
+  }
+  static AnswerCache::Hit hit(bool stale, bool prefetch_due) {
+    return AnswerCache::Hit{nullptr, 0, stale, prefetch_due};
+  }
+
+  event_base* base_ = event_base_new();
+  InFlight in_flight_{base_, InFlight::Handlers{}, std::chrono::milliseconds(1800)};
+  ClientQuery query_{"www.example.com", kTypeA, true};
+};
+
+TEST_F(UseCacheTest, AMissGoesUpstream) {
+  const CacheUse use = use_cache(std::nullopt, in_flight_, query_.query);
+  EXPECT_FALSE(use.answer);
+  EXPECT_FALSE(use.prefetch);
+}
+
+TEST_F(UseCacheTest, AFreshAnswerIsUsedAndPrefetchedOnceWhenDue) {
+  CacheUse use = use_cache(hit(false, false), in_flight_, query_.query);
+  EXPECT_TRUE(use.answer);
+  EXPECT_FALSE(use.stale);
+  EXPECT_FALSE(use.prefetch);
+  EXPECT_TRUE(use_cache(hit(false, true), in_flight_, query_.query).prefetch);
+  in_flight_.join(query_.packet, query_.query, nullptr, 0);
+  use = use_cache(hit(false, true), in_flight_, query_.query);
+  EXPECT_TRUE(use.answer);
+  EXPECT_FALSE(use.prefetch);  // a refresh is already on its way
+}
+
+TEST_F(UseCacheTest, AnExpiredAnswerIsUsedOnlyOnceItsRefreshIsOverdue) {
+  EXPECT_FALSE(use_cache(hit(true, false), in_flight_, query_.query).answer);
+  InFlight::Entry* refresh = in_flight_.join(query_.packet, query_.query, nullptr, 0).first;
+  EXPECT_FALSE(use_cache(hit(true, false), in_flight_, query_.query).answer);
+  refresh->serving_stale = true;
+  const CacheUse use = use_cache(hit(true, false), in_flight_, query_.query);
+  EXPECT_TRUE(use.answer);
+  EXPECT_TRUE(use.stale);
+  EXPECT_FALSE(use.prefetch);
 }
 
 class PolicyStageTest : public testing::Test {
