@@ -14,18 +14,10 @@
 
 #include "metrics/metrics.h"
 #include "resolver/answer.h"
+#include "resolver/clock.h"
 #include "resolver/query_log.h"
 
 namespace dnsvagt {
-
-// Query durations run from receipt to send. A UDP batch reads the clock once after recvmmsg
-// and once after sendmmsg (every query of the batch gets that span); a TCP query and each
-// upstream answer read it themselves. The vDSO makes a read cost ~20 ns.
-inline int64_t clock_ns(clockid_t clock) {
-  timespec now;
-  clock_gettime(clock, &now);
-  return int64_t{now.tv_sec} * 1000000000 + now.tv_nsec;
-}
 
 inline constexpr uint32_t kNoList = UINT32_MAX;
 

@@ -1,4 +1,4 @@
-// ReplyTarget: where a reply goes, a UDP peer (with the address to answer from) or a TCP
+// ReplyTarget: where a reply goes, a UDP peer (with the address to answer from) or a stream
 // connection; a query waiting for upstream keeps its target until the answer comes.
 #pragma once
 
@@ -8,21 +8,52 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
+
+#include "metrics/worker_counters.h"
 
 namespace dnsvagt {
 
-struct TcpConnection;  // the worker's; kept alive by the replies still owed to it
+// A client connection of a stream transport (TCP today) as the query engine sees it, for the
+// replies that come after the query was read: those of queries that waited for upstream.
+// Kept alive by the targets that still owe it a reply, also after the client is gone.
+class StreamConnection {
+ public:
+  virtual ~StreamConnection() = default;
+  // Queues one reply (framed as the transport frames it); nowhere once the connection closed.
+  virtual void send(std::span<const uint8_t> reply) = 0;
+  // One of its queries waits for upstream: done() follows for it, perhaps before the
+  // transport's call to the engine returns (an answer from a local zone).
+  virtual void query_waiting() = 0;
+  // One query that waited has had its reply (or its silence, an RPZ drop).
+  virtual void done() = 0;
+};
 
 // Room for one IP_PKTINFO or IPV6_PKTINFO control message.
 inline constexpr size_t kControlSize = 64;
 
 struct ReplyTarget {
+  Transport transport = Transport::udp;
   int udp_fd = -1;
   sockaddr_storage address;
   socklen_t address_length = 0;
   alignas(cmsghdr) uint8_t control[kControlSize];
   size_t control_length = 0;
-  std::shared_ptr<TcpConnection> connection;  // set for TCP
+  std::shared_ptr<StreamConnection> connection;  // set for a stream transport
+
+  const sockaddr* client() const { return reinterpret_cast<const sockaddr*>(&address); }
+  bool stream() const { return connection != nullptr; }
+  // A late reply: over the connection, or as one datagram from the address asked. A full
+  // socket buffer drops it as the network would; the client retries.
+  void send(std::span<const uint8_t> reply) const;
+  // A reply is owed later (see StreamConnection).
+  void query_waiting() const {
+    if (connection) connection->query_waiting();
+  }
+  // The end of a late reply, sent or not.
+  void done() const {
+    if (connection) connection->done();
+  }
 };
 
 }  // namespace dnsvagt

@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "resolver/clock.h"
 #include "resolver/logging.h"
 #include "resolver/listen_socket.h"
 #include "resolver/trust_anchor.h"
@@ -30,12 +31,6 @@ std::string endpoints_text(const std::vector<Endpoint>& endpoints) {
     text += endpoint.to_string();
   }
   return text;
-}
-
-int64_t monotonic_seconds() {
-  timespec now;
-  clock_gettime(CLOCK_MONOTONIC, &now);
-  return now.tv_sec;
 }
 
 uint64_t monotonic_usec() {

@@ -4,7 +4,7 @@
 
 #include "resolver/logging.h"
 #include "resolver/trust_anchor.h"
-#include "resolver/worker.h"
+#include "resolver/worker_shared.h"
 
 namespace dnsvagt {
 namespace {

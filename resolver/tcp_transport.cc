@@ -1,0 +1,306 @@
+#include "resolver/tcp_transport.h"
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/listener.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <optional>
+
+namespace dnsvagt {
+namespace {
+
+// Per connection, while over either bound no more queries are read from it: a client that
+// pipelines queries for large answers and never reads cannot make us hold more.
+constexpr unsigned kMaxWaiting = 64;          // queries waiting for upstream
+constexpr size_t kMaxUnwritten = 128 * 1024;  // reply bytes not yet written
+
+bool over_bounds(unsigned waiting, size_t unwritten) {
+  return waiting >= kMaxWaiting || unwritten >= kMaxUnwritten;
+}
+
+// The length of the whole framed message at the start of `input`, or nullopt if it has not
+// all arrived yet.
+std::optional<size_t> whole_message(evbuffer* input) {
+  uint8_t prefix[2];
+  if (evbuffer_copyout(input, prefix, 2) < 2) return std::nullopt;
+  const size_t length = size_t{prefix[0]} << 8 | prefix[1];
+  if (evbuffer_get_length(input) < 2 + length) return std::nullopt;
+  return length;
+}
+
+}  // namespace
+
+// A client's connection: its bufferevent, the replies it is owed and the state its bounds and
+// deadlines are judged by. Targets waiting for upstream hold it, so their answers find it even
+// after a close.
+struct TcpTransport::Connection : StreamConnection {
+  void send(std::span<const uint8_t> reply) override {
+    if (!bev) return;
+    const uint8_t length[2] = {static_cast<uint8_t>(reply.size() >> 8),
+                               static_cast<uint8_t>(reply.size())};
+    evbuffer* output = bufferevent_get_output(bev);
+    evbuffer_add(output, length, 2);
+    evbuffer_add(output, reply.data(), reply.size());
+  }
+  void query_waiting() override { ++waiting; }
+  void done() override {
+    --waiting;
+    if (!bev) return;
+    idle_since_ns = clock_ns(CLOCK_MONOTONIC);
+    transport->update(this);
+  }
+
+  TcpTransport* transport;
+  bufferevent* bev;  // null once closed; replies still in flight then go nowhere
+  ReplyTarget client;
+  event* deadline = nullptr;  // fires at next_deadline()
+  event* resume = nullptr;    // reads the queries left in the input once under the bounds again
+  unsigned waiting = 0;       // queries whose answers are still to come
+  bool input_closed = false;  // the client half-closed; close after the last answer
+  bool paused = false;        // over a bound: not reading
+  int64_t idle_since_ns = 0;    // monotonic: opened, last query read or last answer given
+  int64_t query_since_ns = 0;   // first bytes of a query not yet whole arrived; 0: none
+  int64_t unwritten_since_ns = 0;  // replies waiting to be written since; 0: none
+};
+
+TcpTransport::TcpTransport(event_base* base, const std::vector<int>& sockets,
+                           const WorkerShared& shared, QueryEngine& engine,
+                           WorkerCounters& counters, ReplyAccounting& accounting,
+                           InternalErrors& errors)
+    : base_(base),
+      shared_(shared),
+      engine_(engine),
+      counters_(counters),
+      accounting_(accounting),
+      errors_(errors),
+      query_(kMaxReply),
+      reply_(kMaxReply) {
+  for (int fd : sockets) {
+    // No LEV_OPT_CLOSE_ON_FREE: the Server owns the socket.
+    listeners_.push_back(evconnlistener_new(base_, on_accept, this, 0, -1, fd));
+  }
+}
+
+TcpTransport::~TcpTransport() {
+  while (!connections_.empty()) close(connections_.begin()->first);
+  for (evconnlistener* listener : listeners_) evconnlistener_free(listener);
+}
+
+void TcpTransport::drain() {
+  draining_ = true;
+  for (evconnlistener* listener : listeners_) evconnlistener_disable(listener);
+  std::vector<Connection*> open;
+  for (auto& [raw, connection] : connections_) open.push_back(raw);
+  for (Connection* connection : open) update(connection);
+}
+
+void TcpTransport::on_accept(evconnlistener*, int fd, sockaddr* address, int length,
+                             void* transport) {
+  auto* t = static_cast<TcpTransport*>(transport);
+  t->errors_.guarded("accepting a TCP connection", [&] { t->accept(fd, address, length); });
+}
+
+void TcpTransport::accept(int fd, const sockaddr* address, int length) {
+  const ServerConfig& server = shared_.config.server;
+  if (draining_) {
+    ::close(fd);
+    return;
+  }
+  // Outside the ACL a connection gets nothing, not even a slot it could hold for the timeouts
+  // and so shut TCP for everyone.
+  if (!shared_.access_list.allows(address)) {
+    counters_.tcp_dropped(TcpDropReason::acl);
+    ::close(fd);
+    return;
+  }
+  const TcpRefusal refusal = shared_.tcp_slots->acquire(
+      address, server.max_tcp_connections, server.max_tcp_connections_per_client);
+  if (refusal != TcpRefusal::none) {
+    counters_.tcp_dropped(refusal == TcpRefusal::total ? TcpDropReason::connection_limit
+                                                       : TcpDropReason::per_client_limit);
+    ::close(fd);
+    return;
+  }
+  bufferevent* bev = bufferevent_socket_new(base_, fd, BEV_OPT_CLOSE_ON_FREE);
+  if (!bev) {
+    ::close(fd);
+    shared_.tcp_slots->release(address);
+    return;
+  }
+  auto connection = std::make_shared<Connection>();
+  connection->transport = this;
+  connection->bev = bev;
+  connection->client.transport = Transport::tcp;
+  memcpy(&connection->client.address, address, length);
+  connection->client.address_length = length;
+  connection->deadline = evtimer_new(base_, on_deadline, connection.get());
+  connection->resume = event_new(base_, -1, 0, on_resume, connection.get());
+  connection->idle_since_ns = clock_ns(CLOCK_MONOTONIC);
+  connections_.emplace(connection.get(), connection);
+  counters_.tcp_connection_opened();
+  // At most one whole message waits in the input: the rest stays in the socket buffer.
+  bufferevent_setwatermark(bev, EV_READ, 0, 2 + kMaxReply);
+  bufferevent_setcb(bev, on_read, on_write, on_event, connection.get());
+  bufferevent_enable(bev, EV_READ | EV_WRITE);
+  update(connection.get());
+}
+
+void TcpTransport::on_read(bufferevent*, void* connection) {
+  auto* c = static_cast<Connection*>(connection);
+  c->transport->errors_.guarded("reading TCP queries", [&] { c->transport->read(c); });
+}
+
+void TcpTransport::on_resume(int, short, void* connection) {
+  auto* c = static_cast<Connection*>(connection);
+  if (c->bev) c->transport->errors_.guarded("reading TCP queries", [&] { c->transport->read(c); });
+}
+
+void TcpTransport::read(Connection* connection) {
+  QueryEngine::PolicyLease lease(engine_);
+  evbuffer* input = bufferevent_get_input(connection->bev);
+  ReplyTarget client = connection->client;
+  client.connection = connections_.at(connection);
+  evbuffer* output = bufferevent_get_output(connection->bev);
+  while (connection->bev && !connection->paused &&
+         !over_bounds(connection->waiting, evbuffer_get_length(output))) {
+    std::optional<size_t> length = whole_message(input);
+    if (!length) break;
+    evbuffer_drain(input, 2);
+    evbuffer_remove(input, query_.data(), *length);
+    const int64_t received_ns = clock_ns(CLOCK_MONOTONIC);
+    connection->idle_since_ns = received_ns;
+    connection->query_since_ns = 0;
+    const Outcome outcome =
+        engine_.answer(Request{{query_.data(), *length}, client, received_ns}, reply_);
+    if (outcome.counted()) {
+      std::span<const uint8_t> reply(reply_.data(), outcome.length);
+      if (!reply.empty()) connection->send(reply);
+      accounting_.count(outcome.facts, client.client(), reply, received_ns,
+                        clock_ns(CLOCK_MONOTONIC), accounting_.wall_clock_ns());
+    }
+  }
+  if (!connection->bev) return;
+  // The query deadline runs from the first byte of a query we are ready to read.
+  const bool partial = !connection->paused &&
+                       !over_bounds(connection->waiting, evbuffer_get_length(output)) &&
+                       evbuffer_get_length(input) > 0;
+  if (!partial) {
+    connection->query_since_ns = 0;
+  } else if (connection->query_since_ns == 0) {
+    connection->query_since_ns = clock_ns(CLOCK_MONOTONIC);
+  }
+  update(connection);
+}
+
+void TcpTransport::on_write(bufferevent*, void* connection) {
+  auto* c = static_cast<Connection*>(connection);
+  c->transport->errors_.guarded("writing TCP replies", [&] { c->transport->update(c); });
+}
+
+void TcpTransport::on_event(bufferevent* bev, short events, void* connection) {
+  auto* c = static_cast<Connection*>(connection);
+  TcpTransport* transport = c->transport;
+  transport->errors_.guarded("closing a TCP connection", [&] {
+    if (events & BEV_EVENT_EOF) {
+      // A client may half-close after its last query and still wait for the answers.
+      c->input_closed = true;
+      bufferevent_disable(bev, EV_READ);
+      transport->update(c);
+    } else {
+      transport->close(c);
+    }
+  });
+}
+
+TcpTransport::Deadline TcpTransport::next_deadline(const Connection& connection) const {
+  const ServerConfig& server = shared_.config.server;
+  auto ns = [](std::chrono::seconds duration) { return int64_t{duration.count()} * 1000000000; };
+  Deadline next{INT64_MAX, TcpDropReason::idle_timeout};
+  auto consider = [&next](int64_t at_ns, TcpDropReason reason) {
+    if (at_ns < next.at_ns) next = {at_ns, reason};
+  };
+  if (connection.unwritten_since_ns) {
+    consider(connection.unwritten_since_ns + ns(server.tcp_write_timeout),
+             TcpDropReason::write_timeout);
+  }
+  if (connection.query_since_ns) {
+    consider(connection.query_since_ns + ns(server.tcp_query_timeout),
+             TcpDropReason::query_timeout);
+  }
+  // Idle only counts while no answer is owed or unwritten.
+  if (connection.waiting == 0 && connection.unwritten_since_ns == 0) {
+    consider(connection.idle_since_ns + ns(server.tcp_idle_timeout), TcpDropReason::idle_timeout);
+  }
+  return next;
+}
+
+void TcpTransport::update(Connection* connection) {
+  if (!connection->bev) return;
+  const int64_t now = clock_ns(CLOCK_MONOTONIC);
+  const size_t unwritten = evbuffer_get_length(bufferevent_get_output(connection->bev));
+  if (unwritten == 0 && connection->unwritten_since_ns) {
+    connection->unwritten_since_ns = 0;
+    connection->idle_since_ns = now;
+  } else if (unwritten > 0 && connection->unwritten_since_ns == 0) {
+    connection->unwritten_since_ns = now;
+  }
+  // Done: the client half-closed (or we drain), every answer given and written, and no whole
+  // query left unread in the input.
+  if ((connection->input_closed || draining_) && connection->waiting == 0 && unwritten == 0 &&
+      !whole_message(bufferevent_get_input(connection->bev))) {
+    close(connection);
+    return;
+  }
+  const bool over = over_bounds(connection->waiting, unwritten);
+  if (over && !connection->paused) {
+    connection->paused = true;
+    connection->query_since_ns = 0;  // the input waits for us now, not for the client
+    bufferevent_disable(connection->bev, EV_READ);
+  } else if (!over && connection->paused) {
+    connection->paused = false;
+    if (!connection->input_closed && !draining_) bufferevent_enable(connection->bev, EV_READ);
+    // Queries already in the input raise no read event: read them in a callback of their own,
+    // not inside whatever gave back room (an upstream answer, a write).
+    event_active(connection->resume, EV_TIMEOUT, 0);
+  }
+  const Deadline next = next_deadline(*connection);
+  if (next.at_ns == INT64_MAX) {
+    evtimer_del(connection->deadline);
+    return;
+  }
+  const int64_t in_ns = std::max<int64_t>(0, next.at_ns - now);
+  const timeval in = {static_cast<time_t>(in_ns / 1000000000),
+                      static_cast<suseconds_t>(in_ns % 1000000000 / 1000)};
+  evtimer_add(connection->deadline, &in);
+}
+
+void TcpTransport::on_deadline(int, short, void* connection) {
+  auto* c = static_cast<Connection*>(connection);
+  TcpTransport* transport = c->transport;
+  transport->errors_.guarded("timing out a TCP connection", [&] {
+    const Deadline next = transport->next_deadline(*c);
+    if (next.at_ns > clock_ns(CLOCK_MONOTONIC)) {
+      transport->update(c);  // moved on since the timer was set
+      return;
+    }
+    transport->counters_.tcp_dropped(next.reason);
+    transport->close(c);
+  });
+}
+
+void TcpTransport::close(Connection* connection) {
+  bufferevent_free(connection->bev);
+  connection->bev = nullptr;
+  event_free(connection->deadline);
+  connection->deadline = nullptr;
+  event_free(connection->resume);
+  connection->resume = nullptr;
+  shared_.tcp_slots->release(connection->client.client());
+  counters_.tcp_connection_closed();
+  connections_.erase(connection);  // may free it; waiters keep theirs alive
+}
+
+}  // namespace dnsvagt

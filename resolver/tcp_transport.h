@@ -1,0 +1,74 @@
+// TcpTransport: one worker's TCP listeners and client connections (RFC 7766): the ACL and
+// connection limits at accept, queries read from each connection within its bounds, and the
+// idle, query and write deadlines. Hands each query to the query engine.
+#pragma once
+
+#include <event2/event.h>
+
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "metrics/worker_counters.h"
+#include "resolver/internal_errors.h"
+#include "resolver/query_engine.h"
+#include "resolver/reply_accounting.h"
+#include "resolver/worker_shared.h"
+
+struct bufferevent;
+struct evconnlistener;
+
+namespace dnsvagt {
+
+class TcpTransport {
+ public:
+  // Accepts on `sockets` (owned by the Server: a reload's workers take them over) on `base`.
+  TcpTransport(event_base* base, const std::vector<int>& sockets, const WorkerShared& shared,
+               QueryEngine& engine, WorkerCounters& counters, ReplyAccounting& accounting,
+               InternalErrors& errors);
+  ~TcpTransport();  // closes every connection; replies still owed go nowhere
+  TcpTransport(const TcpTransport&) = delete;
+  TcpTransport& operator=(const TcpTransport&) = delete;
+
+  // Accepts no more connections, reads no more queries, and closes each connection once the
+  // answers it is owed are written.
+  void drain();
+
+ private:
+  struct Connection;
+  struct Deadline {
+    int64_t at_ns;  // monotonic; INT64_MAX: none
+    TcpDropReason reason;
+  };
+
+  void accept(int fd, const sockaddr* address, int length);
+  void read(Connection* connection);
+  // After a reply was queued or written, or a query's answer arrived: closes a connection
+  // that is done, reads on once it is back under its bounds, and sets its next deadline.
+  void update(Connection* connection);
+  Deadline next_deadline(const Connection& connection) const;
+  void close(Connection* connection);
+
+  static void on_accept(evconnlistener* listener, int fd, sockaddr* address, int length,
+                        void* transport);
+  static void on_read(bufferevent* bev, void* connection);
+  static void on_write(bufferevent* bev, void* connection);
+  static void on_event(bufferevent* bev, short events, void* connection);
+  static void on_deadline(int, short, void* connection);
+  static void on_resume(int, short, void* connection);
+
+  event_base* base_;
+  const WorkerShared& shared_;
+  QueryEngine& engine_;
+  WorkerCounters& counters_;
+  ReplyAccounting& accounting_;
+  InternalErrors& errors_;
+  bool draining_ = false;
+  std::vector<evconnlistener*> listeners_;
+  std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
+  std::vector<uint8_t> query_;  // one framed query, copied out of the input buffer
+  std::vector<uint8_t> reply_;
+};
+
+}  // namespace dnsvagt

@@ -1,0 +1,16 @@
+#include "resolver/worker_shared.h"
+
+#include <utility>
+
+#include "resolver/unbound_config.h"
+
+namespace dnsvagt {
+
+WorkerShared::WorkerShared(Config config_in, TcpSlots* tcp_slots_in)
+    : config(std::move(config_in)),
+      cache(AnswerCache::Options{answer_cache_bytes(config.cache), config.cache.serve_stale,
+                                 86400, config.cache.prefetch}),
+      access_list(config.server.allow),
+      tcp_slots(tcp_slots_in) {}
+
+}  // namespace dnsvagt
