@@ -181,6 +181,19 @@ class Processes:
         self.daemons = []
 
 
+class Session:
+    """One benchmark run as run_bench() drives it: the arguments and working directory, the
+    processes it started and the world it built (both stopped at the end), and the problems
+    it recorded (any: exit 1)."""
+
+    def __init__(self, args, directory):
+        self.args = args
+        self.directory = directory
+        self.processes = Processes()
+        self.world = None
+        self.problems = []
+
+
 # -- server configs: the same forwarder setup for both
 
 def dnsvagt_config(bench_world, directory, port, threads, lists=(), overrides=None):
@@ -252,10 +265,12 @@ class Server:
 
 
 def start_server(processes, bench_world, directory, name, kind, cpus, threads,
-                 dnsvagt_bin=None, lists=(), rpz_file=None, ready=None, config_overrides=None):
+                 dnsvagt_bin=None, lists=(), rpz_file=None, ready=None, config_overrides=None,
+                 wrapper=(), ready_timeout=60.0):
     """Starts dnsvagt or Unbound pinned to `cpus` on a free port; returns a Server once
-    ready(server) returns (default: it answers www.secure.world.test. with NOERROR).
-    config_overrides: dnsvagt_config's overrides (dnsvagt only).
+    ready(server) returns (default: it answers www.secure.world.test. with NOERROR within
+    ready_timeout). config_overrides: dnsvagt_config's overrides (dnsvagt only). wrapper: a
+    command the server runs under (e.g. valgrind), after taskset.
     ready raises world.DaemonExited when the daemon exits, so another port is tried."""
     conf_dir = os.path.join(directory, name)
     os.makedirs(os.path.join(conf_dir, "lists"), exist_ok=True)
@@ -275,13 +290,13 @@ def start_server(processes, bench_world, directory, name, kind, cpus, threads,
                 subprocess.run(["unbound-checkconf", conf], check=True, capture_output=True)
             args = ["unbound", "-d", "-c", conf]
         started_at = time.monotonic()
-        daemon = processes.add(world.Daemon(name, ["taskset", "-c", cpus] + args,
+        daemon = processes.add(world.Daemon(name, ["taskset", "-c", cpus] + list(wrapper) + args,
                                             os.path.join(conf_dir, kind + ".log")))
         server = Server(name, kind, port, daemon, started_at, conf)
         try:
             if ready is None:
                 world.wait_until_answers(daemon, port, "www.secure.%s." % world.PARENT,
-                                         timeout=60.0)
+                                         timeout=ready_timeout)
             else:
                 ready(server)
         except BaseException:
@@ -395,7 +410,7 @@ HIT_TIMEOUT = 1
 
 
 def run_dnsperf(server, datafile, log_path, cpus, seconds=None, clients=16, outstanding=500,
-                qps=None, max_runs=None, timeout=None, verbose=False, watch_pids=()):
+                qps=None, max_runs=None, timeout=None, verbose=False, watch_pids=(), mode="udp"):
     """Runs dnsperf (pinned to `cpus`) against `server`; returns the parsed statistics plus
     server_cpu_s (utime+stime delta of the server process), client_cpu_s (dnsperf's rusage),
     client_share, watch_cpu_s (delta over `watch_pids`, e.g. the NSD) and udp_drops.
@@ -412,6 +427,8 @@ def run_dnsperf(server, datafile, log_path, cpus, seconds=None, clients=16, outs
         args += ["-t", str(timeout)]
     if verbose:
         args.append("-v")
+    if mode != "udp":
+        args += ["-m", mode]
     server_before = cpu_seconds(server.pid)
     watch_before = cpu_seconds_of(watch_pids)
     drops_before = udp_receive_buffer_errors()

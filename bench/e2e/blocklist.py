@@ -138,15 +138,11 @@ def timed_ready(times, blocking, timeout):
     return ready
 
 
-class Bench:
+class Bench(benchlib.Session):
     def __init__(self, args, directory):
-        self.args = args
-        self.directory = directory
-        self.processes = benchlib.Processes()
-        self.world = None
+        super().__init__(args, directory)
         self.startups = []   # one dict per server configuration
         self.records = []
-        self.problems = []
         self.list_info = {}
         self.run_number = 0
 

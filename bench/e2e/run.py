@@ -65,16 +65,12 @@ def parse_args(argv):
     return args
 
 
-class Bench:
+class Bench(benchlib.Session):
     """One benchmark session: the world, the servers, and the per-run records."""
 
     def __init__(self, args, directory):
-        self.args = args
-        self.directory = directory
-        self.processes = benchlib.Processes()
-        self.world = None
+        super().__init__(args, directory)
         self.records = []
-        self.problems = []
         self.run_number = 0
         self.unbound_settings = {}
 

@@ -216,15 +216,11 @@ def shared_blocked_names(path_a, path_b, count):
 
 # -- the run
 
-class Soak:
+class Soak(benchlib.Session):
     def __init__(self, args, directory):
-        self.args = args
-        self.directory = directory
-        self.processes = benchlib.Processes()
-        self.world = None
+        super().__init__(args, directory)
         self.server = None
         self.metrics_port = None
-        self.problems = []     # failed criteria: exit 1
         self.notes = []        # odd things worth a line in the report
         self.windows = []
         self.samples = []      # (t, VmRSS KiB, cache bytes or None)

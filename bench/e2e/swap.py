@@ -122,16 +122,12 @@ def marker_rcodes(version):
     return {"A": (NXDOMAIN, NOERROR), "B": (NOERROR, NXDOMAIN)}[version]
 
 
-class Bench:
+class Bench(benchlib.Session):
     def __init__(self, args, directory):
-        self.args = args
-        self.directory = directory
-        self.processes = benchlib.Processes()
-        self.world = None
+        super().__init__(args, directory)
         self.server = None
         self.rows = []
         self.list_info = {}
-        self.problems = []
 
     def load_run(self, label, during):
         """One dnsperf run over the hit names; calls during() from this thread meanwhile and
