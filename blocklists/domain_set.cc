@@ -3,7 +3,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "blocklists/domain_text.h"
+#include "dns/domain_text.h"
 
 namespace dnsvagt {
 namespace {

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "blocklists/domain_text.h"
+#include "dns/domain_text.h"
 #include "blocklists/rpz_parser.h"
 
 namespace dnsvagt {

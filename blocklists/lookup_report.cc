@@ -1,6 +1,6 @@
 #include "blocklists/lookup_report.h"
 
-#include "blocklists/domain_text.h"
+#include "dns/domain_text.h"
 
 namespace dnsvagt {
 namespace {

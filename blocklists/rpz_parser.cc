@@ -10,7 +10,7 @@
 #include <memory>
 #include <string>
 
-#include "blocklists/domain_text.h"
+#include "dns/domain_text.h"
 
 namespace dnsvagt {
 namespace {

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <limits>
 
+#include "dns/domain_text.h"
+
 namespace dnsvagt {
 namespace {
 
@@ -304,27 +306,16 @@ NetworkPrefix parse_prefix(const std::string& text) {
 }
 
 std::string normalize_domain_name(const std::string& text) {
-  const std::string expected =
-      "expected a domain name like corp.example.dk in ASCII (IDNs as punycode, xn--...), got " +
-      quoted(text);
   if (text == ".") return text;
-  std::string name = text;
-  if (name.ends_with(".")) name.pop_back();
-  if (name.empty() || name.size() > 253) throw std::invalid_argument(expected);
-  size_t label_length = 0;
-  for (char& c : name) {
-    if (c == '.') {
-      if (label_length == 0) throw std::invalid_argument(expected);
-      label_length = 0;
-      continue;
-    }
-    unsigned char u = static_cast<unsigned char>(c);
-    // Underscores occur in real internal names (_msdcs.corp.example.dk), so allow them.
-    if (!std::isalnum(u) && c != '-' && c != '_') throw std::invalid_argument(expected);
-    if (++label_length > 63) throw std::invalid_argument(expected);
-    c = static_cast<char>(std::tolower(u));
+  std::string name;
+  const NameStatus status = normalize_domain(text, name);
+  // Names are normalised as list entries are; a reserved host name (local, localhost) and an
+  // IPv4 address written as a name (1.2.3.4.) are names too, an IPv6 address is not.
+  const bool ipv6 = status == NameStatus::ip_address && name.find(':') != std::string::npos;
+  if (status == NameStatus::invalid || ipv6) {
+    throw std::invalid_argument("expected a domain name like corp.example.dk, got " +
+                                quoted(text) + " (" + (ipv6 ? "an IPv6 address" : name) + ")");
   }
-  if (label_length == 0) throw std::invalid_argument(expected);  // "example.." ends empty
   return name;
 }
 

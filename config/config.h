@@ -211,7 +211,8 @@ Endpoint parse_endpoint(const std::string& text, uint16_t default_port);
 UpstreamServer parse_upstream_server(const std::string& text, bool tls);
 // "10.0.0.0/8", "fc00::/7"; a bare address is a host prefix (/32, /128). Host bits must be 0.
 NetworkPrefix parse_prefix(const std::string& text);
-// A domain name in ASCII (IDNs as punycode), lowercased without the trailing dot; "." = root.
+// A domain name as normalize_domain() makes it (lowercase, Unicode IDNs as punycode, without
+// the trailing dot); "." = the root.
 std::string normalize_domain_name(const std::string& text);
 
 }  // namespace dnsvagt

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "resolver/dns_name.h"
+#include "dns/dns_name.h"
 #include "resolver/query.h"
 
 namespace dnsvagt {

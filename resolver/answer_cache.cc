@@ -8,7 +8,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "resolver/dns_name.h"
+#include "dns/dns_name.h"
 #include "resolver/wire.h"
 
 namespace dnsvagt {

@@ -14,7 +14,7 @@
 #include "blocklists/policy.h"
 #include "config/config.h"
 #include "resolver/answer.h"
-#include "resolver/dns_name.h"
+#include "dns/dns_name.h"
 
 namespace dnsvagt {
 

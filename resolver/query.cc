@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "resolver/dns_name.h"
+#include "dns/dns_name.h"
 #include "resolver/wire.h"
 
 namespace dnsvagt {

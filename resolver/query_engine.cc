@@ -4,7 +4,7 @@
 #include <ctime>
 #include <utility>
 
-#include "resolver/dns_name.h"
+#include "dns/dns_name.h"
 #include "resolver/stale_reply.h"
 #include "resolver/wire.h"
 

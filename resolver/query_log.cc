@@ -14,6 +14,7 @@
 #include <ctime>
 #include <stdexcept>
 
+#include "dns/dns_name.h"
 #include "metrics/json_text.h"
 #include "metrics/worker_counters.h"
 #include "resolver/answer.h"
@@ -39,30 +40,6 @@ std::string day_text(int64_t day) {
   char text[16];
   strftime(text, sizeof text, "%Y-%m-%d", &utc);
   return text;
-}
-
-// Presentation format of a wire name (RFC 1035 escapes), "." for the root.
-std::string name_text(const uint8_t* wire, size_t length) {
-  std::string text;
-  size_t at = 0;
-  while (at < length && wire[at] != 0) {
-    size_t label = wire[at++];
-    for (size_t i = 0; i < label && at < length; ++i, ++at) {
-      uint8_t c = wire[at];
-      if (c == '.' || c == '\\' || c == '"') {
-        text += '\\';
-        text += static_cast<char>(c);
-      } else if (c <= 0x20 || c >= 0x7f) {
-        char escaped[5];
-        snprintf(escaped, sizeof escaped, "\\%03u", c);
-        text += escaped;
-      } else {
-        text += static_cast<char>(c);
-      }
-    }
-    text += '.';
-  }
-  return text.empty() ? "." : text;
 }
 
 std::string type_text(uint16_t qtype) {
@@ -112,7 +89,7 @@ void append_query_log_line(const QueryLogEntry& entry, std::string& out) {
   out += client;
   out += "\",\"name\":";
   if (entry.name_length) {
-    append_json_string(name_text(entry.name, entry.name_length), out);
+    append_json_string(name_text({entry.name, entry.name_length}), out);
     out += ",\"type\":";
     append_json_string(type_text(entry.qtype), out);
   } else {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <optional>
 
-#include "resolver/dns_name.h"
+#include "dns/dns_name.h"
 
 namespace dnsvagt {
 

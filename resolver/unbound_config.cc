@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <sstream>
 
-#include "resolver/dns_name.h"
+#include "dns/dns_name.h"
 #include "resolver/trust_anchor.h"
 
 namespace dnsvagt {

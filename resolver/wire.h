@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include "resolver/dns_name.h"
+#include "dns/dns_name.h"
 #include "resolver/query.h"
 
 namespace dnsvagt {

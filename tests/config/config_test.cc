@@ -626,8 +626,8 @@ TEST(ConfigErrors, UpstreamConsistency) {
             "t.yaml:2: upstream.servers: servers are used only with upstream.mode: forward (use "
             "upstream.zones to forward single domains in recursive mode)");
   EXPECT_EQ(error_of("upstream:\n  zones:\n    - {name: \"corp..dk\", servers: [\"10.0.0.5\"]}\n"),
-            "t.yaml:3: upstream.zones[0].name: expected a domain name like corp.example.dk in "
-            "ASCII (IDNs as punycode, xn--...), got \"corp..dk\"");
+            "t.yaml:3: upstream.zones[0].name: expected a domain name like corp.example.dk, got "
+            "\"corp..dk\" (empty label)");
   EXPECT_EQ(error_of("upstream:\n  zones:\n    - {name: a.dk, servers: [\"10.0.0.5\"]}\n"
                      "    - {name: A.dk., servers: [\"10.0.0.6\"]}\n"),
             "t.yaml:4: upstream.zones[1]: zone \"a.dk\" is listed twice");
@@ -652,10 +652,19 @@ TEST(ConfigErrors, PrivateZonesForwardNeedsForwardMode) {
             "no error");
 }
 
+// Names in the config are normalised as list entries are: a Unicode IDN becomes punycode.
+TEST(ConfigNames, UnicodeNamesBecomePunycodeAsInLists) {
+  const Config c = parse_config("dnssec:\n  insecure_domains: [\"B\u00f8ger.dk.\"]\n", "t.yaml");
+  EXPECT_EQ(c.dnssec.insecure_domains, (std::vector<std::string>{"xn--bger-gra.dk"}));
+}
+
 TEST(ConfigErrors, Dnssec) {
-  EXPECT_EQ(error_of("dnssec:\n  insecure_domains: [\"b\u00e5d.dk\"]\n"),
-            "t.yaml:2: dnssec.insecure_domains[0]: expected a domain name like corp.example.dk "
-            "in ASCII (IDNs as punycode, xn--...), got \"b\u00e5d.dk\"");
+  EXPECT_EQ(error_of("dnssec:\n  insecure_domains: [\"b!d.dk\"]\n"),
+            "t.yaml:2: dnssec.insecure_domains[0]: expected a domain name like corp.example.dk, "
+            "got \"b!d.dk\" (character '!' in name)");
+  EXPECT_EQ(error_of("dnssec:\n  insecure_domains: [\"::1\"]\n"),
+            "t.yaml:2: dnssec.insecure_domains[0]: expected a domain name like corp.example.dk, "
+            "got \"::1\" (an IPv6 address)");
   EXPECT_EQ(error_of("dnssec:\n  insecure_domains: [\".\"]\n"),
             "t.yaml:2: dnssec.insecure_domains[0]: the root as an insecure domain would turn off "
             "DNSSEC validation for everything; use dnssec.validate: false if that is really "

@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "resolver/dns_name.h"
+#include "dns/dns_name.h"
 #include "tests/fuzz/fuzz_input.h"
 
 namespace dnsvagt {

@@ -17,7 +17,7 @@
 #include "blocklists/list_parser.h"
 #include "blocklists/policy.h"
 #include "resolver/answer.h"
-#include "resolver/dns_name.h"
+#include "dns/dns_name.h"
 #include "resolver/policy_answers.h"
 #include "resolver/query.h"
 #include "tests/fuzz/fuzz_input.h"

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "resolver/dns_name.h"
+#include "dns/dns_name.h"
 
 namespace dnsvagt {
 namespace {

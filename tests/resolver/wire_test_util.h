@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "resolver/dns_name.h"
+#include "dns/dns_name.h"
 #include "resolver/query.h"
 
 namespace dnsvagt::wiretest {

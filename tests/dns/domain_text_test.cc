@@ -1,4 +1,4 @@
-#include "blocklists/domain_text.h"
+#include "dns/domain_text.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "blocklists/domain_text.h"
+#include "dns/domain_text.h"
 
 #include <arpa/inet.h>
 #include <idn2.h>
@@ -6,6 +6,8 @@
 #include <array>
 #include <cstdlib>
 #include <memory>
+
+#include "dns/dns_name.h"
 
 namespace dnsvagt {
 namespace {
@@ -127,15 +129,8 @@ void append_wire_name(std::string_view canonical_name, std::string& out) {
 }
 
 std::string wire_to_text(std::string_view wire) {
-  std::string text;
-  size_t at = 0;
-  while (at < wire.size()) {
-    size_t length = static_cast<unsigned char>(wire[at]);
-    if (length == 0) break;
-    if (!text.empty()) text.push_back('.');
-    text.append(wire.substr(at + 1, length));
-    at += 1 + length;
-  }
+  std::string text = name_text({reinterpret_cast<const uint8_t*>(wire.data()), wire.size()});
+  text.pop_back();  // a canonical name has no trailing dot; the root's "." becomes ""
   return text;
 }
 

@@ -24,6 +24,13 @@ constexpr size_t kMaxLabel = 63;
 size_t read_wire_name(std::span<const uint8_t> packet, size_t offset,
                       uint8_t (&out)[kMaxNameWire], size_t* end);
 
+// The presentation form of an uncompressed wire name (RFC 1035 5.1): "www.example.com.", "."
+// for the root. What would end a label or confuse a zone-file parser or a log reader is
+// escaped (\. \\ \; \( \) \" \@ \$, and \DDD outside printable ASCII). The one text form of a
+// name off the wire: libunbound's queries, metrics, logs and the query log all use it. Stops
+// at the root label or the end of `wire`.
+std::string name_text(std::span<const uint8_t> wire);
+
 // RFC 4343: only ASCII letters fold; the other 0x80..0xff bytes compare as they are.
 inline uint8_t fold_case(uint8_t c) { return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c; }
 

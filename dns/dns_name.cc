@@ -1,5 +1,6 @@
-#include "resolver/dns_name.h"
+#include "dns/dns_name.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace dnsvagt {
@@ -34,6 +35,32 @@ size_t read_wire_name(std::span<const uint8_t> packet, size_t offset,
     pos += 1 + byte;
   }
   return 0;
+}
+
+std::string name_text(std::span<const uint8_t> wire) {
+  std::string text;
+  text.reserve(wire.size() + 1);
+  size_t pos = 0;
+  while (pos < wire.size() && wire[pos] != 0) {
+    const size_t label_end = std::min(wire.size(), pos + 1 + wire[pos]);
+    for (size_t i = pos + 1; i < label_end; ++i) {
+      const uint8_t c = wire[i];
+      if (c != 0 && std::strchr(".\\;()\"@$", c) != nullptr) {
+        text.push_back('\\');
+        text.push_back(static_cast<char>(c));
+      } else if (c <= 0x20 || c >= 0x7f) {
+        const char digits[] = {'\\', static_cast<char>('0' + c / 100),
+                               static_cast<char>('0' + c / 10 % 10),
+                               static_cast<char>('0' + c % 10)};
+        text.append(digits, sizeof(digits));
+      } else {
+        text.push_back(static_cast<char>(c));
+      }
+    }
+    text.push_back('.');
+    pos = label_end;
+  }
+  return text.empty() ? "." : text;
 }
 
 DnsName::DnsName() : wire_(1, '\0') {}
@@ -96,31 +123,7 @@ std::span<const uint8_t> DnsName::wire() const {
   return {reinterpret_cast<const uint8_t*>(wire_.data()), wire_.size()};
 }
 
-std::string DnsName::to_text() const {
-  if (wire_.size() == 1) return ".";
-  std::string text;
-  text.reserve(wire_.size() + 1);
-  for (size_t pos = 0; wire_[pos] != 0; pos += 1 + static_cast<uint8_t>(wire_[pos])) {
-    const size_t label_length = static_cast<uint8_t>(wire_[pos]);
-    for (size_t i = pos + 1; i <= pos + label_length; ++i) {
-      const auto c = static_cast<uint8_t>(wire_[i]);
-      // Escape what would end a label or confuse a zone-file parser (names go into RR lines).
-      if (std::strchr(".\\;()\"@$", c) != nullptr && c != 0) {
-        text.push_back('\\');
-        text.push_back(static_cast<char>(c));
-      } else if (c <= 0x20 || c >= 0x7f) {
-        const char digits[] = {'\\', static_cast<char>('0' + c / 100),
-                               static_cast<char>('0' + c / 10 % 10),
-                               static_cast<char>('0' + c % 10)};
-        text.append(digits, sizeof(digits));
-      } else {
-        text.push_back(static_cast<char>(c));
-      }
-    }
-    text.push_back('.');
-  }
-  return text;
-}
+std::string DnsName::to_text() const { return name_text(wire()); }
 
 size_t DnsName::label_count() const {
   size_t count = 0;

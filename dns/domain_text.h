@@ -28,7 +28,8 @@ bool is_ip_address(std::string_view text);
 // without the root label: "a.bc" -> "\1a\2bc".
 void append_wire_name(std::string_view canonical_name, std::string& out);
 
-// The text form of wire labels without the root label: "\1a\2bc" -> "a.bc".
+// The text form of wire labels without the root label: "\1a\2bc" -> "a.bc" (name_text()
+// without its trailing dot).
 std::string wire_to_text(std::string_view wire);
 
 }  // namespace dnsvagt

@@ -1,4 +1,4 @@
-#include "resolver/dns_name.h"
+#include "dns/dns_name.h"
 
 #include <gtest/gtest.h>
 
@@ -155,6 +155,19 @@ TEST(DnsNameTest, FromWireRejectsNamesOver255BytesEvenViaPointers) {
   size_t end = 0;
   EXPECT_TRUE(DnsName::from_wire(packet, starts[2], &end));   // 3*64+1 = 193 bytes
   EXPECT_FALSE(DnsName::from_wire(packet, starts[3], &end));  // 4*64+1 = 257 bytes
+}
+
+// One text form for names off the wire: what ends a label or confuses a zone-file parser or a
+// log reader is escaped, everything else outside printable ASCII as \DDD.
+TEST(NameTextTest, EscapesWhatWouldEndALabelOrBreakALine) {
+  const std::string wire("\x06" "a.b\"c;" "\x04" "\xff\n @" "\x00", 13);
+  EXPECT_EQ(name_text(bytes(wire)), "a\\.b\\\"c\\;.\\255\\010\\032\\@.");
+  EXPECT_EQ(name_text(bytes(std::string_view("\0", 1))), ".");
+  EXPECT_EQ(name_text({}), ".");
+  // A span that ends without the root label (canonical list names) and a label cut short.
+  EXPECT_EQ(name_text(bytes(std::string_view("\3www\7example", 12))), "www.example.");
+  EXPECT_EQ(name_text(bytes(std::string_view("\5ab", 3))), "ab.");
+  EXPECT_EQ(DnsName::from_text("WWW.Example.com")->to_text(), "WWW.Example.com.");
 }
 
 }  // namespace
