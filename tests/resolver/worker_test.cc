@@ -2,7 +2,6 @@
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <ldns/ldns.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -14,47 +13,14 @@
 #include "blocklists/list_parser.h"
 #include "resolver/listen_socket.h"
 #include "resolver/wire.h"
+#include "tests/resolver/loopback_client.h"
 #include "tests/resolver/wire_test_util.h"
 
 namespace dnsvagt {
 namespace {
 
 using wiretest::ClientQuery;
-
-uint16_t bound_port(int fd) {
-  sockaddr_in address = {};
-  socklen_t length = sizeof address;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  return ntohs(address.sin_port);
-}
-
-sockaddr_in loopback(uint16_t port) {
-  sockaddr_in address = {};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
-  return address;
-}
-
-void set_receive_timeout(int fd, int seconds) {
-  const timeval timeout = {seconds, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-}
-
-uint16_t rcode_of(const std::vector<uint8_t>& reply) { return reply.at(3) & 0x0f; }
-
-// The code of the first EDNS option of `reply`'s OPT record if it is an EDE, read with ldns.
-std::optional<uint16_t> ede_of(const std::vector<uint8_t>& reply) {
-  ldns_pkt* packet = nullptr;
-  if (ldns_wire2pkt(&packet, reply.data(), reply.size()) != LDNS_STATUS_OK) return std::nullopt;
-  std::optional<uint16_t> code;
-  const ldns_rdf* options = ldns_pkt_edns_data(packet);
-  if (options && ldns_rdf_size(options) >= 6 && read_u16(ldns_rdf_data(options)) == kOptionEde) {
-    code = read_u16(ldns_rdf_data(options) + 4);
-  }
-  ldns_pkt_free(packet);
-  return code;
-}
+using namespace loopback;
 
 // A worker on loopback sockets of its own, forwarding to a UDP socket that never answers, so
 // nothing but local data and the client timer can answer it.
@@ -85,39 +51,9 @@ class WorkerTest : public testing::Test {
     worker_->start();
   }
   std::vector<uint8_t> ask_udp(const std::vector<uint8_t>& query) {
-    const int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    set_receive_timeout(fd, 5);
-    const sockaddr_in server = loopback(bound_port(udp_));
-    sendto(fd, query.data(), query.size(), 0, reinterpret_cast<const sockaddr*>(&server),
-           sizeof server);
-    std::vector<uint8_t> reply(65535);
-    const ssize_t n = recv(fd, reply.data(), reply.size(), 0);
-    ::close(fd);
-    reply.resize(n > 0 ? n : 0);
-    return reply;
+    return loopback::ask_udp(bound_port(udp_), query);
   }
-  int connect_tcp() {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    set_receive_timeout(fd, 5);
-    const sockaddr_in server = loopback(bound_port(tcp_));
-    EXPECT_EQ(connect(fd, reinterpret_cast<const sockaddr*>(&server), sizeof server), 0);
-    return fd;
-  }
-  static void send_framed(int fd, const std::vector<uint8_t>& query) {
-    std::vector<uint8_t> framed = {static_cast<uint8_t>(query.size() >> 8),
-                                   static_cast<uint8_t>(query.size())};
-    framed.insert(framed.end(), query.begin(), query.end());
-    ASSERT_EQ(send(fd, framed.data(), framed.size(), 0), static_cast<ssize_t>(framed.size()));
-  }
-  static std::vector<uint8_t> read_framed(int fd) {
-    uint8_t prefix[2];
-    if (recv(fd, prefix, 2, MSG_WAITALL) != 2) return {};
-    std::vector<uint8_t> reply(prefix[0] << 8 | prefix[1]);
-    if (recv(fd, reply.data(), reply.size(), MSG_WAITALL) != static_cast<ssize_t>(reply.size())) {
-      return {};
-    }
-    return reply;
-  }
+  int connect_tcp() { return loopback::connect_tcp(bound_port(tcp_)); }
   CounterTotals totals() const { return metrics_.snapshot().totals; }
 
   Config config_;
@@ -133,7 +69,7 @@ TEST_F(WorkerTest, AnswersUdpFromLocalDataAndCountsTheReply) {
   const std::vector<uint8_t> reply = ask_udp(query.packet);
   ASSERT_GE(reply.size(), kHeaderSize);
   EXPECT_EQ(reply[0], 0xab);  // the client's ID
-  EXPECT_EQ(rcode_of(reply), kRcodeNoError);
+  EXPECT_EQ(rcode_of(reply), int{kRcodeNoError});
   EXPECT_EQ(reply[7], 1);  // one answer record: 127.0.0.1
   worker_->stop();
   worker_->join();
@@ -149,18 +85,18 @@ TEST_F(WorkerTest, AnswersPipelinedTcpQueriesThatLocalDataAnswersAtOnce) {
   const int fd = connect_tcp();
   ClientQuery first("localhost", kTypeA, true);
   ClientQuery second("localhost", kTypeAaaa, true);
-  send_framed(fd, first.packet);
-  send_framed(fd, second.packet);
+  ASSERT_TRUE(send_framed(fd, first.packet));
+  ASSERT_TRUE(send_framed(fd, second.packet));
   const std::vector<uint8_t> a = read_framed(fd);
   const std::vector<uint8_t> b = read_framed(fd);
   ASSERT_GE(a.size(), kHeaderSize);
   ASSERT_GE(b.size(), kHeaderSize);
-  EXPECT_EQ(rcode_of(a), kRcodeNoError);
-  EXPECT_EQ(rcode_of(b), kRcodeNoError);
+  EXPECT_EQ(rcode_of(a), int{kRcodeNoError});
+  EXPECT_EQ(rcode_of(b), int{kRcodeNoError});
   // The connection is still served after both.
   ClientQuery third("localhost", kTypeA, false);
-  send_framed(fd, third.packet);
-  EXPECT_EQ(rcode_of(read_framed(fd)), kRcodeNoError);
+  ASSERT_TRUE(send_framed(fd, third.packet));
+  EXPECT_EQ(rcode_of(read_framed(fd)), int{kRcodeNoError});
   ::close(fd);
   worker_->stop();
   worker_->join();
@@ -172,7 +108,7 @@ TEST_F(WorkerTest, AClientWaitingOnADeadUpstreamGetsServfailWithEde22AtItsTimer)
   ClientQuery query("www.example.com", kTypeA, true);
   const std::vector<uint8_t> reply = ask_udp(query.packet);
   ASSERT_GE(reply.size(), kHeaderSize);
-  EXPECT_EQ(rcode_of(reply), kRcodeServFail);
+  EXPECT_EQ(rcode_of(reply), int{kRcodeServFail});
   EXPECT_EQ(ede_of(reply), std::optional<uint16_t>(22));
   worker_->stop();
   worker_->join();
@@ -188,7 +124,7 @@ TEST_F(WorkerTest, ABlockedNameIsAnsweredWithoutAskingUpstream) {
   ClientQuery query("www.ads.example", kTypeA, true);
   const std::vector<uint8_t> reply = ask_udp(query.packet);
   ASSERT_GE(reply.size(), kHeaderSize);
-  EXPECT_EQ(rcode_of(reply), kRcodeNxDomain);
+  EXPECT_EQ(rcode_of(reply), int{kRcodeNxDomain});
   EXPECT_EQ(ede_of(reply), std::optional<uint16_t>(15));  // Blocked
   worker_->stop();
   worker_->join();
@@ -202,7 +138,7 @@ TEST_F(WorkerTest, StopAnswersTheQueriesInFlightBeforeTheThreadEnds) {
   start();
   const int fd = connect_tcp();
   ClientQuery query("www.example.org", kTypeA, true);
-  send_framed(fd, query.packet);
+  ASSERT_TRUE(send_framed(fd, query.packet));
   // The query is read before the stop: the worker counts it.
   for (int i = 0; i < 500 && totals().queries[static_cast<size_t>(Transport::tcp)] == 0; ++i) {
     usleep(2000);
@@ -210,7 +146,7 @@ TEST_F(WorkerTest, StopAnswersTheQueriesInFlightBeforeTheThreadEnds) {
   worker_->stop();
   const std::vector<uint8_t> reply = read_framed(fd);
   ASSERT_GE(reply.size(), kHeaderSize);
-  EXPECT_EQ(rcode_of(reply), kRcodeServFail);
+  EXPECT_EQ(rcode_of(reply), int{kRcodeServFail});
   worker_->join();
   ::close(fd);
 }
