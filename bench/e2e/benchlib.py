@@ -6,6 +6,7 @@ Everything listens on 127.0.0.1 only. Every process is started through `Processe
 stop_all() (called from a finally block by the scripts) kills what is still running.
 """
 
+import argparse
 import json
 import os
 import random
@@ -179,6 +180,44 @@ class Processes:
         for daemon in reversed(self.daemons):
             daemon.stop()
         self.daemons = []
+
+
+def bench_parser(doc, dnsvagt_required):
+    """An argument parser with the script's docstring as its help and --dnsvagt (optional:
+    without it only Unbound is measured)."""
+    parser = argparse.ArgumentParser(description=doc,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    if dnsvagt_required:
+        parser.add_argument("--dnsvagt", required=True, help="dnsvagt binary")
+    else:
+        parser.add_argument("--dnsvagt", help="dnsvagt binary (omit: Unbound only)")
+    return parser
+
+
+def parse_bench_args(parser, argv, client_cpus_help="dnsperf and the NSD"):
+    """Adds the options every dnsperf benchmark shares (add_load_arguments), parses argv
+    (argv[0] is the script) and makes --dnsvagt an absolute path to an executable."""
+    add_load_arguments(parser, client_cpus_help)
+    args = parser.parse_args(argv[1:])
+    if args.dnsvagt:
+        args.dnsvagt = os.path.abspath(args.dnsvagt)
+        if not os.access(args.dnsvagt, os.X_OK):
+            parser.error("not an executable: %s" % args.dnsvagt)
+    return args
+
+
+def add_load_arguments(parser, client_cpus_help="dnsperf and the NSD"):
+    """The options every dnsperf benchmark shares: CPU pinning, dnsperf's clients and
+    outstanding queries, the hit names, the report and the working directory."""
+    parser.add_argument("--server-cpus", default="1")
+    parser.add_argument("--client-cpus", default="0", help=client_cpus_help)
+    parser.add_argument("--clients", type=int, default=16, help="dnsperf -c")
+    parser.add_argument("--outstanding", type=int, default=500, help="dnsperf -q")
+    parser.add_argument("--hit-names", type=int, default=100,
+                        help="names per bench zone (x3 types x2 zones, plus 8 world names)")
+    parser.add_argument("--out", help="Markdown report (also printed)")
+    parser.add_argument("--workdir",
+                        help="keep logs, lists and configs here (default: temp, removed)")
 
 
 class Session:

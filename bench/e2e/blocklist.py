@@ -17,7 +17,6 @@ without and with the list, alternating (and Unbound without/with RPZ with --unbo
 Without --dnsvagt only the Unbound part runs.
 """
 
-import argparse
 import os
 import random
 import re
@@ -37,30 +36,17 @@ TARGET_QPS_RATIO = 0.95
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dnsvagt", help="dnsvagt binary (omit: Unbound only)")
+    parser = benchlib.bench_parser(__doc__, dnsvagt_required=False)
     parser.add_argument("--duration", type=float, default=10, help="seconds per dnsperf run")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--domains", type=int, default=1000000, help="list size")
     parser.add_argument("--feed", default=os.path.abspath(FEED))
-    parser.add_argument("--out", help="Markdown report (also printed)")
-    parser.add_argument("--server-cpus", default="1")
-    parser.add_argument("--client-cpus", default="0", help="dnsperf and the NSD")
-    parser.add_argument("--clients", type=int, default=16, help="dnsperf -c")
-    parser.add_argument("--outstanding", type=int, default=500, help="dnsperf -q")
-    parser.add_argument("--hit-names", type=int, default=100)
     parser.add_argument("--load-timeout", type=float, default=600,
                         help="seconds a server may take to load the list")
     parser.add_argument("--unbound-load", action="store_true",
                         help="also run the hit load against Unbound without and with RPZ")
-    parser.add_argument("--workdir", help="keep logs, lists and configs here")
-    args = parser.parse_args(argv[1:])
-    if args.dnsvagt:
-        args.dnsvagt = os.path.abspath(args.dnsvagt)
-        if not os.access(args.dnsvagt, os.X_OK):
-            parser.error("not an executable: %s" % args.dnsvagt)
+    args = benchlib.parse_bench_args(parser, argv)
     return args
 
 

@@ -17,7 +17,6 @@ the servers round by round:
              limit, where the NSD on the client core may be the bottleneck
 """
 
-import argparse
 import os
 import sys
 
@@ -34,19 +33,10 @@ GENERATOR_LIMITED = 0.90  # dnsperf CPU share of one core from which it is the b
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dnsvagt", help="dnsvagt binary (omit: Unbound only)")
+    parser = benchlib.bench_parser(__doc__, dnsvagt_required=False)
     parser.add_argument("--duration", type=float, default=10, help="seconds per dnsperf run")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", default="1", help="comma list of worker thread counts")
-    parser.add_argument("--out", help="Markdown report (also printed)")
-    parser.add_argument("--server-cpus", default="1")
-    parser.add_argument("--client-cpus", default="0", help="dnsperf and the NSD")
-    parser.add_argument("--clients", type=int, default=16, help="dnsperf -c")
-    parser.add_argument("--outstanding", type=int, default=500, help="dnsperf -q")
-    parser.add_argument("--hit-names", type=int, default=100,
-                        help="names per bench zone (x3 types x2 zones, plus 8 world names)")
     parser.add_argument("--miss-qps", type=int, default=2000, help="dnsperf -Q of miss-rate")
     parser.add_argument("--miss-saturated", action="store_true", help="add the miss-sat phase")
     parser.add_argument("--miss-names", type=int, default=400000,
@@ -55,12 +45,7 @@ def parse_args(argv):
                         help="add a fixed-rate dnsperf -v run per server for p50/p99")
     parser.add_argument("--latency-qps", type=int, default=0,
                         help="rate of the percentile run (0 = half the lower hit QPS)")
-    parser.add_argument("--workdir", help="keep logs and configs here (default: temp, removed)")
-    args = parser.parse_args(argv[1:])
-    if args.dnsvagt:
-        args.dnsvagt = os.path.abspath(args.dnsvagt)
-        if not os.access(args.dnsvagt, os.X_OK):
-            parser.error("not an executable: %s" % args.dnsvagt)
+    args = benchlib.parse_bench_args(parser, argv)
     args.thread_counts = [int(t) for t in args.threads.split(",")]
     return args
 

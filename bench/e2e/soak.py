@@ -37,7 +37,6 @@ Exit 1 if the RSS criterion fails, dnsvagt died, a swap did not become visible o
 did not succeed.
 """
 
-import argparse
 import collections
 import json
 import os
@@ -65,9 +64,7 @@ MIB = 1024.0
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dnsvagt", required=True, help="dnsvagt binary")
+    parser = benchlib.bench_parser(__doc__, dnsvagt_required=True)
     parser.add_argument("--duration", type=float, default=600, help="seconds of load")
     parser.add_argument("--swap-every", type=float, default=30)
     parser.add_argument("--reload-every", type=float, default=60)
@@ -86,19 +83,9 @@ def parse_args(argv):
     parser.add_argument("--cache-size", default="4MiB",
                         help="cache.size: small, so the cache is full within the first minute")
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--server-cpus", default="1")
-    parser.add_argument("--client-cpus", default="0", help="dnsperf, the NSD and this script")
-    parser.add_argument("--clients", type=int, default=16, help="dnsperf -c")
-    parser.add_argument("--outstanding", type=int, default=500, help="dnsperf -q")
     parser.add_argument("--timeout", type=int, default=2, help="dnsperf -t")
-    parser.add_argument("--hit-names", type=int, default=100)
-    parser.add_argument("--out", help="Markdown report (also printed)")
     parser.add_argument("--json", help="every window, sample, swap and reload as JSON")
-    parser.add_argument("--workdir", help="keep logs, lists and configs here")
-    args = parser.parse_args(argv[1:])
-    args.dnsvagt = os.path.abspath(args.dnsvagt)
-    if not os.access(args.dnsvagt, os.X_OK):
-        parser.error("not an executable: %s" % args.dnsvagt)
+    args = benchlib.parse_bench_args(parser, argv, "dnsperf, the NSD and this script")
     return args
 
 

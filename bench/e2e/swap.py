@@ -23,7 +23,6 @@ the rename until 'after' (dnsperf does not say when it lost a query; a drop is t
 A first run without a swap gives the baseline.
 """
 
-import argparse
 import itertools
 import os
 import random
@@ -43,9 +42,7 @@ SAMPLE_SECONDS = 0.1
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--dnsvagt", required=True, help="dnsvagt binary")
+    parser = benchlib.bench_parser(__doc__, dnsvagt_required=True)
     parser.add_argument("--swaps", type=int, default=5, help="swaps after the first load of A")
     parser.add_argument("--domains", type=int, default=1000000, help="entries per version")
     parser.add_argument("--changed", type=float, default=0.3,
@@ -59,17 +56,7 @@ def parse_args(argv):
                         help="seconds after the swap is visible until VmRSS 'after'")
     parser.add_argument("--swap-timeout", type=float, default=120)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--server-cpus", default="1")
-    parser.add_argument("--client-cpus", default="0", help="dnsperf and the NSD")
-    parser.add_argument("--clients", type=int, default=16, help="dnsperf -c")
-    parser.add_argument("--outstanding", type=int, default=500, help="dnsperf -q")
-    parser.add_argument("--hit-names", type=int, default=100)
-    parser.add_argument("--out", help="Markdown report (also printed)")
-    parser.add_argument("--workdir", help="keep logs, lists and configs here")
-    args = parser.parse_args(argv[1:])
-    args.dnsvagt = os.path.abspath(args.dnsvagt)
-    if not os.access(args.dnsvagt, os.X_OK):
-        parser.error("not an executable: %s" % args.dnsvagt)
+    args = benchlib.parse_bench_args(parser, argv)
     return args
 
 
