@@ -305,12 +305,15 @@ ParseStats parse_list_file(const std::string& path, ListFormat format, EntrySink
   ListCollector collector(format, detected, sink);
   if (format == ListFormat::rpz) {
     // ldns reads the zone from the file itself, a record at a time ($ORIGIN, $TTL and
-    // parentheses span lines); the pieces here only count the lines and look at the content.
+    // parentheses span lines); the pieces here only count the lines, as for_each_line does
+    // (a byte-order mark at the start is no line), and look at the content.
     uint64_t lines = 0;
     char last = '\n';
-    while (more) {
-      lines += static_cast<uint64_t>(std::count(buffer.begin(), buffer.end(), '\n'));
-      if (!buffer.empty()) last = buffer.back();
+    for (bool first = true; more; first = false) {
+      std::string_view piece(buffer);
+      if (first && piece.starts_with("\xEF\xBB\xBF")) piece.remove_prefix(3);
+      lines += static_cast<uint64_t>(std::count(piece.begin(), piece.end(), '\n'));
+      if (!piece.empty()) last = piece.back();
       buffer.clear();
       more = read_more();
     }

@@ -399,6 +399,18 @@ TEST(ParseListFile, GivenFormatAndSmallFiles) {
   }
 }
 
+// A file read a piece at a time counts lines as the whole text does, a byte-order mark alone
+// included (list_parser_fuzz found an RPZ file of only a BOM counted as one line).
+TEST(ParseListFile, RpzLinesCountAsInMemory) {
+  for (const std::string text : {"\xEF\xBB\xBF", "\xEF\xBB\xBF\n", "\xEF\xBB\xBF$TTL 60",
+                                 "\n", "a.example CNAME .", "a.example CNAME .\n\n"}) {
+    SCOPED_TRACE(text);
+    const TempFile file(text);
+    expect_same_stats(parse_file(file.path(), ListFormat::rpz).stats,
+                      parse_list(text, ListFormat::rpz).stats);
+  }
+}
+
 // An RPZ zone of more than a MiB: its $ORIGIN (first line) still applies at the end.
 TEST(ParseListFile, RpzZoneIsParsedWhole) {
   std::string text =
