@@ -157,6 +157,8 @@ SpfRecord parse_spf(std::string_view record) {
     }
     if (!parsed.problem.empty()) return parsed;
   }
+  // With an all the redirect is never followed (RFC 7208 6.1), so it costs no lookup.
+  if (parsed.all && parsed.redirect) --parsed.lookup_terms;
   return parsed;
 }
 
