@@ -2,9 +2,11 @@
 
 #include <event2/event.h>
 #include <ldns/ldns.h>
+#include <unistd.h>
 
 #include <stdexcept>
 
+#include "resolver/trust_anchor.h"
 #include "resolver/upstream.h"
 
 namespace dnsvagt {
@@ -110,6 +112,19 @@ void AuditResolver::on_reply(void* opaque, const UpstreamReply& reply) {
   pending->result = result_of(reply, pending->type);
   pending->done = true;
   event_base_loopbreak(pending->base);
+}
+
+Config with_read_only_root_anchor(Config config) {
+  DnssecConfig& dnssec = config.dnssec;
+  if (dnssec.root_trust_anchor_file.empty()) return config;
+  if (access(dnssec.root_trust_anchor_file.c_str(), R_OK) == 0) {
+    dnssec.trust_anchor_files.push_back(dnssec.root_trust_anchor_file);
+  } else {
+    dnssec.trust_anchors.insert(dnssec.trust_anchors.end(), std::begin(kRootTrustAnchors),
+                                std::end(kRootTrustAnchors));
+  }
+  dnssec.root_trust_anchor_file.clear();
+  return config;
 }
 
 LookupResult AuditResolver::lookup(const std::string& name, uint16_t type) {

@@ -41,4 +41,10 @@ class AuditResolver : public DnsLookup {
   std::vector<std::unique_ptr<Pending>> pending_;
 };
 
+// `config` for a one-off audit by another process than the server (`dnsvagt audit`): the root
+// trust anchor file is read as plain anchors rather than kept up to date (RFC 5011), so that
+// the command, run as root, never rewrites the server's file; an unreadable or missing file
+// gives way to the built-in root keys.
+Config with_read_only_root_anchor(Config config);
+
 }  // namespace dnsvagt

@@ -60,7 +60,7 @@ int audit(const dnsvagt::Config& config, const std::vector<std::string>& names,
   if (domains.empty()) return usage_error("audit needs a DOMAIN, or audit.domains in the config");
   dnsvagt::AuditReport report;
   try {
-    dnsvagt::AuditResolver resolver(config);
+    dnsvagt::AuditResolver resolver(dnsvagt::with_read_only_root_anchor(config));
     report = dnsvagt::audit_domains(domains, resolver);
   } catch (const std::exception& error) {
     fprintf(stderr, "dnsvagt: cannot start the resolver: %s\n", error.what());
