@@ -1,6 +1,7 @@
 #include "audit/domain_audit.h"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -241,10 +242,11 @@ class DomainAudit {
           signed_zones.add(Verdict::not_met, what,
                            "the mail gateway's name does not exist: " + describe(address));
         } else {
+          const bool proven = address.security == Security::secure;
           signed_zones.add(verdict_of(address.security), what,
                            std::string("the mail gateway's zone is ") +
-                               (address.security == Security::secure ? "signed" : "not proven signed") +
-                               ": " + describe(address));
+                               (proven ? "signed" : "not proven signed") + ": " +
+                               describe(address));
         }
       }
       const std::string tlsa_name = "_25._tcp." + target;

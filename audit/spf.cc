@@ -42,8 +42,8 @@ class SpfWalk {
     SpfEvaluation evaluation;
     evaluation.lookups = lookups_;
     evaluation.all = all;
-    std::string count =
-        std::to_string(lookups_) + " of at most " + std::to_string(kSpfLookupLimit) + " DNS lookups";
+    std::string count = std::to_string(lookups_) + " of at most " +
+                        std::to_string(kSpfLookupLimit) + " DNS lookups";
     if (over_limit()) {
       evaluation.verdict = Verdict::not_met;
       evaluation.evidence = "more than " + std::to_string(kSpfLookupLimit) +

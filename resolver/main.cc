@@ -91,7 +91,9 @@ int main(int argc, char** argv) {
       if (i + 1 == args.size()) return usage_error(args[i] + " needs a FILE");
       config_file = args[++i];
     } else if (command == "audit" && (args[i] == "--format" || args[i].starts_with("--format="))) {
-      if (args[i] == "--format" && i + 1 == args.size()) return usage_error("--format needs a value");
+      if (args[i] == "--format" && i + 1 == args.size()) {
+        return usage_error("--format needs a value");
+      }
       format = args[i] == "--format" ? args[++i] : args[i].substr(9);
       if (format != "table" && format != "json" && format != "html") {
         return usage_error("--format must be table, json or html, not " + format);

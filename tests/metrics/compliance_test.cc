@@ -263,7 +263,8 @@ TEST(ComplianceTest, OwnDomainsBesideRequirements21And22) {
 TEST(ComplianceTest, AuditAloneAsJsonAndHtml) {
   AuditReport report = domain_audit();
   std::string json = audit_json(report);
-  EXPECT_THAT(json, HasSubstr("{\n  \"audited_at\": \"2024-05-01T13:00:00Z\",\n  \"all_met\": false,"));
+  EXPECT_THAT(json,
+              HasSubstr("{\n  \"audited_at\": \"2024-05-01T13:00:00Z\",\n  \"all_met\": false,"));
   EXPECT_THAT(json, HasSubstr("\"verdict\": \"met\""));
   std::string html = audit_html(report);
   EXPECT_THAT(html, HasSubstr("<!DOCTYPE html>"));
