@@ -153,6 +153,32 @@ struct LoggingConfig {
   bool operator==(const LoggingConfig&) const = default;
 };
 
+// A subdomain of an audited domain: requirement 18 (DNSSEC, with a DS at the parent where it
+// is delegated) and 23 (SPF, DMARC) apply to it; DKIM only when it is in the mail flow.
+struct AuditSubdomain {
+  std::string name;  // normalised like every config name; below its domain
+  bool mail_flow = false;
+  bool operator==(const AuditSubdomain&) const = default;
+};
+
+// One of the authority's own domains, audited for requirements 17, 18, 19, 20 and 23.
+struct AuditDomain {
+  std::string name;
+  std::vector<AuditSubdomain> subdomains;
+  std::vector<std::string> dkim_selectors;  // DKIM has no discovery: the selectors to look at
+  // Requirement 17's exception: a service run with foreign or international institutions
+  // may be outside .dk.
+  bool foreign_cooperation = false;
+  bool operator==(const AuditDomain&) const = default;
+};
+
+struct AuditConfig {
+  std::chrono::seconds interval{3600};      // the server's periodic audit; 0 = none
+  std::chrono::milliseconds timeout{5000};  // one lookup unanswered by then: "cannot tell"
+  std::vector<AuditDomain> domains;
+  bool operator==(const AuditConfig&) const = default;
+};
+
 struct Config {
   ServerConfig server;
   UpstreamConfig upstream;
@@ -161,6 +187,7 @@ struct Config {
   BlockingConfig blocking;
   MetricsConfig metrics;
   LoggingConfig logging;
+  AuditConfig audit;
   std::string source;  // the file it was loaded from; "" = built-in defaults
   bool operator==(const Config&) const = default;
 };

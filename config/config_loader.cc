@@ -108,6 +108,8 @@ class ConfigReader {
   ListSource read_list(const Item& entry, std::map<std::string, std::string>& names_seen) const;
   void read_metrics(const Item& section, MetricsConfig& metrics) const;
   void read_logging(const Item& section, LoggingConfig& logging) const;
+  void read_audit(const Item& section, AuditConfig& audit) const;
+  AuditDomain read_audit_domain(const Item& entry) const;
 
   const std::string source_;
 };
@@ -251,7 +253,8 @@ Config ConfigReader::read(const YAML::Node& document) {
     fail(root, "expected a map of sections (server, upstream, ...), got " + describe(document));
   }
   Fields sections = fields(
-      root, {"server", "upstream", "dnssec", "cache", "blocking", "metrics", "logging"}, true);
+      root, {"server", "upstream", "dnssec", "cache", "blocking", "metrics", "logging", "audit"},
+      true);
   if (const Item* item = sections.get("server")) read_server(*item, config.server);
   if (const Item* item = sections.get("upstream")) read_upstream(*item, config.upstream);
   if (const Item* item = sections.get("dnssec")) read_dnssec(*item, config.dnssec);
@@ -259,6 +262,7 @@ Config ConfigReader::read(const YAML::Node& document) {
   if (const Item* item = sections.get("blocking")) read_blocking(*item, config.blocking);
   if (const Item* item = sections.get("metrics")) read_metrics(*item, config.metrics);
   if (const Item* item = sections.get("logging")) read_logging(*item, config.logging);
+  if (const Item* item = sections.get("audit")) read_audit(*item, config.audit);
   // Recursion would take private zones to the public DNS, which is what answering them
   // locally keeps them from.
   if (config.server.private_zones == PrivateZones::forward &&
@@ -599,6 +603,89 @@ void ConfigReader::read_logging(const Item& section, LoggingConfig& logging) con
     }
     logging.query_log_retention = retention;
   }
+}
+
+void ConfigReader::read_audit(const Item& section, AuditConfig& audit) const {
+  Fields f = fields(section, {"interval", "timeout", "domains"}, true);
+  if (const Item* item = f.get("interval")) {
+    audit.interval = parsed(*item, "a duration like 1h, or 0 for no periodic audit",
+                            parse_duration);
+    // More often than a minute would only load the authorities being audited.
+    if (audit.interval.count() != 0 && audit.interval < std::chrono::minutes(1)) {
+      fail(*item, "expected 0 (no periodic audit) or at least 1m, got " +
+                      quoted(item->node.Scalar()));
+    }
+  }
+  if (const Item* item = f.get("timeout")) {
+    audit.timeout = parsed(*item, "a duration like 5s or 1500ms", parse_short_duration);
+    if (audit.timeout < std::chrono::milliseconds(100) || audit.timeout > std::chrono::minutes(1)) {
+      fail(*item, "expected from 100ms to 1m, got " + quoted(item->node.Scalar()));
+    }
+  }
+  if (const Item* item = f.get("domains")) {
+    for (const Item& element : elements(*item, "domains like {name: example.dk}")) {
+      AuditDomain domain = read_audit_domain(element);
+      for (const AuditDomain& other : audit.domains) {
+        if (other.name == domain.name) {
+          fail(element, "domain " + quoted(domain.name) + " is listed twice");
+        }
+      }
+      audit.domains.push_back(std::move(domain));
+    }
+  }
+}
+
+AuditDomain ConfigReader::read_audit_domain(const Item& entry) const {
+  Fields f = fields(entry, {"name", "subdomains", "dkim_selectors", "foreign_cooperation"}, false);
+  AuditDomain domain;
+  const Item* name = f.get("name");
+  if (!name) fail(entry, "expected a name, like name: example.dk");
+  domain.name = domain_name(*name);
+  if (domain.name == ".") fail(*name, "expected a domain name like example.dk, got \".\"");
+  if (const Item* item = f.get("subdomains")) {
+    for (const Item& element :
+         elements(*item, "subdomains like {name: mail.example.dk, mail_flow: true}")) {
+      Fields s = fields(element, {"name", "mail_flow"}, false);
+      const Item* sub_name = s.get("name");
+      if (!sub_name) fail(element, "expected a name, like name: mail." + domain.name);
+      AuditSubdomain subdomain;
+      subdomain.name = domain_name(*sub_name);
+      if (!subdomain.name.ends_with("." + domain.name)) {
+        fail(*sub_name, "expected a name below " + domain.name + ", got " +
+                            quoted(subdomain.name));
+      }
+      for (const AuditSubdomain& other : domain.subdomains) {
+        if (other.name == subdomain.name) {
+          fail(*sub_name, "subdomain " + quoted(subdomain.name) + " is listed twice");
+        }
+      }
+      if (const Item* flag = s.get("mail_flow")) subdomain.mail_flow = boolean(*flag);
+      domain.subdomains.push_back(std::move(subdomain));
+    }
+  }
+  if (const Item* item = f.get("dkim_selectors")) {
+    const std::string expected = "a DKIM selector like \"s1\" (letters, digits, '-', '_', '.')";
+    for (const Item& element : elements(*item, "DKIM selectors like \"s1\"")) {
+      std::string selector = nonempty_string(element, expected);
+      // A selector is one or more labels of the name <selector>._domainkey.<domain>.
+      bool valid = !selector.starts_with('.') && !selector.ends_with('.') &&
+                   selector.find("..") == std::string::npos;
+      for (char& c : selector) {
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        valid &= std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+      }
+      if (!valid) fail(element, "expected " + expected + ", got " + quoted(element.node.Scalar()));
+      if (std::find(domain.dkim_selectors.begin(), domain.dkim_selectors.end(), selector) !=
+          domain.dkim_selectors.end()) {
+        fail(element, "selector " + quoted(selector) + " is listed twice");
+      }
+      domain.dkim_selectors.push_back(selector);
+    }
+  }
+  if (const Item* item = f.get("foreign_cooperation")) {
+    domain.foreign_cooperation = boolean(*item);
+  }
+  return domain;
 }
 
 // Notes where a document starts and ignores the rest.

@@ -18,6 +18,14 @@ std::string format_duration(std::chrono::seconds duration) {
   return std::to_string(seconds) + "s";
 }
 
+// Whole seconds as format_duration writes them, else milliseconds ("1800ms").
+std::string format_short_duration(std::chrono::milliseconds duration) {
+  if (duration.count() % 1000 == 0) {
+    return format_duration(std::chrono::duration_cast<std::chrono::seconds>(duration));
+  }
+  return std::to_string(duration.count()) + "ms";
+}
+
 std::string format_size(uint64_t bytes) {
   for (auto [shift, suffix] : {std::pair{30, "GiB"}, std::pair{20, "MiB"}, std::pair{10, "KiB"}}) {
     uint64_t unit = 1ull << shift;
@@ -140,10 +148,7 @@ std::string to_yaml(const Config& config) {
   w.plain("mode", to_string(upstream.mode));
   w.texts("servers", server_texts(upstream.servers));
   w.boolean("tls", upstream.tls);
-  w.plain("timeout", upstream.timeout.count() % 1000 == 0
-                         ? format_duration(std::chrono::duration_cast<std::chrono::seconds>(
-                               upstream.timeout))
-                         : std::to_string(upstream.timeout.count()) + "ms");
+  w.plain("timeout", format_short_duration(upstream.timeout));
   w.begin_list("zones", upstream.zones.empty());
   for (const ForwardZone& zone : upstream.zones) {
     w.out() << YAML::Flow << YAML::BeginMap;
@@ -193,6 +198,29 @@ std::string to_yaml(const Config& config) {
   w.text("query_log", logging.query_log);
   w.text("query_log_rotate", logging.query_log_rotate);
   w.plain("query_log_retention", format_duration(logging.query_log_retention));
+  w.end_section();
+
+  const AuditConfig& audit = config.audit;
+  w.begin_section("audit");
+  w.plain("interval", format_duration(audit.interval));
+  w.plain("timeout", format_short_duration(audit.timeout));
+  w.begin_list("domains", audit.domains.empty());
+  for (const AuditDomain& domain : audit.domains) {
+    w.out() << YAML::BeginMap;
+    w.text("name", domain.name);
+    w.begin_list("subdomains", domain.subdomains.empty());
+    for (const AuditSubdomain& subdomain : domain.subdomains) {
+      w.out() << YAML::Flow << YAML::BeginMap;
+      w.text("name", subdomain.name);
+      w.boolean("mail_flow", subdomain.mail_flow);
+      w.out() << YAML::EndMap;
+    }
+    w.out() << YAML::EndSeq;
+    w.texts("dkim_selectors", domain.dkim_selectors);
+    w.boolean("foreign_cooperation", domain.foreign_cooperation);
+    w.out() << YAML::EndMap;
+  }
+  w.out() << YAML::EndSeq;
   w.end_section();
 
   w.out() << YAML::EndMap;

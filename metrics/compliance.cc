@@ -130,6 +130,99 @@ std::string html(std::string_view text) {
   return out;
 }
 
+// The head of a page and its <body> up to the <h1> with `title`.
+std::string html_page_start(const std::string& title) {
+  return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>" +
+         html(title) +
+         "</title>\n<style>\n"
+         "body{font-family:sans-serif;margin:2em;max-width:70em;color:#222}\n"
+         "table{border-collapse:collapse;margin:.5em 0 1.5em}\n"
+         "th,td{border:1px solid #bbb;padding:.25em .6em;text-align:left;vertical-align:top}\n"
+         "th{background:#eee}td.n{text-align:right}\n"
+         ".met{color:#fff;background:#2a7d2e;padding:0 .4em}\n"
+         ".risk{color:#fff;background:#b3261e;padding:0 .4em}\n"
+         ".unknown{color:#fff;background:#8a6d00;padding:0 .4em}\n"
+         ".reasons li{color:#b3261e}\n"
+         "</style>\n</head>\n<body>\n<h1>" +
+         html(title) + "</h1>\n";
+}
+
+// The audit as JSON, each line after the first indented by `indent`.
+std::string audit_json_object(const AuditReport& report, const std::string& indent) {
+  std::string out = "{\n" + indent + "  \"audited_at\": " +
+                    json_string(rfc3339_utc(report.finished_at)) + ",\n" + indent +
+                    "  \"all_met\": " + (report.all_met() ? "true" : "false") + ",\n" + indent +
+                    "  \"domains\": [";
+  for (size_t d = 0; d < report.domains.size(); ++d) {
+    const DomainResult& domain = report.domains[d];
+    out += std::string(d ? "," : "") + "\n" + indent + "    {\"domain\": " +
+           json_string(domain.domain) + ", \"requirements\": [";
+    for (size_t r = 0; r < domain.requirements.size(); ++r) {
+      const RequirementResult& result = domain.requirements[r];
+      out += std::string(r ? "," : "") + "\n" + indent + "      {\"requirement\": " +
+             std::to_string(result.requirement) +
+             ", \"title\": " + json_string(requirement_title(result.requirement)) +
+             ", \"verdict\": " + json_string(to_string(result.verdict)) + ", \"checks\": [";
+      for (size_t c = 0; c < result.checks.size(); ++c) {
+        const Check& check = result.checks[c];
+        out += std::string(c ? "," : "") + "\n" + indent + "        {\"verdict\": " +
+               json_string(to_string(check.verdict)) + ", \"subject\": " +
+               json_string(check.subject) + ", \"evidence\": " + json_string(check.evidence) +
+               "}";
+      }
+      out += "]}";
+    }
+    out += "]}";
+  }
+  return out + (report.domains.empty() ? "]\n" : "\n" + indent + "  ]\n") + indent + "}";
+}
+
+std::string html_audit_verdict(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::met:
+      return "<span class=\"met\">met</span>";
+    case Verdict::not_met:
+      return "<span class=\"risk\">not met</span>";
+    case Verdict::cannot_tell:
+      return "<span class=\"unknown\">cannot tell</span>";
+  }
+  return "?";
+}
+
+// A table with a row per domain and a column per requirement, then each domain's checks.
+std::string html_audit(const AuditReport& report) {
+  std::string out = "<p>Audited " + rfc3339_utc(report.finished_at) +
+                    " (UTC) through dnsvagt's validating resolver. \"Cannot tell\" means no "
+                    "answer was seen (SERVFAIL that is not bogus, timeout, unreachable); it is "
+                    "never counted as met.</p>\n<table>\n<tr><th>domain</th>";
+  for (int requirement : kAuditedRequirements) {
+    out += "<th>" + std::to_string(requirement) + ": " + html(requirement_title(requirement)) +
+           "</th>";
+  }
+  out += "</tr>\n";
+  for (const DomainResult& domain : report.domains) {
+    out += "<tr><td>" + html(domain.domain) + "</td>";
+    for (const RequirementResult& result : domain.requirements) {
+      out += "<td>" + html_audit_verdict(result.verdict) + "</td>";
+    }
+    out += "</tr>\n";
+  }
+  out += "</table>\n";
+  for (const DomainResult& domain : report.domains) {
+    out += "<h4>" + html(domain.domain) + "</h4>\n<table>\n<tr><th>requirement</th>"
+           "<th>check</th><th>result</th><th>evidence</th></tr>\n";
+    for (const RequirementResult& result : domain.requirements) {
+      for (const Check& check : result.checks) {
+        out += "<tr><td>" + std::to_string(result.requirement) + "</td><td>" +
+               html(check.subject) + "</td><td>" + html_audit_verdict(check.verdict) +
+               "</td><td>" + html(check.evidence) + "</td></tr>\n";
+      }
+    }
+    out += "</table>\n";
+  }
+  return out;
+}
+
 std::string html_time(const std::optional<WallTime>& time) {
   return time ? rfc3339_utc(*time) : "never";
 }
@@ -235,24 +328,16 @@ std::string to_json(const ComplianceReport& report) {
   out += "    \"queries\": " + std::to_string(totals.total_queries()) + ",\n";
   out += "    \"blocked\": " + std::to_string(totals.total_blocked()) + ",\n";
   out += "    \"block_share\": " + json_share(report.block_share) + ",\n";
-  out += "    \"recent_blocks\": " + json_events(data.recent_blocks, "list") + "\n  }\n}\n";
+  out += "    \"recent_blocks\": " + json_events(data.recent_blocks, "list") + "\n  },\n";
+  out += "  \"requirements_17_to_20_and_23_own_domains\": " +
+         (data.domain_audit ? audit_json_object(*data.domain_audit, "  ") : "null") + "\n}\n";
   return out;
 }
 
 std::string to_html(const ComplianceReport& report) {
   const MetricsSnapshot& data = report.data;
   const CounterTotals& totals = data.totals;
-  std::string out =
-      "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-      "<title>dnsvagt compliance summary</title>\n<style>\n"
-      "body{font-family:sans-serif;margin:2em;max-width:70em;color:#222}\n"
-      "table{border-collapse:collapse;margin:.5em 0 1.5em}\n"
-      "th,td{border:1px solid #bbb;padding:.25em .6em;text-align:left;vertical-align:top}\n"
-      "th{background:#eee}td.n{text-align:right}\n"
-      ".met{color:#fff;background:#2a7d2e;padding:0 .4em}\n"
-      ".risk{color:#fff;background:#b3261e;padding:0 .4em}\n"
-      ".reasons li{color:#b3261e}\n"
-      "</style>\n</head>\n<body>\n<h1>dnsvagt compliance summary</h1>\n";
+  std::string out = html_page_start("dnsvagt compliance summary");
   out += "<p>Generated " + rfc3339_utc(data.taken_at) + " (UTC) by dnsvagt " + html(data.version) +
          ", running since " + rfc3339_utc(data.started_at) +
          ". Figures count since that start. Machine-readable: <a href=\"/compliance.json\">"
@@ -314,8 +399,19 @@ std::string to_html(const ComplianceReport& report) {
   }
   out += "<h3>Recent blocked queries</h3>\n";
   out += html_events(data.recent_blocks, "list");
+
+  out += "<h2>Requirements 17-20 and 23: the authority's own domains</h2>\n";
+  out += data.domain_audit ? html_audit(*data.domain_audit)
+                           : "<p>No audit yet (audit.domains is empty, or the first audit has "
+                             "not finished).</p>\n";
   out += "</body>\n</html>\n";
   return out;
+}
+
+std::string audit_json(const AuditReport& report) { return audit_json_object(report, "") + "\n"; }
+
+std::string audit_html(const AuditReport& report) {
+  return html_page_start("dnsvagt own-domain audit") + html_audit(report) + "</body>\n</html>\n";
 }
 
 }  // namespace dnsvagt

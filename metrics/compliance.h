@@ -1,5 +1,6 @@
 // The compliance summary for auditors: whether DNSSEC answers are validated (requirement 21)
-// and malicious domains are blocked by current lists (requirement 22), with the figures behind it.
+// and malicious domains are blocked by current lists (requirement 22), with the figures behind
+// it, and the last audit of the authority's own domains (requirements 17-20, 23).
 #pragma once
 
 #include <optional>
@@ -31,6 +32,12 @@ ComplianceReport build_compliance_report(MetricsSnapshot snapshot);
 std::string to_json(const ComplianceReport& report);
 // A self-contained HTML page (inline style, no scripts or external assets).
 std::string to_html(const ComplianceReport& report);
+
+// The own-domain audit (requirements 17-20, 23) for auditors: as JSON (an object with
+// audited_at, all_met and a row per domain and requirement with its checks), and as a
+// self-contained HTML page. The compliance page shows the same next to 21 and 22.
+std::string audit_json(const AuditReport& report);
+std::string audit_html(const AuditReport& report);
 
 // "2024-05-01T12:00:00Z"
 std::string rfc3339_utc(WallTime time);

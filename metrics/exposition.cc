@@ -70,6 +70,18 @@ MetricFamily duration_histogram(const CounterTotals& totals) {
 
 }  // namespace
 
+double domain_requirement_value(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::met:
+      return 1;
+    case Verdict::not_met:
+      return 0;
+    case Verdict::cannot_tell:
+      return -1;
+  }
+  return -1;
+}
+
 std::vector<MetricFamily> metric_families(const MetricsSnapshot& snapshot) {
   const CounterTotals& totals = snapshot.totals;
   std::vector<MetricFamily> families;
@@ -225,6 +237,26 @@ std::vector<MetricFamily> metric_families(const MetricsSnapshot& snapshot) {
                                 MetricType::Counter);
   internal_errors.add(totals.internal_errors);
   families.push_back(internal_errors.take());
+
+  FamilyBuilder requirement_met(
+      "dnsvagt_domain_requirement_met",
+      "Own-domain audit: 1 met, 0 not met, -1 cannot tell (no answer seen), by domain and "
+      "requirement (17, 18, 19, 20, 23).",
+      MetricType::Gauge, {"domain", "requirement"});
+  FamilyBuilder audited("dnsvagt_domain_audit_timestamp_seconds",
+                        "Unix time the last audit of audit.domains finished; 0 = none yet.",
+                        MetricType::Gauge);
+  if (const AuditReport* audit = snapshot.domain_audit.get()) {
+    for (const DomainResult& domain : audit->domains) {
+      for (const RequirementResult& result : domain.requirements) {
+        requirement_met.add(domain_requirement_value(result.verdict),
+                            {domain.domain, std::to_string(result.requirement)});
+      }
+    }
+  }
+  audited.add(snapshot.domain_audit ? seconds_since_epoch(snapshot.domain_audit->finished_at) : 0);
+  families.push_back(requirement_met.take());
+  families.push_back(audited.take());
   return families;
 }
 

@@ -16,6 +16,10 @@ namespace dnsvagt {
 // (zero), so rate() works from the first scrape.
 std::vector<prometheus::MetricFamily> metric_families(const MetricsSnapshot& snapshot);
 
+// The value of dnsvagt_domain_requirement_met: 1 met, 0 not met, -1 cannot tell, so that
+// "== 1" never counts a requirement the audit could not see.
+double domain_requirement_value(Verdict verdict);
+
 // The families in the Prometheus text exposition format (version 0.0.4).
 std::string exposition_text(const std::vector<prometheus::MetricFamily>& families);
 

@@ -65,6 +65,11 @@ void Metrics::list_update_failed(std::string_view name, UpdateFailure reason, Wa
   status.last_attempt = when;
 }
 
+void Metrics::set_domain_audit(std::shared_ptr<const AuditReport> report) {
+  std::lock_guard lock(mutex_);
+  domain_audit_ = std::move(report);
+}
+
 void Metrics::set_cache_usage_source(std::function<CacheUsage()> source) {
   std::lock_guard lock(mutex_);
   cache_usage_source_ = std::move(source);
@@ -111,6 +116,7 @@ MetricsSnapshot Metrics::snapshot() const {
       if (index != list_indexes_.end()) list.blocked = snapshot.totals.blocked[index->second];
     }
     cache_usage_source = cache_usage_source_;
+    snapshot.domain_audit = domain_audit_;
   }
   for (RecentEvent& event : snapshot.recent_blocks) event.detail = snapshot.list_label(event.list_index);
   // Outside the lock: the source may take the cache's own lock.

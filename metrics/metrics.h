@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "audit/audit_report.h"
 #include "blocklists/update_failure.h"
 #include "metrics/worker_counters.h"
 
@@ -76,6 +77,9 @@ struct MetricsSnapshot {
   std::vector<ListSnapshot> lists;      // the configured lists, in config order
   std::vector<RecentEvent> recent_bogus;   // newest first; detail = validator's reason
   std::vector<RecentEvent> recent_blocks;  // newest first; detail = list name
+  // The last periodic audit of audit.domains (requirements 17-20, 23); null before the first
+  // one finished or when no domains are configured.
+  std::shared_ptr<const AuditReport> domain_audit;
 
   // The label of a list index: its name, or "_overflow" for the shared slot.
   const std::string& list_label(uint32_t list_index) const;
@@ -108,6 +112,8 @@ class Metrics {
   // A fetch or check confirmed a good version with `entries` entries (also when unchanged).
   void list_update_succeeded(std::string_view name, uint64_t entries, WallTime when);
   void list_update_failed(std::string_view name, UpdateFailure reason, WallTime when);
+  // The periodic audit finished a run (null: no domains are audited any more). Any thread.
+  void set_domain_audit(std::shared_ptr<const AuditReport> report);
   // Called at every scrape, on the scrape thread; must be thread-safe.
   void set_cache_usage_source(std::function<CacheUsage()> source);
   // Query log lines the writer could not write (disk full, I/O error): counted with those the
@@ -132,6 +138,7 @@ class Metrics {
   std::vector<ListDescription> lists_;
   std::map<std::string, ListStatus, std::less<>> list_statuses_;
   std::function<CacheUsage()> cache_usage_source_;
+  std::shared_ptr<const AuditReport> domain_audit_;
 };
 
 }  // namespace dnsvagt

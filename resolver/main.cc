@@ -1,6 +1,6 @@
 // The dnsvagt command line (DESIGN.md "CLI contract"): run the server, check a config, look a
-// name up in the blocklists, print the version. Exit codes: 0 ok, 1 bad config or input,
-// 2 runtime failure.
+// name up in the blocklists, audit own domains, print the version. Exit codes: 0 ok, 1 bad
+// config or input, 2 runtime failure; audit: 3 a requirement not met, 4 some cannot tell.
 #include <malloc.h>
 #include <unbound.h>
 #include <unistd.h>
@@ -12,8 +12,11 @@
 #include <string>
 #include <vector>
 
+#include "audit/domain_audit.h"
 #include "blocklists/lookup_report.h"
 #include "config/config.h"
+#include "metrics/compliance.h"
+#include "resolver/audit_resolver.h"
 #include "resolver/logging.h"
 #include "resolver/server.h"
 #include "version.h"
@@ -26,6 +29,9 @@ constexpr const char* kUsage =
     "usage: dnsvagt [-c FILE]              run the server (foreground)\n"
     "       dnsvagt check-config [-c FILE] validate the config, print the effective config\n"
     "       dnsvagt lookup NAME [-c FILE]  which list and rule would block NAME\n"
+    "       dnsvagt audit [DOMAIN...] [-c FILE] [--format table|json|html]\n"
+    "                                      check requirements 17-20, 23 of own domains\n"
+    "                                      (default: audit.domains of the config)\n"
     "       dnsvagt version\n";
 
 int usage_error(const std::string& message) {
@@ -33,21 +39,65 @@ int usage_error(const std::string& message) {
   return 1;
 }
 
+// `dnsvagt audit`: the named domains (with their settings from audit.domains, if there) or
+// else every one of audit.domains, through the validating resolver the server would use.
+int audit(const dnsvagt::Config& config, const std::vector<std::string>& names,
+          const std::string& format) {
+  std::vector<dnsvagt::AuditDomain> domains;
+  for (const std::string& text : names) {
+    dnsvagt::AuditDomain domain;
+    try {
+      domain.name = dnsvagt::normalize_domain_name(text);
+    } catch (const std::invalid_argument& error) {
+      return usage_error(error.what());
+    }
+    for (const dnsvagt::AuditDomain& configured : config.audit.domains) {
+      if (configured.name == domain.name) domain = configured;
+    }
+    domains.push_back(domain);
+  }
+  if (names.empty()) domains = config.audit.domains;
+  if (domains.empty()) return usage_error("audit needs a DOMAIN, or audit.domains in the config");
+  dnsvagt::AuditReport report;
+  try {
+    dnsvagt::AuditResolver resolver(dnsvagt::with_read_only_root_anchor(config));
+    report = dnsvagt::audit_domains(domains, resolver);
+  } catch (const std::exception& error) {
+    fprintf(stderr, "dnsvagt: cannot start the resolver: %s\n", error.what());
+    return 2;
+  }
+  std::string text = format == "json"   ? dnsvagt::audit_json(report)
+                     : format == "html" ? dnsvagt::audit_html(report)
+                                        : dnsvagt::to_text_table(report);
+  fputs(text.c_str(), stdout);
+  return report.all_met() ? 0 : report.any_not_met() ? 3 : 4;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   std::string command = "serve";
-  if (!args.empty() && (args[0] == "check-config" || args[0] == "lookup" || args[0] == "version")) {
+  if (!args.empty() && (args[0] == "check-config" || args[0] == "lookup" || args[0] == "audit" ||
+                        args[0] == "version")) {
     command = args[0];
     args.erase(args.begin());
   }
   std::optional<std::string> config_file;
+  std::string format = "table";
   std::vector<std::string> operands;
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "-c" || args[i] == "--config") {
       if (i + 1 == args.size()) return usage_error(args[i] + " needs a FILE");
       config_file = args[++i];
+    } else if (command == "audit" && (args[i] == "--format" || args[i].starts_with("--format="))) {
+      if (args[i] == "--format" && i + 1 == args.size()) {
+        return usage_error("--format needs a value");
+      }
+      format = args[i] == "--format" ? args[++i] : args[i].substr(9);
+      if (format != "table" && format != "json" && format != "html") {
+        return usage_error("--format must be table, json or html, not " + format);
+      }
     } else if (args[i] == "-h" || args[i] == "--help") {
       fputs(kUsage, stdout);
       return 0;
@@ -58,7 +108,7 @@ int main(int argc, char** argv) {
     }
   }
   size_t expected_operands = command == "lookup" ? 1 : 0;
-  if (operands.size() != expected_operands) {
+  if (command != "audit" && operands.size() != expected_operands) {
     return usage_error(command == "lookup" ? "lookup needs exactly one NAME"
                                            : "unexpected argument " + operands.front());
   }
@@ -81,6 +131,10 @@ int main(int argc, char** argv) {
   if (command == "check-config") {
     fputs(dnsvagt::to_yaml(config).c_str(), stdout);
     return 0;
+  }
+  if (command == "audit") {
+    dnsvagt::set_log_level(config.logging.level);
+    return audit(config, operands, format);
   }
   if (command == "lookup") {
     try {

@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "resolver/audit_resolver.h"
 #include "resolver/clock.h"
 #include "resolver/logging.h"
 #include "resolver/listen_socket.h"
@@ -49,6 +50,7 @@ Server::Server(Config config, std::string config_path)
     : config_(std::move(config)), config_path_(std::move(config_path)) {}
 
 Server::~Server() {
+  audit_.reset();
   if (generation_) stop_generation(*generation_);
   generation_.reset();
   for (const WorkerSockets& sockets : sockets_) {
@@ -172,6 +174,7 @@ int Server::run() {
   ::signal(SIGPIPE, SIG_IGN);
 
   generation_ = start_generation(config_);
+  start_audit(config_);
   log_info("dnsvagt %s serving on %s (%u threads, upstream %s, DNSSEC validation %s)",
            DNSVAGT_VERSION, endpoints_text(config_.server.listen).c_str(), threads_,
            to_string(config_.upstream.mode), config_.dnssec.validate ? "on" : "off");
@@ -193,6 +196,7 @@ int Server::run() {
     feed_watchdog();
   }
   sd_notify(0, "STOPPING=1");
+  audit_.reset();
   stop_generation(*generation_);
   generation_.reset();
   log_info("stopped");
@@ -235,11 +239,43 @@ void Server::reload() {
     malloc_trim(0);
     config_ = std::move(next);
     set_log_level(config_.logging.level);
+    start_audit(config_);
     log_info("reloaded the configuration (answer cache started empty)");
   } catch (const std::exception& error) {
     log_error("reload failed, still serving with the previous configuration: %s", error.what());
   }
   sd_notify(0, "READY=1");
+}
+
+void Server::start_audit(const Config& config) {
+  audit_.reset();
+  Metrics& metrics = telemetry_->metrics();
+  if (config.audit.domains != audited_domains_) metrics.set_domain_audit(nullptr);
+  audited_domains_.clear();
+  if (config.audit.domains.empty() || config.audit.interval.count() == 0) return;
+  audited_domains_ = config.audit.domains;
+  auto make_lookup = [config](const std::atomic<bool>& stopping) -> std::unique_ptr<DnsLookup> {
+    try {
+      return std::make_unique<AuditResolver>(config, &stopping);
+    } catch (const std::exception& error) {
+      log_error("own-domain audit skipped: %s", error.what());
+      return nullptr;
+    }
+  };
+  auto publish = [&metrics](AuditReport report) {
+    size_t not_met = 0, cannot_tell = 0;
+    for (const DomainResult& domain : report.domains) {
+      for (const RequirementResult& result : domain.requirements) {
+        not_met += result.verdict == Verdict::not_met;
+        cannot_tell += result.verdict == Verdict::cannot_tell;
+      }
+    }
+    log_info("own-domain audit of %zu domains: %zu requirements not met, %zu cannot tell",
+             report.domains.size(), not_met, cannot_tell);
+    metrics.set_domain_audit(std::make_shared<const AuditReport>(std::move(report)));
+  };
+  audit_ = std::make_unique<PeriodicAudit>(config.audit.domains, config.audit.interval,
+                                           std::move(make_lookup), std::move(publish));
 }
 
 // Pings systemd only while every worker's loop is turning, so a stuck worker gets us restarted.

@@ -1,6 +1,7 @@
 // Server: the running dnsvagt process. Binds the listening sockets, drops root, runs one
-// Worker per thread, and handles signals: SIGTERM/SIGINT drain and stop, SIGHUP reloads the
-// config by starting fresh workers on the same sockets. Talks to systemd via sd_notify.
+// Worker per thread and the periodic own-domain audit, and handles signals: SIGTERM/SIGINT
+// drain and stop, SIGHUP reloads the config by starting fresh workers on the same sockets.
+// Talks to systemd via sd_notify.
 #pragma once
 
 #include <atomic>
@@ -8,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "audit/periodic_audit.h"
 #include "blocklists/list_updater.h"
 #include "config/config.h"
 #include "resolver/telemetry.h"
@@ -46,6 +48,9 @@ class Server {
   static void stop_generation(Generation& generation);
   void reload();
   void feed_watchdog();
+  // Replaces the periodic audit with one of `config` (none without audit.domains or with
+  // audit.interval 0); the results shown stay until its first run unless the domains changed.
+  void start_audit(const Config& config);
 
   Config config_;
   std::string config_path_;
@@ -55,6 +60,8 @@ class Server {
   TcpSlots tcp_slots_;
   std::unique_ptr<Telemetry> telemetry_;  // outlives every generation
   std::unique_ptr<Generation> generation_;
+  std::unique_ptr<PeriodicAudit> audit_;  // publishes to telemetry_: declared after it
+  std::vector<AuditDomain> audited_domains_;
   uint64_t watchdog_usec_ = 0;
   bool watchdog_warned_ = false;
 };

@@ -112,6 +112,16 @@ logging:
   query_log: /var/log/q.jsonl
   query_log_rotate: 512MiB
   query_log_retention: 2000d
+audit:
+  interval: 6h
+  timeout: 2500ms
+  domains:
+    - name: Example.DK.
+      subdomains:
+        - {name: post.example.dk, mail_flow: true}
+        - {name: www.example.dk}
+      dkim_selectors: [S1, mail.2024]
+    - {name: partner.eu, foreign_cooperation: true}
 )";
 
 TEST(DefaultConfig, MatchesDesign) {
@@ -155,6 +165,9 @@ TEST(DefaultConfig, MatchesDesign) {
   EXPECT_EQ(c.logging.query_log, "");
   EXPECT_EQ(c.logging.query_log_rotate, "daily");
   EXPECT_EQ(c.logging.query_log_retention, seconds(400 * 86400));
+  EXPECT_EQ(c.audit.interval, seconds(3600));
+  EXPECT_EQ(c.audit.timeout, std::chrono::milliseconds(5000));
+  EXPECT_TRUE(c.audit.domains.empty());
   EXPECT_EQ(c.source, "");
 }
 
@@ -253,6 +266,15 @@ TEST(ParseConfig, FullConfigSetsEveryField) {
   EXPECT_EQ(c.logging.query_log, "/var/log/q.jsonl");
   EXPECT_EQ(c.logging.query_log_rotate, "512MiB");
   EXPECT_EQ(c.logging.query_log_retention, seconds(2000 * 86400));
+  EXPECT_EQ(c.audit.interval, seconds(6 * 3600));
+  EXPECT_EQ(c.audit.timeout, std::chrono::milliseconds(2500));
+  ASSERT_EQ(c.audit.domains.size(), 2u);
+  EXPECT_EQ(c.audit.domains[0],
+            (AuditDomain{"example.dk",
+                         {{"post.example.dk", true}, {"www.example.dk", false}},
+                         {"s1", "mail.2024"},
+                         false}));
+  EXPECT_EQ(c.audit.domains[1], (AuditDomain{"partner.eu", {}, {}, true}));
 }
 
 TEST(ParseConfig, TlsMakesServersDefaultToPort853) {
@@ -291,7 +313,8 @@ TEST(ToYaml, RoundTripsFullConfig) {
 TEST(ToYaml, WritesEveryKey) {
   std::string yaml =
       to_yaml(parse_config("blocking:\n  lists: [{name: a, file: /a}]\n"
-                           "upstream:\n  zones: [{name: z.example, servers: [\"192.0.2.1\"]}]\n",
+                           "upstream:\n  zones: [{name: z.example, servers: [\"192.0.2.1\"]}]\n"
+                           "audit:\n  domains: [{name: example.dk}]\n",
                            "t.yaml"));
   for (const char* key : {"listen:",
                           "threads: auto",
@@ -337,7 +360,14 @@ TEST(ToYaml, WritesEveryKey) {
                           "level: info",
                           "query_log: \"\"",
                           "query_log_rotate: \"daily\"",
-                          "query_log_retention: 400d"}) {
+                          "query_log_retention: 400d",
+                          "audit:",
+                          "interval: 1h",
+                          "timeout: 5s",
+                          "domains:",
+                          "subdomains: []",
+                          "dkim_selectors: []",
+                          "foreign_cooperation: false"}) {
     EXPECT_NE(yaml.find(key), std::string::npos) << key << " missing in\n" << yaml;
   }
 }
@@ -367,7 +397,8 @@ void collect_keys(const YAML::Node& node, const std::string& path, std::set<std:
 std::set<std::string> all_keys() {
   Config c = parse_config(
       "upstream:\n  zones: [{name: z.example, servers: [\"192.0.2.1\"]}]\n"
-      "blocking:\n  lists: [{name: a, file: /a}]\n  allow: [{name: b, file: /b}]\n",
+      "blocking:\n  lists: [{name: a, file: /a}]\n  allow: [{name: b, file: /b}]\n"
+      "audit:\n  domains: [{name: example.dk, subdomains: [{name: www.example.dk}]}]\n",
       "t.yaml");
   std::set<std::string> keys;
   collect_keys(YAML::Load(to_yaml(c)), "", keys);
@@ -458,7 +489,7 @@ TEST(LoadConfig, DirectoryIsUnreadable) {
 TEST(ConfigErrors, UnknownKeys) {
   EXPECT_EQ(error_of("server: {}\nserverr:\n  threads: 2\n"),
             "t.yaml:2: serverr: unknown key, expected one of server, upstream, dnssec, cache, "
-            "blocking, metrics, logging");
+            "blocking, metrics, logging, audit");
   EXPECT_EQ(error_of("server:\n  threads: 2\n  lisen: [\"127.0.0.1\"]\n"),
             "t.yaml:3: server.lisen: unknown key, expected one of listen, threads, allow, "
             "tcp_idle_timeout, tcp_query_timeout, tcp_write_timeout, max_tcp_connections, "
@@ -681,6 +712,33 @@ TEST(ConfigErrors, Logging) {
   EXPECT_EQ(error_of("logging:\n  query_log_rotate: weekly\n"),
             "t.yaml:2: logging.query_log_rotate: expected daily or a size like 512MiB, got "
             "\"weekly\"");
+}
+
+TEST(ConfigErrors, Audit) {
+  EXPECT_EQ(error_of("audit:\n  interval: 30s\n"),
+            "t.yaml:2: audit.interval: expected 0 (no periodic audit) or at least 1m, got \"30s\"");
+  EXPECT_EQ(error_of("audit:\n  timeout: 2m\n"),
+            "t.yaml:2: audit.timeout: expected from 100ms to 1m, got \"2m\"");
+  EXPECT_EQ(error_of("audit:\n  domains:\n    - {name: a.dk}\n    - {nme: b.dk}\n"),
+            "t.yaml:4: audit.domains[1].nme: unknown key, expected one of name, subdomains, "
+            "dkim_selectors, foreign_cooperation");
+  EXPECT_EQ(error_of("audit:\n  domains:\n    - {dkim_selectors: [s1]}\n"),
+            "t.yaml:3: audit.domains[0]: expected a name, like name: example.dk");
+  EXPECT_EQ(error_of("audit:\n  domains: [{name: a.dk}, {name: A.dk.}]\n"),
+            "t.yaml:2: audit.domains[1]: domain \"a.dk\" is listed twice");
+  EXPECT_EQ(error_of("audit:\n  domains:\n    - name: a.dk\n      subdomains:\n"
+                     "        - {name: www.b.dk}\n"),
+            "t.yaml:5: audit.domains[0].subdomains[0].name: expected a name below a.dk, got "
+            "\"www.b.dk\"");
+  EXPECT_EQ(error_of("audit:\n  domains:\n    - name: a.dk\n      subdomains:\n"
+                     "        - {name: x.a.dk, mail_flow: yes}\n"),
+            "t.yaml:5: audit.domains[0].subdomains[0].mail_flow: expected true or false, got "
+            "\"yes\"");
+  EXPECT_EQ(error_of("audit:\n  domains:\n    - name: a.dk\n      dkim_selectors: [\"s 1\"]\n"),
+            "t.yaml:4: audit.domains[0].dkim_selectors[0]: expected a DKIM selector like \"s1\" "
+            "(letters, digits, '-', '_', '.'), got \"s 1\"");
+  EXPECT_EQ(error_of("audit:\n  domains:\n    - {name: a.dk, foreign_cooperation: 1}\n"),
+            "t.yaml:3: audit.domains[0].foreign_cooperation: expected true or false, got \"1\"");
 }
 
 TEST(ConfigErrors, SinkholeActionNeedsAddresses) {

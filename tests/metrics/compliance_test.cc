@@ -217,5 +217,60 @@ TEST(ComplianceTest, HtmlIsSelfContainedAndShowsVerdictsAndLists) {
   EXPECT_THAT(html, Not(HasSubstr("<link")));
 }
 
+AuditReport domain_audit() {
+  AuditReport report;
+  report.finished_at = kStart + hours(1);
+  DomainResult& domain = report.domains.emplace_back();
+  domain.domain = "example.dk";
+  domain.requirements = {
+      {17, Verdict::met, {{Verdict::met, "domain name", "example.dk is under .dk"}}},
+      {18, Verdict::not_met, {{Verdict::not_met, "example.dk DS", "no DS <at> the parent"}}},
+      {19, Verdict::cannot_tell, {{Verdict::cannot_tell, "example.dk MX", "no answer: SERVFAIL"}}},
+  };
+  return report;
+}
+
+TEST(ComplianceTest, OwnDomainsAreNullBeforeAnAudit) {
+  std::string json = to_json(build_compliance_report(healthy()));
+  EXPECT_THAT(json, HasSubstr("\"requirements_17_to_20_and_23_own_domains\": null\n}"));
+  EXPECT_THAT(to_html(build_compliance_report(healthy())), HasSubstr("No audit yet"));
+}
+
+TEST(ComplianceTest, OwnDomainsBesideRequirements21And22) {
+  MetricsSnapshot data = healthy();
+  data.domain_audit = std::make_shared<AuditReport>(domain_audit());
+  ComplianceReport report = build_compliance_report(data);
+  std::string json = to_json(report);
+  for (const char* part : {
+           "\"requirements_17_to_20_and_23_own_domains\": {\n    \"audited_at\": "
+           "\"2024-05-01T13:00:00Z\",\n    \"all_met\": false,",
+           "{\"domain\": \"example.dk\", \"requirements\": [",
+           "{\"requirement\": 18, \"title\": \"DNSSEC on the domain and every delegated "
+           "subdomain\", \"verdict\": \"not_met\", \"checks\": [",
+           "{\"verdict\": \"cannot_tell\", \"subject\": \"example.dk MX\", \"evidence\": "
+           "\"no answer: SERVFAIL\"}",
+       }) {
+    EXPECT_THAT(json, HasSubstr(part));
+  }
+  std::string html = to_html(report);
+  EXPECT_THAT(html, HasSubstr("<h2>Requirements 17-20 and 23: the authority's own domains</h2>"));
+  EXPECT_THAT(html, HasSubstr("<tr><td>example.dk</td><td><span class=\"met\">met</span></td>"
+                              "<td><span class=\"risk\">not met</span></td><td><span "
+                              "class=\"unknown\">cannot tell</span></td></tr>"));
+  EXPECT_THAT(html, HasSubstr("no DS &lt;at&gt; the parent"));
+}
+
+TEST(ComplianceTest, AuditAloneAsJsonAndHtml) {
+  AuditReport report = domain_audit();
+  std::string json = audit_json(report);
+  EXPECT_THAT(json,
+              HasSubstr("{\n  \"audited_at\": \"2024-05-01T13:00:00Z\",\n  \"all_met\": false,"));
+  EXPECT_THAT(json, HasSubstr("\"verdict\": \"met\""));
+  std::string html = audit_html(report);
+  EXPECT_THAT(html, HasSubstr("<!DOCTYPE html>"));
+  EXPECT_THAT(html, HasSubstr("<h1>dnsvagt own-domain audit</h1>"));
+  EXPECT_THAT(html, HasSubstr("<td>example.dk MX</td>"));
+}
+
 }  // namespace
 }  // namespace dnsvagt

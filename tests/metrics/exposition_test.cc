@@ -88,12 +88,29 @@ std::string scrape(const Metrics& metrics) {
   return exposition_text(metric_families(metrics.snapshot()));
 }
 
+// An audit of one domain with a verdict per requirement: 17 met, 18 not met, the rest cannot tell.
+std::shared_ptr<const AuditReport> audit_report() {
+  auto report = std::make_shared<AuditReport>();
+  report->finished_at = WallTime(std::chrono::seconds(1714564800));
+  DomainResult& domain = report->domains.emplace_back();
+  domain.domain = "example.dk";
+  for (int requirement : kAuditedRequirements) {
+    Verdict verdict = requirement == 17   ? Verdict::met
+                      : requirement == 18 ? Verdict::not_met
+                                          : Verdict::cannot_tell;
+    domain.requirements.push_back({requirement, verdict, {{verdict, "subject", "evidence"}}});
+  }
+  return report;
+}
+
 TEST(ExpositionTest, EveryContractFamilyHasItsTypeAndLabels) {
   Metrics metrics(1);  // fresh: no counts, no lists
   metrics.set_lists({{"urlhaus", false, "https://example.org/h", "hosts", hours(1)}});
+  // The one family without samples from the start: its domains appear with their first audit.
+  metrics.set_domain_audit(audit_report());
   std::map<std::string, ExposedFamily> exposed = parse_exposition(scrape(metrics));
   std::vector<ContractFamily> contract = contract_families();
-  ASSERT_EQ(contract.size(), 12u) << "the DESIGN.md metrics table changed shape";
+  ASSERT_EQ(contract.size(), 14u) << "the DESIGN.md metrics table changed shape";
   for (const ContractFamily& family : contract) {
     SCOPED_TRACE(family.name);
     ASSERT_TRUE(exposed.count(family.name));
@@ -227,6 +244,25 @@ TEST(ExpositionTest, TcpConnectionsNeverGoBelowZero) {
   snapshot.totals.tcp_opened = 4;
   snapshot.totals.tcp_closed = 5;  // a close read after an open it did not see
   EXPECT_THAT(exposition_text(metric_families(snapshot)), HasSubstr("\ndnsvagt_tcp_connections 0\n"));
+}
+
+TEST(ExpositionTest, DomainAuditVerdictsAndTime) {
+  Metrics metrics(1);
+  std::string before = scrape(metrics);
+  EXPECT_THAT(before, HasSubstr("\ndnsvagt_domain_audit_timestamp_seconds 0\n"));
+  EXPECT_THAT(before, Not(HasSubstr("dnsvagt_domain_requirement_met{")));
+  metrics.set_domain_audit(audit_report());
+  std::string text = scrape(metrics);
+  EXPECT_THAT(text, HasSubstr("\ndnsvagt_domain_audit_timestamp_seconds 1714564800\n"));
+  for (const char* sample :
+       {"dnsvagt_domain_requirement_met{domain=\"example.dk\",requirement=\"17\"} 1\n",
+        "dnsvagt_domain_requirement_met{domain=\"example.dk\",requirement=\"18\"} 0\n",
+        "dnsvagt_domain_requirement_met{domain=\"example.dk\",requirement=\"19\"} -1\n",
+        "dnsvagt_domain_requirement_met{domain=\"example.dk\",requirement=\"23\"} -1\n"}) {
+    EXPECT_THAT(text, HasSubstr(sample));
+  }
+  metrics.set_domain_audit(nullptr);  // no domains any more
+  EXPECT_THAT(scrape(metrics), Not(HasSubstr("dnsvagt_domain_requirement_met{")));
 }
 
 TEST(ExpositionTest, CollectableReadsTheLiveMetrics) {

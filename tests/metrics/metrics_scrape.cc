@@ -25,6 +25,11 @@ int main(int argc, char** argv) {
   worker.record_block("malware.example", urlhaus);
   worker.record_bogus("dnssec-failed.org", "signature expired");
   worker.query_duration(0.0004);
+  auto audit = std::make_shared<AuditReport>();
+  audit->finished_at = std::chrono::system_clock::now();
+  audit->domains.push_back({"example.dk", {{17, Verdict::met, {}}, {18, Verdict::not_met, {}},
+                                           {19, Verdict::cannot_tell, {}}}});
+  metrics.set_domain_audit(audit);
   try {
     MetricsServer server("127.0.0.1:0", metrics);
     auto response = testing::http_get("127.0.0.1", server.port(), path);
