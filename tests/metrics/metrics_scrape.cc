@@ -2,6 +2,7 @@
 // /metrics), fetched over HTTP, so scripts can check a real scrape (promtool, dashboard names).
 #include <iostream>
 
+#include "config/config.h"
 #include "metrics/metrics_server.h"
 #include "tests/metrics/http_get.h"
 
@@ -26,7 +27,7 @@ int main(int argc, char** argv) {
   worker.record_bogus("dnssec-failed.org", "signature expired");
   worker.query_duration(0.0004);
   try {
-    MetricsServer server("127.0.0.1:0", metrics);
+    MetricsServer server(Endpoint{"127.0.0.1", 0}, metrics);
     auto response = testing::http_get("127.0.0.1", server.port(), path);
     std::cout << response.body;
     return response.status == 200 ? 0 : 1;
