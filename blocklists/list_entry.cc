@@ -1,14 +1,6 @@
 #include "blocklists/list_entry.h"
 
-#include <arpa/inet.h>
-
 namespace dnsvagt {
-
-std::string LocalAddress::to_string() const {
-  char text[INET6_ADDRSTRLEN] = "";
-  if (inet_ntop(family, bytes.data(), text, sizeof text) == nullptr) return "?";
-  return text;
-}
 
 std::string ListEntry::rule_text() const {
   switch (scope) {

@@ -2,10 +2,11 @@
 // scope it covers, whether it blocks or allows, and (RPZ only) its own action.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "dns/ip_address.h"
 
 namespace dnsvagt {
 
@@ -23,12 +24,7 @@ enum class EntryKind : uint8_t { block, allow };
 enum class EntryAction : uint8_t { list_default, nxdomain, nodata, drop, local_data };
 
 // An address of RPZ local data (`name A 192.0.2.1`, `name AAAA 2001:db8::1`).
-struct LocalAddress {
-  int family = 0;                // AF_INET or AF_INET6
-  std::array<uint8_t, 16> bytes{};  // network byte order; the first 4 for AF_INET
-  std::string to_string() const;
-  bool operator==(const LocalAddress&) const = default;
-};
+using LocalAddress = IpAddress;
 
 struct ListEntry {
   std::string name;  // lowercase ASCII (IDNs as punycode), no trailing dot

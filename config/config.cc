@@ -145,14 +145,14 @@ std::optional<uint64_t> parse_decimal(std::string_view text) {
   return value;
 }
 
-std::string parse_address(const std::string& text) {
-  int family = text.find(':') != std::string::npos ? AF_INET6 : AF_INET;
-  auto address = canonical_address(family, text);
-  if (!address) {
+IpAddress parse_address(const std::string& text) {
+  IpAddress address;
+  address.family = text.find(':') != std::string::npos ? AF_INET6 : AF_INET;
+  if (!canonical_address(address.family, text, address.bytes.data())) {
     throw std::invalid_argument("expected a numeric IPv4 or IPv6 address like 0.0.0.0 or ::, got " +
                                 quoted(text));
   }
-  return *address;
+  return address;
 }
 
 std::chrono::seconds parse_duration(const std::string& text) {
@@ -209,6 +209,16 @@ uint64_t parse_size(const std::string& text) {
   return *number * unit;
 }
 
+std::string format_size(uint64_t bytes) {
+  for (auto [shift, suffix] : {std::pair{30, "GiB"}, std::pair{20, "MiB"}, std::pair{10, "KiB"}}) {
+    uint64_t unit = 1ull << shift;
+    if (bytes != 0 && bytes % unit == 0) return std::to_string(bytes / unit) + suffix;
+  }
+  return std::to_string(bytes);
+}
+
+std::string LogRotation::to_string() const { return daily() ? "daily" : format_size(max_bytes); }
+
 Endpoint parse_endpoint(const std::string& text, uint16_t default_port) {
   const std::string expected =
       "expected ADDRESS, ADDRESS:PORT or [IPV6]:PORT with a numeric address, like 127.0.0.1:53 "
@@ -239,6 +249,22 @@ Endpoint parse_endpoint(const std::string& text, uint16_t default_port) {
   auto address = canonical_address(family, host);
   if (!address) throw std::invalid_argument(expected);
   return Endpoint{*address, port.empty() ? default_port : parse_port(port, text)};
+}
+
+bool make_sockaddr(const Endpoint& endpoint, sockaddr_storage& address, socklen_t& length) {
+  std::memset(&address, 0, sizeof address);
+  if (endpoint.is_ipv6()) {
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(endpoint.port);
+    length = sizeof *v6;
+    return inet_pton(AF_INET6, endpoint.address.c_str(), &v6->sin6_addr) == 1;
+  }
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
+  v4->sin_family = AF_INET;
+  v4->sin_port = htons(endpoint.port);
+  length = sizeof *v4;
+  return inet_pton(AF_INET, endpoint.address.c_str(), &v4->sin_addr) == 1;
 }
 
 UpstreamServer parse_upstream_server(const std::string& text, bool tls) {

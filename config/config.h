@@ -2,6 +2,8 @@
 // DESIGN.md ("Configuration contract"). Loaded from YAML by load_config() (config_loader.cc).
 #pragma once
 
+#include <sys/socket.h>
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -9,6 +11,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "dns/ip_address.h"
 
 namespace dnsvagt {
 
@@ -129,7 +133,7 @@ struct ListSource {
 
 struct BlockingConfig {
   BlockAction action = BlockAction::nxdomain;
-  std::vector<std::string> sinkhole = {"0.0.0.0", "::"};
+  std::vector<IpAddress> sinkhole = {IpAddress{AF_INET}, IpAddress{AF_INET6}};  // 0.0.0.0, ::
   uint32_t ttl = 300;
   bool cname_check = true;
   std::string cache_dir = "/var/lib/dnsvagt/lists";
@@ -139,16 +143,25 @@ struct BlockingConfig {
 };
 
 struct MetricsConfig {
-  std::string listen = "127.0.0.1:9153";  // "" = no metrics listener
+  std::optional<Endpoint> listen = Endpoint{"127.0.0.1", 9153};  // nullopt ("") = no listener
   bool operator==(const MetricsConfig&) const = default;
 };
 
 enum class LogLevel { error, warning, info, debug };
 
+// When the query log starts a new file (logging.query_log_rotate): daily at UTC midnight, or
+// before the file would grow past max_bytes.
+struct LogRotation {
+  uint64_t max_bytes = 0;  // 0 = daily (a size of 0 is not valid config)
+  bool daily() const { return max_bytes == 0; }
+  std::string to_string() const;  // "daily" or a size such as "512MiB"
+  bool operator==(const LogRotation&) const = default;
+};
+
 struct LoggingConfig {
   LogLevel level = LogLevel::info;
-  std::string query_log;                 // "" = off
-  std::string query_log_rotate = "daily";  // "daily" or a size such as "512MiB"
+  std::string query_log;  // "" = off
+  LogRotation query_log_rotate;
   std::chrono::seconds query_log_retention{400 * 86400};
   bool operator==(const LoggingConfig&) const = default;
 };
@@ -217,6 +230,8 @@ std::chrono::seconds parse_duration(const std::string& text);
 // A duration that may be given in milliseconds too: "1800ms", or anything parse_duration takes.
 std::chrono::milliseconds parse_short_duration(const std::string& text);
 uint64_t parse_size(const std::string& text);
+// The largest unit that divides `bytes` exactly ("256MiB", "1000"): what parse_size reads back.
+std::string format_size(uint64_t bytes);
 
 const char* to_string(BlockAction action);
 const char* to_string(ListFormat format);
@@ -229,10 +244,12 @@ const char* to_string(PrivateZones zones);
 
 // A whole string of decimal digits (no sign, space or 0x); nullopt otherwise or on overflow.
 std::optional<uint64_t> parse_decimal(std::string_view text);
-// A numeric IPv4 or IPv6 address, returned in canonical form ("::1", "192.0.2.1").
-std::string parse_address(const std::string& text);
+// A numeric IPv4 or IPv6 address ("::1", "192.0.2.1").
+IpAddress parse_address(const std::string& text);
 // "127.0.0.1:53", "[::1]:53", or a bare address with `default_port`; numeric addresses only.
 Endpoint parse_endpoint(const std::string& text, uint16_t default_port);
+// The socket address of `endpoint`; false if its address is not numeric.
+bool make_sockaddr(const Endpoint& endpoint, sockaddr_storage& address, socklen_t& length);
 // "192.0.2.1", "192.0.2.1@5353", "9.9.9.9@853#dns.quad9.net", "2001:db8::1@53"; without
 // @port the port is 853 when the server uses TLS (`tls` or a #name), else 53.
 UpstreamServer parse_upstream_server(const std::string& text, bool tls);

@@ -565,14 +565,14 @@ void ConfigReader::read_metrics(const Item& section, MetricsConfig& metrics) con
         "ADDRESS:PORT like \"127.0.0.1:9153\" or \"[::1]:9153\", or \"\" for no metrics";
     std::string value = scalar(*item, expected);
     if (value.empty()) {
-      metrics.listen = "";
+      metrics.listen.reset();
       return;
     }
     // Default port 0 stands for "none given": the metrics port must be explicit.
     Endpoint endpoint =
         parsed(*item, expected, [](const std::string& text) { return parse_endpoint(text, 0); });
     if (endpoint.port == 0) fail(*item, "expected " + expected + ", got " + quoted(value));
-    metrics.listen = endpoint.to_string();
+    metrics.listen = endpoint;
   }
 }
 
@@ -584,14 +584,16 @@ void ConfigReader::read_logging(const Item& section, LoggingConfig& logging) con
   if (const Item* item = f.get("query_log_rotate")) {
     const std::string expected = "daily or a size like 512MiB";
     std::string value = scalar(*item, expected);
+    LogRotation rotation;  // daily
     if (value != "daily") {
       try {
-        if (parse_size(value) < 1) throw std::invalid_argument("zero");
+        rotation.max_bytes = parse_size(value);
+        if (rotation.daily()) throw std::invalid_argument("0 bytes stands for daily");
       } catch (const std::invalid_argument&) {
         fail(*item, "expected " + expected + ", got " + quoted(value));
       }
     }
-    logging.query_log_rotate = value;
+    logging.query_log_rotate = rotation;
   }
   if (const Item* item = f.get("query_log_retention")) {
     auto retention = parsed(*item, "a duration like 400d", parse_duration);

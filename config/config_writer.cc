@@ -26,14 +26,6 @@ std::string format_short_duration(std::chrono::milliseconds duration) {
   return std::to_string(duration.count()) + "ms";
 }
 
-std::string format_size(uint64_t bytes) {
-  for (auto [shift, suffix] : {std::pair{30, "GiB"}, std::pair{20, "MiB"}, std::pair{10, "KiB"}}) {
-    uint64_t unit = 1ull << shift;
-    if (bytes != 0 && bytes % unit == 0) return std::to_string(bytes / unit) + suffix;
-  }
-  return std::to_string(bytes);
-}
-
 // The shortest text that reads back as the same double.
 std::string format_number(double value) {
   char buffer[32];
@@ -180,7 +172,9 @@ std::string to_yaml(const Config& config) {
   const BlockingConfig& blocking = config.blocking;
   w.begin_section("blocking");
   w.plain("action", to_string(blocking.action));
-  w.texts("sinkhole", blocking.sinkhole);
+  std::vector<std::string> sinkhole;
+  for (const IpAddress& address : blocking.sinkhole) sinkhole.push_back(address.to_string());
+  w.texts("sinkhole", sinkhole);
   w.number("ttl", blocking.ttl);
   w.boolean("cname_check", blocking.cname_check);
   w.text("cache_dir", blocking.cache_dir);
@@ -189,14 +183,14 @@ std::string to_yaml(const Config& config) {
   w.end_section();
 
   w.begin_section("metrics");
-  w.text("listen", config.metrics.listen);
+  w.text("listen", config.metrics.listen ? config.metrics.listen->to_string() : "");
   w.end_section();
 
   const LoggingConfig& logging = config.logging;
   w.begin_section("logging");
   w.plain("level", to_string(logging.level));
   w.text("query_log", logging.query_log);
-  w.text("query_log_rotate", logging.query_log_rotate);
+  w.text("query_log_rotate", logging.query_log_rotate.to_string());
   w.plain("query_log_retention", format_duration(logging.query_log_retention));
   w.end_section();
 

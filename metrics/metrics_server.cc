@@ -13,53 +13,15 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 
+#include "config/config.h"
 #include "metrics/compliance.h"
 #include "metrics/exposition.h"
 
 namespace dnsvagt {
 
 namespace {
-
-// "127.0.0.1:9153" or "[::1]:9153" (port 0 = any free port) into `address`; false if malformed.
-bool parse_listen_address(const std::string& listen, sockaddr_storage& address,
-                          socklen_t& address_length) {
-  std::string host, port_text;
-  if (listen.starts_with("[")) {
-    size_t close = listen.find("]:");
-    if (close == std::string::npos) return false;
-    host = listen.substr(1, close - 1);
-    port_text = listen.substr(close + 2);
-  } else {
-    size_t colon = listen.find(':');
-    if (colon == std::string::npos || listen.find(':', colon + 1) != std::string::npos) return false;
-    host = listen.substr(0, colon);
-    port_text = listen.substr(colon + 1);
-  }
-  uint16_t port = 0;
-  auto [end, error] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (error != std::errc() || end != port_text.data() + port_text.size() || port_text.empty()) {
-    return false;
-  }
-  address = {};
-  auto* ipv4 = reinterpret_cast<sockaddr_in*>(&address);
-  auto* ipv6 = reinterpret_cast<sockaddr_in6*>(&address);
-  if (evutil_inet_pton(AF_INET, host.c_str(), &ipv4->sin_addr) == 1) {
-    ipv4->sin_family = AF_INET;
-    ipv4->sin_port = htons(port);
-    address_length = sizeof *ipv4;
-    return true;
-  }
-  if (evutil_inet_pton(AF_INET6, host.c_str(), &ipv6->sin6_addr) == 1) {
-    ipv6->sin6_family = AF_INET6;
-    ipv6->sin6_port = htons(port);
-    address_length = sizeof *ipv6;
-    return true;
-  }
-  return false;
-}
 
 bool wants_json(const evhttp_uri* uri) {
   const char* query = evhttp_uri_get_query(uri);
@@ -92,14 +54,14 @@ void reply(evhttp_request* request, int status, const char* reason, const char* 
 
 }  // namespace
 
-MetricsServer::MetricsServer(const std::string& listen, const Metrics& metrics,
+MetricsServer::MetricsServer(const Endpoint& listen, const Metrics& metrics,
                              const MetricsServerLimits& limits)
     : metrics_(metrics), max_connections_(limits.max_connections) {
+  const std::string where = "metrics.listen \"" + listen.to_string() + "\": ";
   sockaddr_storage address;
   socklen_t address_length = 0;
-  if (!parse_listen_address(listen, address, address_length)) {
-    throw MetricsServerError("metrics.listen \"" + listen +
-                             "\": expected ADDRESS:PORT such as 127.0.0.1:9153 or [::1]:9153");
+  if (!make_sockaddr(listen, address, address_length)) {
+    throw MetricsServerError(where + "not a numeric IPv4 or IPv6 address");
   }
   base_ = event_base_new();
   http_ = base_ ? evhttp_new(base_) : nullptr;
@@ -110,7 +72,7 @@ MetricsServer::MetricsServer(const std::string& listen, const Metrics& metrics,
   refuse_event_ = base_ ? event_new(base_, -1, 0, &MetricsServer::refuse_pending, this) : nullptr;
   if (!http_ || !stop_event_ || !refuse_event_ || event_add(stop_event_, nullptr) != 0) {
     release();
-    throw MetricsServerError("metrics.listen \"" + listen + "\": cannot set up the HTTP server");
+    throw MetricsServerError(where + "cannot set up the HTTP server");
   }
   evconnlistener* listener =
       evconnlistener_new_bind(base_, nullptr, nullptr,
@@ -119,7 +81,7 @@ MetricsServer::MetricsServer(const std::string& listen, const Metrics& metrics,
   if (!listener) {
     std::string error = std::strerror(errno);
     release();
-    throw MetricsServerError("metrics.listen \"" + listen + "\": cannot listen: " + error);
+    throw MetricsServerError(where + "cannot listen: " + error);
   }
   evhttp_bind_listener(http_, listener);  // http_ owns it now
   sockaddr_storage bound{};

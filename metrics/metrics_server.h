@@ -20,6 +20,8 @@ struct event;
 
 namespace dnsvagt {
 
+struct Endpoint;  // config/config.h
+
 class MetricsServerError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -37,9 +39,9 @@ struct MetricsServerLimits {
 // metrics, and Debian's civetweb (under it) is built without IPv6.
 class MetricsServer {
  public:
-  // `listen` is "127.0.0.1:9153" or "[::1]:9153" (port 0 picks a free port). Serves until
-  // destroyed; throws MetricsServerError if it cannot listen. `metrics` must outlive it.
-  MetricsServer(const std::string& listen, const Metrics& metrics,
+  // Listens on `listen` (port 0 picks a free port). Serves until destroyed; throws
+  // MetricsServerError if it cannot listen. `metrics` must outlive it.
+  MetricsServer(const Endpoint& listen, const Metrics& metrics,
                 const MetricsServerLimits& limits = {});
   ~MetricsServer();
   MetricsServer(const MetricsServer&) = delete;

@@ -43,22 +43,6 @@ int open_socket(int type, const Endpoint& endpoint, const char* kind) {
 
 }  // namespace
 
-bool make_sockaddr(const Endpoint& endpoint, sockaddr_storage& address, socklen_t& length) {
-  memset(&address, 0, sizeof address);
-  if (endpoint.is_ipv6()) {
-    auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(endpoint.port);
-    length = sizeof *v6;
-    return inet_pton(AF_INET6, endpoint.address.c_str(), &v6->sin6_addr) == 1;
-  }
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
-  v4->sin_family = AF_INET;
-  v4->sin_port = htons(endpoint.port);
-  length = sizeof *v4;
-  return inet_pton(AF_INET, endpoint.address.c_str(), &v4->sin_addr) == 1;
-}
-
 bool is_wildcard(const Endpoint& endpoint) {
   sockaddr_storage address;
   socklen_t length;

@@ -11,9 +11,6 @@
 
 namespace dnsvagt {
 
-// Fills `address` from a numeric endpoint; false if the address does not parse.
-bool make_sockaddr(const Endpoint& endpoint, sockaddr_storage& address, socklen_t& length);
-
 // Throw std::runtime_error "cannot bind UDP 127.0.0.1:53: Address already in use".
 // The UDP socket asks for the packets' destination address when bound to a wildcard address,
 // so replies leave from the address the client asked.

@@ -28,23 +28,6 @@ std::string_view entry_name(std::string_view rule) {
   return rule;
 }
 
-// blocking.sinkhole, which the config loader checked to be addresses.
-std::vector<LocalAddress> sinkhole_addresses(const std::vector<std::string>& texts) {
-  std::vector<LocalAddress> addresses;
-  for (const std::string& text : texts) {
-    LocalAddress address;
-    if (inet_pton(AF_INET, text.c_str(), address.bytes.data()) == 1) {
-      address.family = AF_INET;
-    } else if (inet_pton(AF_INET6, text.c_str(), address.bytes.data()) == 1) {
-      address.family = AF_INET6;
-    } else {
-      throw std::invalid_argument("blocking.sinkhole: not an address: " + text);
-    }
-    addresses.push_back(address);
-  }
-  return addresses;
-}
-
 std::vector<uint8_t> address_rdata(const LocalAddress& address) {
   const size_t size = address.family == AF_INET ? 4 : 16;
   return std::vector<uint8_t>(address.bytes.begin(), address.bytes.begin() + size);
@@ -73,7 +56,7 @@ std::string blocked_reason(const Policy& policy, const PolicyVerdict& verdict,
 }  // namespace
 
 PolicyAnswers::PolicyAnswers(const BlockingConfig& config)
-    : ttl_(config.ttl), sinkhole_(sinkhole_addresses(config.sinkhole)) {}
+    : ttl_(config.ttl), sinkhole_(config.sinkhole) {}
 
 std::shared_ptr<const Answer> PolicyAnswers::synthesize(const Policy& policy,
                                                         const PolicyVerdict& verdict,

@@ -141,7 +141,7 @@ size_t QueryLogQueue::drain(const std::function<void(const QueryLogEntry&)>& tak
 QueryLogOptions QueryLogOptions::from_config(const LoggingConfig& config) {
   QueryLogOptions options;
   options.path = config.query_log;
-  options.rotate_size = config.query_log_rotate == "daily" ? 0 : parse_size(config.query_log_rotate);
+  options.rotation = config.query_log_rotate;
   options.retention = config.query_log_retention;
   return options;
 }
@@ -322,9 +322,9 @@ size_t QueryLog::write_pending() {
   auto take = [&](const QueryLogEntry& entry) {
     line.clear();
     append_query_log_line(entry, line);
-    bool full = options_.rotate_size > 0 &&
-                size_ + buffer.size() + line.size() > options_.rotate_size;
-    bool new_day = options_.rotate_size == 0 && today != period_day_;
+    bool full = !options_.rotation.daily() &&
+                size_ + buffer.size() + line.size() > options_.rotation.max_bytes;
+    bool new_day = options_.rotation.daily() && today != period_day_;
     if ((full || new_day) && size_ + buffer.size() > 0) {
       flush(buffer);
       rotate();
@@ -335,7 +335,7 @@ size_t QueryLog::write_pending() {
   };
   for (auto& queue : queues_) queue->drain(take);
   // Daily rotation also happens in a quiet night, so a day's file is complete the day after.
-  if (options_.rotate_size == 0 && today != period_day_ && size_ + buffer.size() > 0) {
+  if (options_.rotation.daily() && today != period_day_ && size_ + buffer.size() > 0) {
     flush(buffer);
     rotate();
     period_day_ = today;

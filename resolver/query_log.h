@@ -67,8 +67,7 @@ class QueryLogQueue {
 
 struct QueryLogOptions {
   std::string path;
-  // 0: rotate daily at UTC midnight; else rotate before the file would grow past this size.
-  uint64_t rotate_size = 0;
+  LogRotation rotation;  // daily at UTC midnight, or before the file grows past a size
   std::chrono::seconds retention{400 * 86400};  // rotated files whose last line is older go
   size_t queue_capacity = 8192;                  // entries per worker queue
   std::chrono::milliseconds write_interval{20};  // how often the writer empties the queues

@@ -9,16 +9,16 @@
 namespace dnsvagt {
 namespace {
 
-std::unique_ptr<MetricsServer> start_metrics_server(const std::string& listen,
+std::unique_ptr<MetricsServer> start_metrics_server(const Endpoint& listen,
                                                     const Metrics& metrics) {
   try {
     auto server = std::make_unique<MetricsServer>(listen, metrics);
     log_info("metrics on http://%s/metrics (also /healthz, /compliance, /compliance.json)",
-             listen.c_str());
+             listen.to_string().c_str());
     return server;
   } catch (const MetricsServerError& error) {
-    throw std::runtime_error("cannot serve metrics on " + listen + " (metrics.listen): " +
-                             error.what());
+    throw std::runtime_error("cannot serve metrics on " + listen.to_string() +
+                             " (metrics.listen): " + error.what());
   }
 }
 
@@ -54,9 +54,7 @@ std::vector<ListDescription> configured_lists(const BlockingConfig& blocking) {
 
 Telemetry::Telemetry(const Config& config, unsigned workers)
     : metrics_(std::make_unique<Metrics>(workers)), metrics_listen_(config.metrics.listen) {
-  if (!metrics_listen_.empty()) {
-    metrics_server_ = start_metrics_server(metrics_listen_, *metrics_);
-  }
+  if (metrics_listen_) metrics_server_ = start_metrics_server(*metrics_listen_, *metrics_);
   start_query_log(config);
 }
 
@@ -68,20 +66,20 @@ void Telemetry::start_query_log(const Config& config) {
                                           metrics_->counter_sets(), metrics_.get());
   query_log_enabled_ = true;
   log_info("query log: %s (rotation %s)", config.logging.query_log.c_str(),
-           config.logging.query_log_rotate.c_str());
+           config.logging.query_log_rotate.to_string().c_str());
 }
 
 void Telemetry::reload(const Config& config) {
   if (config.metrics.listen != metrics_listen_) {
     try {
       metrics_server_.reset();  // first: the new listener may want the same port
-      if (!config.metrics.listen.empty()) {
-        metrics_server_ = start_metrics_server(config.metrics.listen, *metrics_);
+      if (config.metrics.listen) {
+        metrics_server_ = start_metrics_server(*config.metrics.listen, *metrics_);
       }
       metrics_listen_ = config.metrics.listen;
     } catch (const std::exception& error) {
       log_error("%s; serving no metrics until the next reload", error.what());
-      metrics_listen_.clear();
+      metrics_listen_.reset();
     }
   }
   try {

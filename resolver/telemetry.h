@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,7 +19,7 @@ struct WorkerShared;
 
 class Telemetry {
  public:
-  // Starts the metrics listener (unless metrics.listen is "") and the query log (unless
+  // Starts the metrics listener (if metrics.listen is set) and the query log (unless
   // logging.query_log is ""). Throws std::runtime_error naming what failed: exit code 2.
   Telemetry(const Config& config, unsigned workers);
   ~Telemetry();
@@ -46,7 +47,7 @@ class Telemetry {
   void start_query_log(const Config& config);
 
   std::unique_ptr<Metrics> metrics_;
-  std::string metrics_listen_;
+  std::optional<Endpoint> metrics_listen_;  // what the running listener serves, if any
   std::unique_ptr<MetricsServer> metrics_server_;
   std::unique_ptr<QueryLog> query_log_;
   bool query_log_enabled_ = false;

@@ -19,6 +19,13 @@ namespace {
 
 using std::chrono::seconds;
 
+// The text forms of addresses, as the config writes them.
+std::vector<std::string> texts(const std::vector<IpAddress>& addresses) {
+  std::vector<std::string> result;
+  for (const IpAddress& address : addresses) result.push_back(address.to_string());
+  return result;
+}
+
 // The what() of the ConfigError that parsing `yaml` throws, or "no error".
 std::string error_of(const std::string& yaml) {
   try {
@@ -154,16 +161,18 @@ TEST(DefaultConfig, MatchesDesign) {
   EXPECT_TRUE(c.cache.prefetch);
   EXPECT_EQ(c.cache.max_ttl, 86400u);
   EXPECT_EQ(c.blocking.action, BlockAction::nxdomain);
-  EXPECT_EQ(c.blocking.sinkhole, (std::vector<std::string>{"0.0.0.0", "::"}));
+  EXPECT_EQ(texts(c.blocking.sinkhole), (std::vector<std::string>{"0.0.0.0", "::"}));
+  EXPECT_EQ(c.blocking.sinkhole[0].family, AF_INET);
+  EXPECT_EQ(c.blocking.sinkhole[1].family, AF_INET6);
   EXPECT_EQ(c.blocking.ttl, 300u);
   EXPECT_TRUE(c.blocking.cname_check);
   EXPECT_EQ(c.blocking.cache_dir, "/var/lib/dnsvagt/lists");
   EXPECT_TRUE(c.blocking.lists.empty());
   EXPECT_TRUE(c.blocking.allow.empty());
-  EXPECT_EQ(c.metrics.listen, "127.0.0.1:9153");
+  EXPECT_EQ(c.metrics.listen, (Endpoint{"127.0.0.1", 9153}));
   EXPECT_EQ(c.logging.level, LogLevel::info);
   EXPECT_EQ(c.logging.query_log, "");
-  EXPECT_EQ(c.logging.query_log_rotate, "daily");
+  EXPECT_TRUE(c.logging.query_log_rotate.daily());
   EXPECT_EQ(c.logging.query_log_retention, seconds(400 * 86400));
   EXPECT_EQ(c.audit.interval, seconds(3600));
   EXPECT_EQ(c.audit.timeout, std::chrono::milliseconds(5000));
@@ -235,7 +244,7 @@ TEST(ParseConfig, FullConfigSetsEveryField) {
   EXPECT_EQ(c.cache.max_ttl, 3600u);
 
   EXPECT_EQ(c.blocking.action, BlockAction::sinkhole);
-  EXPECT_EQ(c.blocking.sinkhole, (std::vector<std::string>{"192.0.2.99", "2001:db8::99"}));
+  EXPECT_EQ(texts(c.blocking.sinkhole), (std::vector<std::string>{"192.0.2.99", "2001:db8::99"}));
   EXPECT_EQ(c.blocking.ttl, 60u);
   EXPECT_FALSE(c.blocking.cname_check);
   EXPECT_EQ(c.blocking.cache_dir, "/tmp/lists");
@@ -261,10 +270,10 @@ TEST(ParseConfig, FullConfigSetsEveryField) {
   EXPECT_EQ(c.blocking.allow[0].name, "exceptions");
   EXPECT_EQ(c.blocking.allow[0].format, ListFormat::domains);
 
-  EXPECT_EQ(c.metrics.listen, "[::1]:9100");
+  EXPECT_EQ(c.metrics.listen, (Endpoint{"::1", 9100}));
   EXPECT_EQ(c.logging.level, LogLevel::debug);
   EXPECT_EQ(c.logging.query_log, "/var/log/q.jsonl");
-  EXPECT_EQ(c.logging.query_log_rotate, "512MiB");
+  EXPECT_EQ(c.logging.query_log_rotate, (LogRotation{512ull << 20}));
   EXPECT_EQ(c.logging.query_log_retention, seconds(2000 * 86400));
   EXPECT_EQ(c.audit.interval, seconds(6 * 3600));
   EXPECT_EQ(c.audit.timeout, std::chrono::milliseconds(2500));
@@ -294,7 +303,38 @@ TEST(ParseConfig, BurstIsAtLeastQps) {
 }
 
 TEST(ParseConfig, EmptyMetricsListenTurnsMetricsOff) {
-  EXPECT_EQ(parse_config("metrics:\n  listen: \"\"\n", "t.yaml").metrics.listen, "");
+  EXPECT_EQ(parse_config("metrics:\n  listen: \"\"\n", "t.yaml").metrics.listen, std::nullopt);
+}
+
+TEST(ParseConfig, QueryLogRotateIsDailyOrASize) {
+  auto rotation = [](const std::string& value) {
+    return parse_config("logging:\n  query_log_rotate: " + value + "\n", "t.yaml")
+        .logging.query_log_rotate;
+  };
+  EXPECT_TRUE(rotation("daily").daily());
+  EXPECT_EQ(rotation("512MiB").max_bytes, 512ull << 20);
+  EXPECT_EQ(rotation("1000").max_bytes, 1000u);
+  EXPECT_FALSE(rotation("1").daily());
+  EXPECT_EQ(rotation("1024KiB").to_string(), "1MiB");
+  EXPECT_EQ(LogRotation{}.to_string(), "daily");
+}
+
+TEST(ToYaml, WritesTypedValuesInTheirConfigSyntax) {
+  Config c = parse_config(
+      "blocking:\n  sinkhole: [\"::FFFF:192.0.2.1\", \"192.0.2.99\"]\n"
+      "metrics:\n  listen: \"[2001:DB8::1]:9100\"\n"
+      "logging:\n  query_log_rotate: 2048KiB\n",
+      "t.yaml");
+  std::string yaml = to_yaml(c);
+  for (const char* line : {"sinkhole: [\"::ffff:192.0.2.1\", \"192.0.2.99\"]",
+                           "listen: \"[2001:db8::1]:9100\"", "query_log_rotate: \"2MiB\""}) {
+    EXPECT_NE(yaml.find(line), std::string::npos) << line << " missing in\n" << yaml;
+  }
+  EXPECT_EQ(parse_config(yaml, "t.yaml"), c) << yaml;
+  c.metrics.listen.reset();
+  yaml = to_yaml(c);
+  EXPECT_NE(yaml.find("metrics:\n  listen: \"\""), std::string::npos) << yaml;
+  EXPECT_EQ(parse_config(yaml, "t.yaml"), c) << yaml;
 }
 
 TEST(ToYaml, RoundTripsDefaults) {
@@ -547,6 +587,14 @@ TEST(ConfigErrors, BadAddresses) {
   EXPECT_EQ(error_of("metrics:\n  listen: \"127.0.0.1\"\n"),
             "t.yaml:2: metrics.listen: expected ADDRESS:PORT like \"127.0.0.1:9153\" or "
             "\"[::1]:9153\", or \"\" for no metrics, got \"127.0.0.1\"");
+  // The metrics port must be given, and the address be numeric.
+  for (const char* listen : {"[::1]", "::1", "127.0.0.1:99999", "127.0.0.1:0", "localhost:9153",
+                             "not-an-address"}) {
+    EXPECT_EQ(error_of("metrics:\n  listen: \"" + std::string(listen) + "\"\n")
+                  .rfind("t.yaml:2: metrics.listen: expected ", 0),
+              0u)
+        << listen;
+  }
 }
 
 TEST(ConfigErrors, BadPrefixes) {
@@ -712,6 +760,10 @@ TEST(ConfigErrors, Logging) {
   EXPECT_EQ(error_of("logging:\n  query_log_rotate: weekly\n"),
             "t.yaml:2: logging.query_log_rotate: expected daily or a size like 512MiB, got "
             "\"weekly\"");
+  // 0 bytes would rotate before every line.
+  EXPECT_EQ(error_of("logging:\n  query_log_rotate: 0KiB\n"),
+            "t.yaml:2: logging.query_log_rotate: expected daily or a size like 512MiB, got "
+            "\"0KiB\"");
 }
 
 TEST(ConfigErrors, Audit) {
@@ -782,6 +834,30 @@ TEST(ValueParsers, Sizes) {
        {"", "MiB", "10MB", "10K", "10mib", "1.5GiB", "-1", "99999999999999999999GiB"}) {
     EXPECT_THROW(parse_size(bad), std::invalid_argument) << bad;
   }
+}
+
+TEST(ValueParsers, Addresses) {
+  EXPECT_EQ(parse_address("192.0.2.1").family, AF_INET);
+  EXPECT_EQ(parse_address("192.0.2.1").to_string(), "192.0.2.1");
+  EXPECT_EQ(parse_address("2001:DB8:0::99").family, AF_INET6);
+  EXPECT_EQ(parse_address("2001:DB8:0::99").to_string(), "2001:db8::99");
+  EXPECT_EQ(parse_address("::"), (IpAddress{AF_INET6}));
+  for (const char* bad : {"", "localhost", "1.2.3", "1.2.3.4.5", "::g", "[::1]", "192.0.2.1/32"}) {
+    EXPECT_THROW(parse_address(bad), std::invalid_argument) << bad;
+  }
+}
+
+TEST(ValueParsers, EndpointsToSocketAddresses) {
+  sockaddr_storage address;
+  socklen_t length = 0;
+  ASSERT_TRUE(make_sockaddr(Endpoint{"192.0.2.1", 9153}, address, length));
+  EXPECT_EQ(address.ss_family, AF_INET);
+  EXPECT_EQ(length, sizeof(sockaddr_in));
+  EXPECT_EQ(ntohs(reinterpret_cast<sockaddr_in*>(&address)->sin_port), 9153);
+  ASSERT_TRUE(make_sockaddr(Endpoint{"::1", 53}, address, length));
+  EXPECT_EQ(address.ss_family, AF_INET6);
+  EXPECT_EQ(length, sizeof(sockaddr_in6));
+  EXPECT_FALSE(make_sockaddr(Endpoint{"localhost", 53}, address, length));
 }
 
 TEST(ValueParsers, Endpoints) {

@@ -48,7 +48,8 @@ struct Setup {
 
   explicit Setup(BlockAction action) {
     config.action = action;
-    config.sinkhole = {"192.0.2.99", "2001:db8::99", "192.0.2.98"};
+    config.sinkhole = {parse_address("192.0.2.99"), parse_address("2001:db8::99"),
+                       parse_address("192.0.2.98")};
     PolicyBuilder builder(action);
     builder.add_list(list_named("malware"),
                      parse_list("0.0.0.0 evil.example\n0.0.0.0 ads.test\n", ListFormat::hosts));

@@ -2,6 +2,7 @@
 // /metrics), fetched over HTTP, so scripts can check a real scrape (promtool, dashboard names).
 #include <iostream>
 
+#include "config/config.h"
 #include "metrics/metrics_server.h"
 #include "tests/metrics/http_get.h"
 
@@ -31,7 +32,7 @@ int main(int argc, char** argv) {
                                            {19, Verdict::cannot_tell, {}}}});
   metrics.set_domain_audit(audit);
   try {
-    MetricsServer server("127.0.0.1:0", metrics);
+    MetricsServer server(Endpoint{"127.0.0.1", 0}, metrics);
     auto response = testing::http_get("127.0.0.1", server.port(), path);
     std::cout << response.body;
     return response.status == 200 ? 0 : 1;

@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "config/config.h"
 #include "tests/metrics/http_get.h"
 
 namespace dnsvagt {
@@ -42,7 +43,7 @@ bool healthy(uint16_t port) {
 
 class MetricsServerTest : public ::testing::Test {
  protected:
-  MetricsServerTest() : metrics_(2), server_("127.0.0.1:0", metrics_) {
+  MetricsServerTest() : metrics_(2), server_(Endpoint{"127.0.0.1", 0}, metrics_) {
     metrics_.set_validation_enabled(true);
     metrics_.set_trust_anchors({{".", "/var/lib/dnsvagt/root.key", true}});
     metrics_.set_lists(
@@ -106,7 +107,7 @@ TEST_F(MetricsServerTest, UnknownPathIsNotFound) {
 
 TEST(MetricsServerListenTest, ServesOnIpv6Loopback) {
   Metrics metrics(1);
-  MetricsServer server("[::1]:0", metrics);
+  MetricsServer server(Endpoint{"::1", 0}, metrics);
   auto response = http_get("::1", server.port(), "/healthz");
   EXPECT_EQ(response.status, 200);
   EXPECT_EQ(response.body, "ok\n");
@@ -114,17 +115,19 @@ TEST(MetricsServerListenTest, ServesOnIpv6Loopback) {
 
 TEST(MetricsServerListenTest, BusyPortAndBadAddressesAreErrors) {
   Metrics metrics(1);
-  MetricsServer first("127.0.0.1:0", metrics);
+  MetricsServer first(Endpoint{"127.0.0.1", 0}, metrics);
   try {
-    MetricsServer second("127.0.0.1:" + std::to_string(first.port()), metrics);
+    MetricsServer second(Endpoint{"127.0.0.1", first.port()}, metrics);
     FAIL() << "bound a busy port";
   } catch (const MetricsServerError& error) {
+    EXPECT_THAT(error.what(), HasSubstr("metrics.listen \"127.0.0.1:"));
     EXPECT_THAT(error.what(), HasSubstr("Address already in use"));
   }
-  for (const char* listen : {"not-an-address", "127.0.0.1", "[::1]", "::1", "127.0.0.1:99999",
-                             "localhost:9153", ""}) {
-    SCOPED_TRACE(listen);
-    EXPECT_THROW(MetricsServer(listen, metrics), MetricsServerError);
+  // The config loader admits numeric addresses only (ConfigLoad tests); an endpoint built by
+  // hand with a name is an error, not a lookup.
+  for (const char* address : {"localhost", "not-an-address", ""}) {
+    SCOPED_TRACE(address);
+    EXPECT_THROW(MetricsServer(Endpoint{address, 9153}, metrics), MetricsServerError);
   }
 }
 
@@ -132,7 +135,7 @@ TEST(MetricsServerListenTest, BusyPortAndBadAddressesAreErrors) {
 // server goes on answering others.
 TEST(MetricsServerLimitsTest, OversizeRequestHeadersAreRefusedAndTheServerKeepsAnswering) {
   Metrics metrics(1);
-  MetricsServer server("127.0.0.1:0", metrics);
+  MetricsServer server(Endpoint{"127.0.0.1", 0}, metrics);
   for (size_t padding : {size_t{20000}, size_t{1} << 20}) {
     SCOPED_TRACE(padding);
     TcpConnection connection("127.0.0.1", server.port());
@@ -150,7 +153,7 @@ TEST(MetricsServerLimitsTest, OversizeRequestHeadersAreRefusedAndTheServerKeepsA
 
 TEST(MetricsServerLimitsTest, RequestWithABodyIsRefused) {
   Metrics metrics(1);
-  MetricsServer server("127.0.0.1:0", metrics);
+  MetricsServer server(Endpoint{"127.0.0.1", 0}, metrics);
   TcpConnection connection("127.0.0.1", server.port());
   connection.send_all("GET /metrics HTTP/1.0\r\nHost: localhost\r\nContent-Length: 100000\r\n\r\n" +
                       std::string(100000, 'a'));
@@ -166,7 +169,7 @@ TEST(MetricsServerLimitsTest, ConnectionsOverTheCapAreClosedUnansweredWhileOther
   Metrics metrics(1);
   MetricsServerLimits limits;
   limits.max_connections = 3;
-  MetricsServer server("127.0.0.1:0", metrics, limits);
+  MetricsServer server(Endpoint{"127.0.0.1", 0}, metrics, limits);
   std::vector<std::unique_ptr<TcpConnection>> held;
   for (size_t i = 0; i < limits.max_connections; ++i) {
     held.push_back(std::make_unique<TcpConnection>("127.0.0.1", server.port()));
@@ -187,7 +190,7 @@ TEST(MetricsServerLimitsTest, KeptAliveConnectionHoldsItsPlaceBetweenRequests) {
   Metrics metrics(1);
   MetricsServerLimits limits;
   limits.max_connections = 1;
-  MetricsServer server("127.0.0.1:0", metrics, limits);
+  MetricsServer server(Endpoint{"127.0.0.1", 0}, metrics, limits);
   TcpConnection kept("127.0.0.1", server.port());
   const std::string request = "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n";
   ASSERT_TRUE(kept.send_all(request));
@@ -203,7 +206,7 @@ TEST(MetricsServerLimitsTest, ClosedConnectionsFreeTheirPlace) {
   Metrics metrics(1);
   MetricsServerLimits limits;
   limits.max_connections = 2;
-  MetricsServer server("127.0.0.1:0", metrics, limits);
+  MetricsServer server(Endpoint{"127.0.0.1", 0}, metrics, limits);
   for (int i = 0; i < 20; ++i) {
     SCOPED_TRACE(i);
     { TcpConnection closed_unused("127.0.0.1", server.port()); }
@@ -215,7 +218,7 @@ TEST(MetricsServerLimitsTest, IdleConnectionIsClosedAfterTheTimeout) {
   Metrics metrics(1);
   MetricsServerLimits limits;
   limits.timeout = 1s;
-  MetricsServer server("127.0.0.1:0", metrics, limits);
+  MetricsServer server(Endpoint{"127.0.0.1", 0}, metrics, limits);
   TcpConnection idle("127.0.0.1", server.port());
   const auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(idle.receive_all(), "");

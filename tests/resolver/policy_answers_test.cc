@@ -44,7 +44,8 @@ BlockingConfig blocking(BlockAction action) {
   BlockingConfig config;
   config.action = action;
   config.ttl = 123;
-  config.sinkhole = {"192.0.2.99", "2001:db8::99", "192.0.2.98"};
+  config.sinkhole = {parse_address("192.0.2.99"), parse_address("2001:db8::99"),
+                     parse_address("192.0.2.98")};
   return config;
 }
 

@@ -209,7 +209,7 @@ TEST_F(QueryLogTest, RotatesDailyAtUtcMidnight) {
 TEST_F(QueryLogTest, RotatesBeforeExceedingTheSize) {
   QueryLogOptions o = options();
   size_t line_size = line_of(entry_for("192.0.2.1", ns_of(kTime))).size();
-  o.rotate_size = 2 * line_size + 1;  // two lines per file
+  o.rotation.max_bytes = 2 * line_size + 1;  // two lines per file
   QueryLog log(o, 1);
   for (int i = 0; i < 5; ++i) {
     log.queue(0).push(entry_for("192.0.2.1", ns_of(kTime)));

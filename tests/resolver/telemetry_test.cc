@@ -27,7 +27,7 @@ std::string http_get(uint16_t port, const std::string& path) {
   return response;
 }
 
-std::string listen_on(uint16_t port) { return "127.0.0.1:" + std::to_string(port); }
+Endpoint listen_on(uint16_t port) { return Endpoint{"127.0.0.1", port}; }
 
 class TelemetryTest : public testing::Test {
  protected:
@@ -35,7 +35,7 @@ class TelemetryTest : public testing::Test {
     char pattern[] = "/tmp/dnsvagt-telemetry-test-XXXXXX";
     directory_ = mkdtemp(pattern);
     config_ = default_config();
-    config_.metrics.listen = "";
+    config_.metrics.listen = std::nullopt;
     config_.logging.query_log = "";
   }
   ~TelemetryTest() override { std::filesystem::remove_all(directory_); }
@@ -58,7 +58,7 @@ TEST_F(TelemetryTest, TheMetricsListenerServesAndFollowsMetricsListenOnReload) {
   EXPECT_NE(http_get(second, "/healthz").find("200"), std::string::npos);
   EXPECT_EQ(http_get(first, "/metrics"), "");
 
-  config_.metrics.listen = "";
+  config_.metrics.listen = std::nullopt;
   telemetry.reload(config_);
   EXPECT_EQ(telemetry.metrics_port(), 0);
   EXPECT_EQ(http_get(second, "/metrics"), "");
@@ -76,7 +76,7 @@ TEST_F(TelemetryTest, AnAddressInUseFailsTheStartButOnlyTheListenerOnReload) {
     EXPECT_NE(std::string(error.what()).find("(metrics.listen)"), std::string::npos);
   }
   Config working = config_;
-  working.metrics.listen = "";
+  working.metrics.listen = std::nullopt;
   Telemetry telemetry(working, 1);
   telemetry.reload(config_);  // logged; the process keeps running without a listener
   EXPECT_EQ(telemetry.metrics_port(), 0);
