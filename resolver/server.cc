@@ -157,6 +157,15 @@ void Server::stop_generation(Generation& generation) {
 }
 
 int Server::run() {
+  // Signals are taken synchronously by this thread only, and every thread started from here
+  // on (telemetry, list updates, audit, workers) inherits the blocked mask: a SIGHUP that came
+  // while this thread is busy reloading would otherwise go to a thread that does not block it
+  // and end the process.
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int signal : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, signal);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
   set_log_level(config_.logging.level);
   // Workers are stopped from the signal thread with event_active(): libevent needs locking.
   if (evthread_use_pthreads() != 0) throw std::runtime_error("cannot enable libevent threads");
@@ -165,13 +174,6 @@ int Server::run() {
   drop_privileges();
   // After dropping privileges: the query log's rotated files must be the service user's.
   telemetry_ = std::make_unique<Telemetry>(config_, threads_);
-
-  // Signals are taken synchronously by this thread only; workers inherit the blocked mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  for (int signal : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, signal);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  ::signal(SIGPIPE, SIG_IGN);
 
   generation_ = start_generation(config_);
   start_audit(config_);

@@ -18,6 +18,7 @@ import errno
 import json
 import os
 import random
+import signal
 import socket
 import struct
 import subprocess
@@ -275,6 +276,39 @@ def tearDownModule():
                                                 for item in sorted(measured.items())))
     if env is not None:
         env.stop()
+
+
+def reloads(daemon):
+    """How many reloads a dnsvagt has logged as done."""
+    with open(daemon.log_path, errors="replace") as log:
+        return log.read().count("reloaded the configuration")
+
+
+class ReloadStormTest(unittest.TestCase):
+    """SIGHUPs faster than reloads finish, as a config-management run that touches the file
+    several times in a row sends them.
+
+    A server that takes signals on one thread but lets its other threads (metrics listener,
+    query log) receive them dies of the SIGHUP that arrives while it is busy reloading."""
+
+    def test_back_to_back_sighups_leave_it_serving(self):
+        def change(settings, conf_dir):
+            settings["logging"] = {"query_log": os.path.join(conf_dir, "queries.jsonl")}
+
+        port, _, daemon = start_dnsvagt("reload-storm", change, metrics=True)
+        try:
+            for _ in range(20):
+                os.kill(daemon.pid, signal.SIGHUP)
+                time.sleep(0.005)
+            # Every SIGHUP is a reload; the last ones may still be running.
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and reloads(daemon) < 2:
+                time.sleep(0.1)
+            self.assertTrue(daemon.running(), daemon.log_tail())
+            self.assertGreaterEqual(reloads(daemon), 2, daemon.log_tail())
+            self.assertEqual(world.dig_status(port, "www.%s." % world.PARENT, "A"), "NOERROR")
+        finally:
+            retire(daemon)
 
 
 class UpstreamOutageTest(unittest.TestCase):
