@@ -90,7 +90,7 @@ std::string scrape(const Metrics& metrics) {
 
 TEST(ExpositionTest, EveryContractFamilyHasItsTypeAndLabels) {
   Metrics metrics(1);  // fresh: no counts, no lists
-  metrics.set_lists({{"urlhaus", false, "https://example.org/h", "hosts", hours(1)}});
+  metrics.set_lists({{.name = "urlhaus", .source = "https://example.org/h", .format = "hosts"}});
   std::map<std::string, ExposedFamily> exposed = parse_exposition(scrape(metrics));
   std::vector<ContractFamily> contract = contract_families();
   ASSERT_EQ(contract.size(), 12u) << "the DESIGN.md metrics table changed shape";
@@ -120,8 +120,9 @@ TEST(ExpositionTest, EveryContractFamilyHasItsTypeAndLabels) {
 
 TEST(ExpositionTest, ZeroCountersOfEveryKnownLabelValueFromTheStart) {
   Metrics metrics(2);
-  metrics.set_lists({{"urlhaus", false, "https://example.org/h", "hosts", hours(1)},
-                     {"exceptions", true, "/etc/allow.txt", "domains", hours(1)}});
+  metrics.set_lists(
+      {{.name = "urlhaus", .source = "https://example.org/h", .format = "hosts"},
+       {.name = "exceptions", .allow = true, .source = "/etc/allow.txt", .format = "domains"}});
   std::string text = scrape(metrics);
   for (const char* sample :
        {"dnsvagt_queries_total{transport=\"udp\"} 0", "dnsvagt_queries_total{transport=\"tcp\"} 0",
@@ -163,7 +164,7 @@ TEST(ExpositionTest, ExactValuesAfterKnownIncrements) {
   WallTime start = WallTime(std::chrono::seconds(1700000000));
   Metrics metrics(2, start);
   metrics.set_validation_enabled(true);
-  metrics.set_lists({{"urlhaus", false, "https://example.org/h", "hosts", hours(1)}});
+  metrics.set_lists({{.name = "urlhaus", .source = "https://example.org/h", .format = "hosts"}});
   metrics.list_update_succeeded("urlhaus", 4321, WallTime(std::chrono::seconds(1700000100)));
   metrics.list_update_failed("urlhaus", UpdateFailure::http_status,
                              WallTime(std::chrono::seconds(1700003700)));
