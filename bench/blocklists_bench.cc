@@ -109,7 +109,7 @@ std::shared_ptr<const Policy> compile(const ListFileOnDisk& file, size_t expecte
   PolicyList list;
   list.name = "bench";
   list.path = file.path();
-  builder.add_list_file(list, ListFormat::auto_detect);
+  builder.add_list_file(list);
   return std::move(builder).build();
 }
 

@@ -24,8 +24,11 @@ std::string list_cache_path(const std::string& cache_dir, const std::string& lis
   return (std::filesystem::path(cache_dir) / (list_name + ".list")).string();
 }
 
-ListFile locate_list(const ListSource& source, const std::string& cache_dir) {
-  ListFile result;
+PolicyList locate_list(const ListSource& source, bool allow_list, const std::string& cache_dir) {
+  PolicyList result;
+  result.name = source.name;
+  result.allow_list = allow_list;
+  result.format = source.format;
   if (!source.file.empty()) {
     result.path = source.file;
     result.error = check_file(result.path, source.max_size);
@@ -39,6 +42,16 @@ ListFile locate_list(const ListSource& source, const std::string& cache_dir) {
   }
   result.error = check_file(result.path, source.max_size);
   return result;
+}
+
+ListStatus configured_status(const ListSource& source, bool allow_list) {
+  ListStatus status;
+  status.name = source.name;
+  status.allow = allow_list;
+  status.source = source.url.empty() ? source.file : source.url;
+  status.format = to_string(source.format);
+  status.refresh = source.refresh;
+  return status;
 }
 
 }  // namespace dnsvagt

@@ -4,22 +4,21 @@
 
 #include <string>
 
+#include "blocklists/list_status.h"
+#include "blocklists/policy.h"
 #include "config/config.h"
 
 namespace dnsvagt {
 
-struct ListFile {
-  std::string path;   // the file to read (or looked for)
-  std::string error;  // non-empty: the list cannot be read
-  std::string note;   // e.g. that a url: list has no cached copy yet (then path is unused)
-};
-
 // cache_dir/<name>.list: the last good copy of a downloaded list.
 std::string list_cache_path(const std::string& cache_dir, const std::string& list_name);
 
-// Finds the list's text without reading it (parse_list_file reads it a piece at a time). A
-// url: list without a cached copy has a note, not an error: it has simply not been downloaded
-// yet. A file that is missing or larger than source.max_size is an error.
-ListFile locate_list(const ListSource& source, const std::string& cache_dir);
+// Finds the list's text without reading it (PolicyBuilder::add_list_file reads it a piece at
+// a time). A url: list without a cached copy has a note, not an error: it has simply not been
+// downloaded yet. A file that is missing or larger than source.max_size is an error.
+PolicyList locate_list(const ListSource& source, bool allow_list, const std::string& cache_dir);
+
+// The config's facts about a list as its status shows them; nothing updated yet.
+ListStatus configured_status(const ListSource& source, bool allow_list);
 
 }  // namespace dnsvagt

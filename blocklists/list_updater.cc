@@ -80,14 +80,7 @@ ListUpdater::ListUpdater(BlockingConfig config, UpdaterOptions options, UpdaterH
       auto list = std::make_unique<List>();
       list->source = source;
       list->allow = allow;
-      ListUpdateStatus status;
-      status.name = source.name;
-      status.allow = allow;
-      status.remote = !source.url.empty();
-      status.source = status.remote ? source.url : source.file;
-      status.format = source.format;
-      status.refresh = source.refresh;
-      statuses_.push_back(std::move(status));
+      list->status = configured_status(source, allow);
       lists_.push_back(std::move(list));
     }
   }
@@ -120,9 +113,16 @@ void ListUpdater::stop() {
   }
 }
 
-std::vector<ListUpdateStatus> ListUpdater::snapshot() const {
+std::vector<ListStatus> ListUpdater::statuses() const {
   std::lock_guard lock(status_mutex_);
-  return statuses_;
+  std::vector<ListStatus> statuses;
+  for (const auto& list : lists_) statuses.push_back(list->status);
+  return statuses;
+}
+
+std::optional<StoredListInfo> ListUpdater::version_in_use(size_t index) const {
+  std::lock_guard lock(status_mutex_);
+  return lists_.at(index)->in_use;
 }
 
 bool ListUpdater::load_cached(List& list) {
@@ -366,14 +366,20 @@ void ListUpdater::publish() {
 }
 
 void ListUpdater::publish_locked() {
-  std::vector<ActiveList> active(lists_.size());
+  std::vector<PolicyList> lists(lists_.size());
+  uint64_t entries = 0;
   for (size_t i = 0; i < lists_.size(); ++i) {
     List& list = *lists_[i];
-    active[i].source = list.source;
-    active[i].allow = list.allow;
+    PolicyList& published = lists[i];
+    published.name = list.source.name;
+    published.allow_list = list.allow;
+    published.format = list.source.format;
+    published.path = list.source.url.empty() ? list.source.file
+                                             : list_cache_path(config_.cache_dir, list.source.name);
+    published.note = "no good version yet";
     {
       std::lock_guard status_lock(status_mutex_);
-      if (!statuses_[i].available) continue;  // no good version: nothing on disk to use
+      if (!list.in_use) continue;  // no good version: nothing on disk to use
     }
     // Every list is compiled from its stored copy, verified here and parsed by the publisher a
     // piece at a time: between updates only the policy itself holds the entries.
@@ -385,13 +391,13 @@ void ListUpdater::publish_locked() {
       checked.problem = error.what();
     }
     if (checked.status == ListStore::LoadStatus::ok) {
-      active[i].available = true;
-      active[i].path = store_->list_path(list.source.name);
-      active[i].entries = checked.info.entries;
+      published.path = store_->list_path(list.source.name);
+      published.note.clear();
+      entries += checked.info.entries;
     } else if (checked.status == ListStore::LoadStatus::damaged) {
       {
         std::lock_guard status_lock(status_mutex_);
-        statuses_[i].available = false;
+        list.in_use.reset();
       }
       record_failure(list, UpdateFailure::io, "cached copy unusable: " + checked.problem,
                      WallClock::now());
@@ -403,43 +409,34 @@ void ListUpdater::publish_locked() {
     }
   }
   try {
-    hooks_.publish(std::move(active));
+    hooks_.publish(std::move(lists), entries);
   } catch (const std::exception& error) {
     log(LogLevel::error, std::string("cannot publish the lists, the previous policy stays: ") +
                              error.what());
   }
 }
 
-void ListUpdater::record_attempt(const List& list, WallClock::time_point when) {
+void ListUpdater::record_attempt(List& list, WallClock::time_point when) {
   std::lock_guard lock(status_mutex_);
-  statuses_[index_of(list)].last_attempt = when;
+  list.status.last_attempt = when;
 }
 
-void ListUpdater::record_success(const List& list, WallClock::time_point when) {
+void ListUpdater::record_success(List& list, WallClock::time_point when) {
   {
     std::lock_guard lock(status_mutex_);
-    ListUpdateStatus& status = statuses_[index_of(list)];
-    status.available = true;
-    status.entries = list.good->entries;
-    status.sha256 = list.good->sha256;
-    status.validators = list.good->validators;
-    status.last_change = list.good->fetched_at;
-    status.last_success = when;
+    list.status.succeeded(list.good->entries, when);
+    list.in_use = list.good;
   }
   if (hooks_.succeeded) hooks_.succeeded(list.source.name, list.good->entries, when);
 }
 
-void ListUpdater::record_failure(const List& list, UpdateFailure reason, const std::string& error,
+void ListUpdater::record_failure(List& list, UpdateFailure reason, const std::string& error,
                                  WallClock::time_point when) {
   bool in_use = false;
   {
     std::lock_guard lock(status_mutex_);
-    ListUpdateStatus& status = statuses_[index_of(list)];
-    status.last_failure = when;
-    status.last_failure_reason = reason;
-    status.last_error = error;
-    ++status.failures[static_cast<size_t>(reason)];
-    in_use = status.available;
+    list.status.failed(reason, when);
+    in_use = list.in_use.has_value();
   }
   log(LogLevel::warning, describe(list.source) + ": update failed (" + to_string(reason) +
                              "): " + error +
@@ -465,13 +462,6 @@ milliseconds ListUpdater::jittered(milliseconds delay) {
   return milliseconds(static_cast<int64_t>(static_cast<double>(delay.count()) * factor(random_)));
 }
 
-size_t ListUpdater::index_of(const List& list) const {
-  for (size_t i = 0; i < lists_.size(); ++i) {
-    if (lists_[i].get() == &list) return i;
-  }
-  return 0;  // unreachable: every List is one of lists_
-}
-
 void ListUpdater::log(LogLevel level, const std::string& message) const {
   if (hooks_.log) {
     hooks_.log(level, message);
@@ -480,28 +470,12 @@ void ListUpdater::log(LogLevel level, const std::string& message) const {
   }
 }
 
-std::function<void(std::vector<ActiveList>&&)> policy_publisher(PublishedPolicy& target,
-                                                                 const BlockingConfig& config) {
-  return [&target, action = config.action, cache_dir = config.cache_dir](
-             std::vector<ActiveList>&& lists) {
+std::function<void(std::vector<PolicyList>&&, uint64_t)> policy_publisher(
+    PublishedPolicy& target, const BlockingConfig& config) {
+  return [&target, action = config.action](std::vector<PolicyList>&& lists, uint64_t entries) {
     PolicyBuilder builder(action);
-    uint64_t entries = 0;
-    for (const ActiveList& list : lists) entries += list.entries;
     builder.reserve(entries);
-    for (ActiveList& list : lists) {
-      PolicyList description;
-      description.name = list.source.name;
-      description.allow_list = list.allow;
-      description.path = list.available         ? list.path
-                         : list.source.url.empty() ? list.source.file
-                                                   : list_cache_path(cache_dir, list.source.name);
-      if (list.available) {
-        builder.add_list_file(std::move(description), list.source.format);
-      } else {
-        description.note = "no good version yet";
-        builder.add_list(std::move(description), ParsedList());
-      }
-    }
+    for (PolicyList& list : lists) builder.add_list_file(std::move(list));
     release_when_unused(target.publish(std::move(builder).build()), std::chrono::seconds(2));
   };
 }

@@ -6,7 +6,6 @@
 // from the on-disk cache and never waits for the network.
 #pragma once
 
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -21,43 +20,12 @@
 #include <vector>
 
 #include "blocklists/feed_fetcher.h"
+#include "blocklists/list_status.h"
 #include "blocklists/list_store.h"
-#include "blocklists/parsed_list.h"
 #include "blocklists/policy.h"
 #include "config/config.h"
 
 namespace dnsvagt {
-
-// One configured list as published: its config and where its good version is (none yet,
-// e.g. for a feed never fetched). The publisher parses the file itself, a piece at a time.
-struct ActiveList {
-  ListSource source;
-  bool allow = false;      // from blocking.allow
-  bool available = false;  // there is a good version, verified against its checksum
-  std::string path;        // available: the file holding it
-  uint64_t entries = 0;    // available: its entry count when it was accepted
-};
-
-// Everything known about one list's updates, for metrics, the compliance report and logs.
-struct ListUpdateStatus {
-  std::string name;
-  bool allow = false;
-  bool remote = false;       // url (true) or file
-  std::string source;        // the URL or the file path
-  ListFormat format = ListFormat::auto_detect;  // as configured
-  std::chrono::seconds refresh{0};
-  bool available = false;    // a good version is in use
-  uint64_t entries = 0;      // of the version in use
-  std::string sha256;        // of the version in use
-  Validators validators;     // of the version in use
-  std::optional<WallClock::time_point> last_change;   // when the version in use was fetched/read
-  std::optional<WallClock::time_point> last_success;  // last fetch or check confirming a good version
-  std::optional<WallClock::time_point> last_attempt;
-  std::optional<WallClock::time_point> last_failure;
-  std::optional<UpdateFailure> last_failure_reason;
-  std::string last_error;
-  std::array<uint64_t, kUpdateFailureCount> failures{};  // by UpdateFailure
-};
 
 struct UpdaterOptions {
   // Time limits of every download (max_size and ca_file come from each list).
@@ -74,9 +42,10 @@ struct UpdaterOptions {
 
 struct UpdaterHooks {
   // Required. Builds and swaps in the policy from every configured list, in config order
-  // (block lists, then allow lists). Called on start() and after each accepted update, never
-  // concurrently, never on a query thread.
-  std::function<void(std::vector<ActiveList>&& lists)> publish;
+  // (block lists, then allow lists): each names its good version's file, or has a note that
+  // it has none yet; `entries` is what their good versions had when accepted. Called on
+  // start() and after each accepted update, never concurrently, never on a query thread.
+  std::function<void(std::vector<PolicyList>&& lists, uint64_t entries)> publish;
   // Optional: for metrics (Metrics::list_update_succeeded / list_update_failed).
   std::function<void(const std::string& name, uint64_t entries, WallClock::time_point when)>
       succeeded;
@@ -99,7 +68,10 @@ class ListUpdater {
   // Stops the background updates, aborting downloads in flight. Idempotent.
   void stop();
 
-  std::vector<ListUpdateStatus> snapshot() const;
+  // Every list's status, in config order (block lists, then allow lists).
+  std::vector<ListStatus> statuses() const;
+  // The version list `index` (as in statuses()) uses; none until a good version is known.
+  std::optional<StoredListInfo> version_in_use(size_t index) const;
 
  private:
   struct FileSignature {
@@ -119,6 +91,9 @@ class ListUpdater {
     unsigned failures_in_row = 0;
     std::optional<FileSignature> file_seen;
     std::thread thread;
+    // Guarded by status_mutex_, for other threads (publishing, statuses()):
+    ListStatus status;
+    std::optional<StoredListInfo> in_use;  // `good` while it is usable
   };
 
   // Takes the list's cached version as its good one; false if there is none or it is damaged.
@@ -143,12 +118,11 @@ class ListUpdater {
   void publish_locked();  // publish_mutex_ held
   // Publishes after an accepted update (with any others accepted meanwhile).
   void publish_update();
-  void record_success(const List& list, WallClock::time_point when);
-  void record_failure(const List& list, UpdateFailure reason, const std::string& error,
+  void record_success(List& list, WallClock::time_point when);
+  void record_failure(List& list, UpdateFailure reason, const std::string& error,
                       WallClock::time_point when);
-  void record_attempt(const List& list, WallClock::time_point when);
+  void record_attempt(List& list, WallClock::time_point when);
   std::chrono::milliseconds jittered(std::chrono::milliseconds delay);
-  size_t index_of(const List& list) const;
   void log(LogLevel level, const std::string& message) const;
 
   const BlockingConfig config_;
@@ -167,14 +141,13 @@ class ListUpdater {
   std::mutex random_mutex_;
   std::mt19937_64 random_;
 
-  mutable std::mutex status_mutex_;
-  std::vector<ListUpdateStatus> statuses_;  // by list index
+  mutable std::mutex status_mutex_;  // guards every List's status and in_use
 };
 
 // The usual UpdaterHooks::publish: compiles the lists into a Policy, parsing each file a piece
 // at a time straight into it (so a swap peaks at old policy + new policy), and swaps it into
 // `target`.
-std::function<void(std::vector<ActiveList>&&)> policy_publisher(PublishedPolicy& target,
-                                                                 const BlockingConfig& config);
+std::function<void(std::vector<PolicyList>&&, uint64_t)> policy_publisher(
+    PublishedPolicy& target, const BlockingConfig& config);
 
 }  // namespace dnsvagt

@@ -194,13 +194,13 @@ void PolicyBuilder::add_list(PolicyList list, const ParsedList& entries) {
   }
 }
 
-void PolicyBuilder::add_list_file(PolicyList list, ListFormat format) {
+void PolicyBuilder::add_list_file(PolicyList list) {
   const uint16_t index = start_list(std::move(list));
   PolicyList& added = policy_->lists_[index];
-  if (!added.error.empty()) return;
+  if (!added.error.empty() || !added.note.empty()) return;
   ListSink sink(*this, index);
   try {
-    added.stats = parse_list_file(added.path, format, sink);
+    added.stats = parse_list_file(added.path, added.format, sink);
   } catch (const std::runtime_error& error) {
     added.error = error.what();
   }
@@ -214,18 +214,11 @@ std::shared_ptr<const Policy> PolicyBuilder::build() && {
 
 std::shared_ptr<const Policy> build_policy(const BlockingConfig& config) {
   PolicyBuilder builder(config.action);
-  auto add = [&builder, &config](const ListSource& source, bool allow_list) {
-    ListFile file = locate_list(source, config.cache_dir);
-    if (!file.note.empty()) file.error.clear();
-    PolicyList list{source.name, allow_list, file.path, file.error, file.note, {}};
-    if (!file.note.empty()) {
-      builder.add_list(std::move(list), ParsedList());  // nothing to read yet
-    } else {
-      builder.add_list_file(std::move(list), source.format);
+  for (bool allow_list : {false, true}) {
+    for (const ListSource& source : allow_list ? config.allow : config.lists) {
+      builder.add_list_file(locate_list(source, allow_list, config.cache_dir));
     }
-  };
-  for (const ListSource& source : config.lists) add(source, false);
-  for (const ListSource& source : config.allow) add(source, true);
+  }
   return std::move(builder).build();
 }
 

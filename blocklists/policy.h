@@ -26,13 +26,15 @@ namespace dnsvagt {
 enum class PolicyAction : uint8_t { nxdomain, nodata, null, refused, sinkhole, drop, local_data };
 const char* to_string(PolicyAction action);
 
-// One configured list as loaded into a policy.
+// One configured list as a policy compiles and names it: what the list publisher and
+// build_policy hand the builder, and what the policy keeps to say which list matched.
 struct PolicyList {
   std::string name;         // from the config; used in metrics, logs and EDE text
   bool allow_list = false;  // from blocking.allow: every entry allows
   std::string path;         // the file read
+  ListFormat format = ListFormat::auto_detect;  // as configured: how the file is read
   std::string error;        // non-empty: the list could not be loaded and has no entries
-  std::string note;
+  std::string note;         // non-empty: why there is nothing to read yet (no entries)
   ParseStats stats;
 };
 
@@ -118,10 +120,10 @@ class PolicyBuilder {
   // allows (its RPZ actions don't matter). Within a list, an entry with the name, scope and
   // kind of an earlier one is a duplicate. Throws std::length_error past 65535 lists.
   void add_list(PolicyList list, const ParsedList& entries);
-  // The same, parsing the file list.path as `format` (unless list.error is set); the parse
-  // stats go into the list. A file that cannot be read sets its error; entries read before a
-  // read error stay.
-  void add_list_file(PolicyList list, ListFormat format);
+  // The same, parsing the file list.path as list.format (unless list.error or list.note is
+  // set); the parse stats go into the list. A file that cannot be read sets its error;
+  // entries read before a read error stay.
+  void add_list_file(PolicyList list);
   // The lists added so far, with their parse stats.
   const std::vector<PolicyList>& lists() const;
   std::shared_ptr<const Policy> build() &&;

@@ -44,20 +44,19 @@ RequirementVerdict judge_blocking(const MetricsSnapshot& data) {
   RequirementVerdict verdict;
   bool any_block_list = false;
   bool all_failing_or_empty = true;
-  for (const ListSnapshot& list : data.lists) {
-    if (list.description.allow) continue;
+  for (const ListStatus& list : data.lists) {
+    if (list.allow) continue;
     any_block_list = true;
-    const ListStatus& status = list.status;
-    if (status.entries > 0 && !status.failing()) all_failing_or_empty = false;
-    auto refresh = list.description.refresh;
+    if (list.entries > 0 && !list.failing()) all_failing_or_empty = false;
+    auto refresh = list.refresh;
     if (refresh.count() <= 0) continue;
     // A list that never loaded is judged from the process start.
-    WallTime since = status.last_success.value_or(data.started_at);
+    WallTime since = list.last_success.value_or(data.started_at);
     if (data.taken_at - since > 2 * refresh) {
-      std::string what = status.last_success
-                             ? "was last updated at " + rfc3339_utc(*status.last_success)
+      std::string what = list.last_success
+                             ? "was last updated at " + rfc3339_utc(*list.last_success)
                              : "has not loaded since the start at " + rfc3339_utc(data.started_at);
-      verdict.reasons.push_back("block list \"" + list.description.name + "\" " + what +
+      verdict.reasons.push_back("block list \"" + list.name + "\" " + what +
                                 ", more than twice its refresh interval (" +
                                 duration_text(refresh) + ") ago");
     }
@@ -307,21 +306,20 @@ std::string to_json(const ComplianceReport& report) {
   out += "  \"requirement_22_blocking\": {\n    " + json_verdict(report.blocking) + ",\n";
   out += "    \"lists\": [";
   for (size_t i = 0; i < data.lists.size(); ++i) {
-    const ListSnapshot& list = data.lists[i];
-    const ListStatus& status = list.status;
-    out += std::string(i ? "," : "") + "\n      {\"name\": " + json_string(list.description.name) +
-           ", \"kind\": " + json_string(list.description.allow ? "allow" : "block") +
-           ", \"source\": " + json_string(list.description.source) +
-           ", \"format\": " + json_string(list.description.format) +
-           ", \"refresh_seconds\": " + std::to_string(list.description.refresh.count()) +
-           ", \"last_success\": " + json_time(status.last_success) +
-           ", \"last_attempt\": " + json_time(status.last_attempt) +
-           ", \"entries\": " + std::to_string(status.entries) +
-           ", \"failures\": " + std::to_string(status.total_failures()) +
-           ", \"last_failure\": " + json_time(status.last_failure) +
+    const ListStatus& list = data.lists[i];
+    out += std::string(i ? "," : "") + "\n      {\"name\": " + json_string(list.name) +
+           ", \"kind\": " + json_string(list.allow ? "allow" : "block") +
+           ", \"source\": " + json_string(list.source) +
+           ", \"format\": " + json_string(list.format) +
+           ", \"refresh_seconds\": " + std::to_string(list.refresh.count()) +
+           ", \"last_success\": " + json_time(list.last_success) +
+           ", \"last_attempt\": " + json_time(list.last_attempt) +
+           ", \"entries\": " + std::to_string(list.entries) +
+           ", \"failures\": " + std::to_string(list.total_failures()) +
+           ", \"last_failure\": " + json_time(list.last_failure) +
            ", \"last_failure_reason\": " +
-           (status.last_failure ? json_string(to_string(status.last_failure_reason)) : "null") +
-           ", \"failing\": " + (status.failing() ? "true" : "false") +
+           (list.last_failure ? json_string(to_string(list.last_failure_reason)) : "null") +
+           ", \"failing\": " + (list.failing() ? "true" : "false") +
            ", \"blocked\": " + std::to_string(list.blocked) + "}";
   }
   out += data.lists.empty() ? "],\n" : "\n    ],\n";
@@ -379,20 +377,19 @@ std::string to_html(const ComplianceReport& report) {
     out += "<table>\n<tr><th>name</th><th>kind</th><th>source</th><th>format</th>"
            "<th>refresh</th><th>last successful update (UTC)</th><th>entries</th>"
            "<th>failed updates</th><th>last failure</th><th>blocked queries</th></tr>\n";
-    for (const ListSnapshot& list : data.lists) {
-      const ListStatus& status = list.status;
+    for (const ListStatus& list : data.lists) {
       std::string last_failure =
-          status.last_failure
-              ? rfc3339_utc(*status.last_failure) + " (" + to_string(status.last_failure_reason) +
-                    (status.failing() ? ", still failing)" : ")")
+          list.last_failure
+              ? rfc3339_utc(*list.last_failure) + " (" + to_string(list.last_failure_reason) +
+                    (list.failing() ? ", still failing)" : ")")
               : "none";
-      out += "<tr><td>" + html(list.description.name) + "</td><td>" +
-             (list.description.allow ? "allow" : "block") + "</td><td>" +
-             html(list.description.source) + "</td><td>" + html(list.description.format) +
-             "</td><td>" + duration_text(list.description.refresh) + "</td><td>" +
-             html_time(status.last_success) + "</td><td class=\"n\">" +
-             std::to_string(status.entries) + "</td><td class=\"n\">" +
-             std::to_string(status.total_failures()) + "</td><td>" + last_failure +
+      out += "<tr><td>" + html(list.name) + "</td><td>" +
+             (list.allow ? "allow" : "block") + "</td><td>" +
+             html(list.source) + "</td><td>" + html(list.format) +
+             "</td><td>" + duration_text(list.refresh) + "</td><td>" +
+             html_time(list.last_success) + "</td><td class=\"n\">" +
+             std::to_string(list.entries) + "</td><td class=\"n\">" +
+             std::to_string(list.total_failures()) + "</td><td>" + last_failure +
              "</td><td class=\"n\">" + std::to_string(list.blocked) + "</td></tr>\n";
     }
     out += "</table>\n";

@@ -113,8 +113,8 @@ std::vector<MetricFamily> metric_families(const MetricsSnapshot& snapshot) {
   FamilyBuilder blocked("dnsvagt_blocked_queries_total", "Queries blocked, by the list that matched.",
                         MetricType::Counter, {"list"});
   std::set<std::string> block_lists;
-  for (const ListSnapshot& list : snapshot.lists) {
-    if (!list.description.allow) block_lists.insert(list.description.name);
+  for (const ListStatus& list : snapshot.lists) {
+    if (!list.allow) block_lists.insert(list.name);
   }
   for (uint32_t index = 0; index <= kOverflowListIndex; ++index) {
     bool known = index < snapshot.list_names.size() && block_lists.count(snapshot.list_names[index]);
@@ -156,15 +156,15 @@ std::vector<MetricFamily> metric_families(const MetricsSnapshot& snapshot) {
   FamilyBuilder failures("dnsvagt_list_update_failures_total",
                          "Rejected list updates (the last good version stays), by reason.",
                          MetricType::Counter, {"list", "reason"});
-  for (const ListSnapshot& list : snapshot.lists) {
-    const std::string& name = list.description.name;
-    entries.add(list.status.entries, {name});
-    last_success.add(seconds_or_zero(list.status.last_success), {name});
-    last_attempt.add(seconds_or_zero(list.status.last_attempt), {name});
-    refresh.add(list.description.refresh.count(), {name});
-    info.add(1, {name, list.description.allow ? "allow" : "block"});
+  for (const ListStatus& list : snapshot.lists) {
+    const std::string& name = list.name;
+    entries.add(list.entries, {name});
+    last_success.add(seconds_or_zero(list.last_success), {name});
+    last_attempt.add(seconds_or_zero(list.last_attempt), {name});
+    refresh.add(list.refresh.count(), {name});
+    info.add(1, {name, list.allow ? "allow" : "block"});
     for (size_t i = 0; i < kUpdateFailureCount; ++i) {
-      failures.add(list.status.failures[i], {name, to_string(static_cast<UpdateFailure>(i))});
+      failures.add(list.failures[i], {name, to_string(static_cast<UpdateFailure>(i))});
     }
   }
   for (FamilyBuilder* family : {&entries, &last_success, &last_attempt, &refresh, &info, &failures}) {

@@ -1,15 +1,10 @@
 #include "metrics/metrics.h"
 
 #include <algorithm>
-#include <numeric>
 
 #include "version.h"
 
 namespace dnsvagt {
-
-uint64_t ListStatus::total_failures() const {
-  return std::accumulate(failures.begin(), failures.end(), uint64_t{0});
-}
 
 const std::string& MetricsSnapshot::list_label(uint32_t list_index) const {
   static const std::string overflow = "_overflow";
@@ -42,27 +37,29 @@ void Metrics::set_trust_anchors(std::vector<TrustAnchorInfo> anchors) {
   trust_anchors_ = std::move(anchors);
 }
 
-void Metrics::set_lists(std::vector<ListDescription> lists) {
-  for (const ListDescription& list : lists) list_index(list.name);
+void Metrics::set_lists(const std::vector<ListStatus>& lists) {
+  for (const ListStatus& list : lists) list_index(list.name);
   std::lock_guard lock(mutex_);
-  lists_ = std::move(lists);
+  configured_lists_.clear();
+  for (const ListStatus& list : lists) {
+    configured_lists_.push_back(list.name);
+    ListStatus& kept = lists_[list.name];
+    kept.name = list.name;
+    kept.allow = list.allow;
+    kept.source = list.source;
+    kept.format = list.format;
+    kept.refresh = list.refresh;
+  }
 }
 
 void Metrics::list_update_succeeded(std::string_view name, uint64_t entries, WallTime when) {
   std::lock_guard lock(mutex_);
-  ListStatus& status = list_statuses_[std::string(name)];
-  status.entries = entries;
-  status.last_success = when;
-  status.last_attempt = when;
+  lists_[std::string(name)].succeeded(entries, when);
 }
 
 void Metrics::list_update_failed(std::string_view name, UpdateFailure reason, WallTime when) {
   std::lock_guard lock(mutex_);
-  ListStatus& status = list_statuses_[std::string(name)];
-  ++status.failures[static_cast<size_t>(reason)];
-  status.last_failure = when;
-  status.last_failure_reason = reason;
-  status.last_attempt = when;
+  lists_[std::string(name)].failed(reason, when);
 }
 
 void Metrics::set_domain_audit(std::shared_ptr<const AuditReport> report) {
@@ -107,12 +104,9 @@ MetricsSnapshot Metrics::snapshot() const {
     snapshot.validation_enabled = validation_enabled_;
     snapshot.trust_anchors = trust_anchors_;
     snapshot.list_names = list_names_;
-    for (const ListDescription& description : lists_) {
-      ListSnapshot& list = snapshot.lists.emplace_back();
-      list.description = description;
-      auto status = list_statuses_.find(description.name);
-      if (status != list_statuses_.end()) list.status = status->second;
-      auto index = list_indexes_.find(description.name);
+    for (const std::string& name : configured_lists_) {
+      ListStatus& list = snapshot.lists.emplace_back(lists_.find(name)->second);
+      auto index = list_indexes_.find(name);
       if (index != list_indexes_.end()) list.blocked = snapshot.totals.blocked[index->second];
     }
     cache_usage_source = cache_usage_source_;

@@ -2,7 +2,6 @@
 // and the slowly changing state set off the query path (lists, trust anchors, validation).
 #pragma once
 
-#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -10,40 +9,17 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "audit/audit_report.h"
-#include "blocklists/update_failure.h"
+#include "blocklists/list_status.h"
 #include "metrics/worker_counters.h"
 
 namespace dnsvagt {
 
 using WallTime = std::chrono::system_clock::time_point;
-
-// A configured block or allow list, as the config describes it.
-struct ListDescription {
-  std::string name;
-  bool allow = false;   // an allow list (exceptions) rather than a block list
-  std::string source;   // the feed URL or the local file path
-  std::string format;   // as configured: "auto", "hosts", "domains", "adblock", "rpz"
-  std::chrono::seconds refresh{3600};  // 0 = never refreshed (no staleness check)
-};
-
-struct ListStatus {
-  uint64_t entries = 0;  // entries of the version in use
-  std::optional<WallTime> last_success;  // last fetch or check that confirmed a good version
-  std::optional<WallTime> last_attempt;
-  std::optional<WallTime> last_failure;
-  UpdateFailure last_failure_reason = UpdateFailure::http_status;
-  std::array<uint64_t, kUpdateFailureCount> failures{};
-
-  uint64_t total_failures() const;
-  // The most recent attempt failed.
-  bool failing() const { return last_failure && (!last_success || *last_failure > *last_success); }
-};
 
 // A DNSSEC trust anchor as the resolver loaded it.
 struct TrustAnchorInfo {
@@ -57,12 +33,6 @@ struct CacheUsage {
   uint64_t bytes = 0;
 };
 
-struct ListSnapshot {
-  ListDescription description;
-  ListStatus status;
-  uint64_t blocked = 0;  // queries blocked by this list since start
-};
-
 // Everything the exposition and the compliance report show, read at one instant.
 struct MetricsSnapshot {
   WallTime taken_at;
@@ -74,7 +44,7 @@ struct MetricsSnapshot {
   CacheUsage cache;
   CounterTotals totals;
   std::vector<std::string> list_names;  // by list index
-  std::vector<ListSnapshot> lists;      // the configured lists, in config order
+  std::vector<ListStatus> lists;        // the configured lists, in config order
   std::vector<RecentEvent> recent_bogus;   // newest first; detail = validator's reason
   std::vector<RecentEvent> recent_blocks;  // newest first; detail = list name
   // The last periodic audit of audit.domains (requirements 17-20, 23); null before the first
@@ -107,8 +77,9 @@ class Metrics {
   // Setters of the slowly changing state, thread-safe, called on start and reload.
   void set_validation_enabled(bool enabled);
   void set_trust_anchors(std::vector<TrustAnchorInfo> anchors);
-  // Replaces the configured lists (registering their names); statuses are kept by name.
-  void set_lists(std::vector<ListDescription> lists);
+  // Replaces the configured lists (registering their names): their config facts are taken
+  // from `lists`, what their updates found is kept by name (a reload must not reset counters).
+  void set_lists(const std::vector<ListStatus>& lists);
   // A fetch or check confirmed a good version with `entries` entries (also when unchanged).
   void list_update_succeeded(std::string_view name, uint64_t entries, WallTime when);
   void list_update_failed(std::string_view name, UpdateFailure reason, WallTime when);
@@ -135,8 +106,8 @@ class Metrics {
   std::map<std::string, uint32_t, std::less<>> list_indexes_;
   bool validation_enabled_ = false;
   std::vector<TrustAnchorInfo> trust_anchors_;
-  std::vector<ListDescription> lists_;
-  std::map<std::string, ListStatus, std::less<>> list_statuses_;
+  std::vector<std::string> configured_lists_;  // names, in config order
+  std::map<std::string, ListStatus, std::less<>> lists_;  // every list reported or configured
   std::function<CacheUsage()> cache_usage_source_;
   std::shared_ptr<const AuditReport> domain_audit_;
 };

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "blocklists/list_source.h"
 #include "resolver/logging.h"
 #include "resolver/trust_anchor.h"
 #include "resolver/worker_shared.h"
@@ -41,12 +42,11 @@ std::vector<TrustAnchorInfo> configured_trust_anchors(const Config& config, bool
   return anchors;
 }
 
-std::vector<ListDescription> configured_lists(const BlockingConfig& blocking) {
-  std::vector<ListDescription> lists;
+std::vector<ListStatus> configured_lists(const BlockingConfig& blocking) {
+  std::vector<ListStatus> lists;
   for (bool allow : {false, true}) {
     for (const ListSource& source : allow ? blocking.allow : blocking.lists) {
-      lists.push_back({source.name, allow, source.url.empty() ? source.file : source.url,
-                       to_string(source.format), source.refresh});
+      lists.push_back(configured_status(source, allow));
     }
   }
   return lists;

@@ -59,6 +59,6 @@ class Telemetry {
 std::vector<TrustAnchorInfo> configured_trust_anchors(const Config& config, bool loaded);
 
 // The configured block and allow lists, in config order.
-std::vector<ListDescription> configured_lists(const BlockingConfig& blocking);
+std::vector<ListStatus> configured_lists(const BlockingConfig& blocking);
 
 }  // namespace dnsvagt

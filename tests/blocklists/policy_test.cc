@@ -219,9 +219,11 @@ TEST(BuildPolicy, ListLargerThanMaxSizeIsAnError) {
 
 // --- PolicyBuilder::add_list_file: compiling straight from the list's file -----------------
 
-PolicyList file_named(std::string name, std::string path, bool allow_list = false) {
+PolicyList file_named(std::string name, std::string path, ListFormat format,
+                      bool allow_list = false) {
   PolicyList list = list_named(std::move(name), allow_list);
   list.path = std::move(path);
+  list.format = format;
   return list;
 }
 
@@ -282,8 +284,8 @@ TEST(PolicyBuilderFile, GivesTheVerdictsOfAParsedListAndSetsTheStats) {
     PolicyList parsed_list = list_named(list.name, list.allow_list);
     parsed_list.stats = parsed.stats;
     from_parsed.add_list(std::move(parsed_list), parsed);
-    from_files.add_list_file(file_named(list.name, dir.write(list.name, list.text), list.allow_list),
-                             list.format);
+    from_files.add_list_file(
+        file_named(list.name, dir.write(list.name, list.text), list.format, list.allow_list));
   }
   ASSERT_EQ(from_files.lists().size(), example_lists().size());
   auto expected = std::move(from_parsed).build();
@@ -330,16 +332,16 @@ TEST(PolicyBuilderFile, DuplicatesMergeWithinAListButNotAcrossLists) {
   builder.add_list_file(file_named("one", dir.write("one.txt",
                                                     "0.0.0.0 a.example\n"
                                                     "0.0.0.0 A.Example.\n"
-                                                    "0.0.0.0 b.example a.example\n")),
-                        ListFormat::hosts);
-  builder.add_list_file(file_named("two", dir.write("two.txt", "a.example\nc.example\n")),
-                        ListFormat::domains);
+                                                    "0.0.0.0 b.example a.example\n"),
+                                   ListFormat::hosts));
+  builder.add_list_file(
+      file_named("two", dir.write("two.txt", "a.example\nc.example\n"), ListFormat::domains));
   // Scope and kind tell entries of one name apart.
   builder.add_list_file(file_named("three", dir.write("three.txt",
                                                       "||d.example^\n|d.example^\n"
                                                       "@@||d.example^\n||*.d.example^\n"
-                                                      "|d.example^\n")),
-                        ListFormat::adblock);
+                                                      "|d.example^\n"),
+                                   ListFormat::adblock));
   auto policy = std::move(builder).build();
   ASSERT_EQ(policy->lists().size(), 3u);
   EXPECT_EQ(policy->lists()[0].stats.entries, 2u);
@@ -368,8 +370,8 @@ TEST(PolicyBuilderFile, RpzLocalDataOfOneNameMergesAcrossLines) {
                                                     "other.example CNAME .\n"
                                                     "local.example AAAA 2001:db8::7\n"
                                                     "local.example A 192.0.2.7\n"
-                                                    "local.example A 192.0.2.8\n")),
-                        ListFormat::rpz);
+                                                    "local.example A 192.0.2.8\n"),
+                                   ListFormat::rpz));
   auto policy = std::move(builder).build();
   EXPECT_EQ(policy->entry_count(), 2u);
   EXPECT_EQ(policy->lists()[0].stats.entries, 2u);
@@ -393,7 +395,7 @@ TEST(PolicyBuilderFile, RpzLocalDataPastTheCapPerNameIsInvalidAndTheRestLoads) {
   }
   zone += "after.example CNAME .\n";
   PolicyBuilder builder(BlockAction::nxdomain);
-  builder.add_list_file(file_named("rpz", dir.write("zone.rpz", zone)), ListFormat::rpz);
+  builder.add_list_file(file_named("rpz", dir.write("zone.rpz", zone), ListFormat::rpz));
   auto policy = std::move(builder).build();
   const ParseStats& stats = policy->lists()[0].stats;
   EXPECT_EQ(stats.entries, 3u);
@@ -412,15 +414,16 @@ TEST(PolicyBuilderFile, MissingFileSetsTheListsErrorAndThePolicyStillBuilds) {
   TempDir dir;
   const std::string missing = dir.path() + "/not-there.txt";
   PolicyBuilder builder(BlockAction::nxdomain);
-  builder.add_list_file(file_named("gone", missing), ListFormat::domains);
+  builder.add_list_file(file_named("gone", missing, ListFormat::domains));
   ASSERT_EQ(builder.lists().size(), 1u);
   EXPECT_NE(builder.lists()[0].error.find(missing), std::string::npos) << builder.lists()[0].error;
   // A list that arrives with an error is not read at all.
-  PolicyList failed = file_named("failed", dir.write("failed.txt", "failed.example\n"));
+  PolicyList failed =
+      file_named("failed", dir.write("failed.txt", "failed.example\n"), ListFormat::domains);
   failed.error = "download failed";
-  builder.add_list_file(std::move(failed), ListFormat::domains);
-  builder.add_list_file(file_named("good", dir.write("good.txt", "good.example\n")),
-                        ListFormat::domains);
+  builder.add_list_file(std::move(failed));
+  builder.add_list_file(
+      file_named("good", dir.write("good.txt", "good.example\n"), ListFormat::domains));
   auto policy = std::move(builder).build();
   ASSERT_EQ(policy->lists().size(), 3u);
   EXPECT_NE(policy->lists()[0].error.find(missing), std::string::npos);
@@ -444,7 +447,7 @@ TEST(PolicyBuilderFile, ReserveWithAWrongGuessStillBuildsAWorkingPolicy) {
     SCOPED_TRACE(guess);
     PolicyBuilder builder(BlockAction::nodata);
     builder.reserve(guess);
-    builder.add_list_file(file_named("names", path), ListFormat::domains);
+    builder.add_list_file(file_named("names", path, ListFormat::domains));
     builder.add_list(list_named("more"), parse_list("extra.example\nname7.example\n",
                                                     ListFormat::domains));
     auto policy = std::move(builder).build();

@@ -5,14 +5,16 @@
 //              [--low-speed-time S] [--first-retry-ms MS] [--poll-ms MS]
 //
 // STATE_FILE is rewritten (atomically) every 50 ms: {"pid", "publishes", "checks": {NAME:
-// LIST or null}, "policy_entries": {LIST: entries in the published policy}, "lists": [{"name", "available", "entries", "sha256", "etag", "last_modified",
-// "successes", "attempted", "last_failure_reason", "last_error", "failures": {REASON: N}}]}.
+// LIST or null}, "policy_entries": {LIST: entries in the published policy}, "lists": [{"name",
+// "available", "entries", "sha256", "etag", "last_modified" (of the version in use),
+// "successes", "last_success", "last_attempt", "last_failure_reason", "failures": {REASON: N}}]}.
 #include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -48,7 +50,7 @@ double seconds(const std::optional<WallClock::time_point>& time) {
   return std::chrono::duration<double>(time->time_since_epoch()).count();
 }
 
-std::string state_json(const std::vector<ListUpdateStatus>& statuses, int publishes,
+std::string state_json(const ListUpdater& updater, int publishes,
                        const std::vector<std::string>& checks, const Policy& policy,
                        const std::vector<uint64_t>& successes) {
   std::string out = "{\"pid\": " + std::to_string(getpid()) +
@@ -64,20 +66,24 @@ std::string state_json(const std::vector<ListUpdateStatus>& statuses, int publis
     out += (i ? ", " : "") + json_string(list.name) + ": " + std::to_string(list.stats.entries);
   }
   out += "}, \"lists\": [";
+  const std::vector<ListStatus> statuses = updater.statuses();
   for (size_t i = 0; i < statuses.size(); ++i) {
-    const ListUpdateStatus& s = statuses[i];
+    const ListStatus& s = statuses[i];
+    const std::optional<StoredListInfo> version = updater.version_in_use(i);
+    const StoredListInfo in_use = version.value_or(StoredListInfo{});
     out += i ? ", " : "";
     out += "{\"name\": " + json_string(s.name) +
-           ", \"available\": " + (s.available ? "true" : "false") +
-           ", \"entries\": " + std::to_string(s.entries) + ", \"sha256\": " + json_string(s.sha256) +
-           ", \"etag\": " + json_string(s.validators.etag) +
-           ", \"last_modified\": " + json_string(s.validators.last_modified) +
+           ", \"available\": " + (version ? "true" : "false") +
+           ", \"entries\": " + std::to_string(s.entries) +
+           ", \"sha256\": " + json_string(in_use.sha256) +
+           ", \"etag\": " + json_string(in_use.validators.etag) +
+           ", \"last_modified\": " + json_string(in_use.validators.last_modified) +
            ", \"successes\": " + std::to_string(successes[i]) +
            ", \"last_success\": " + std::to_string(seconds(s.last_success)) +
            ", \"last_attempt\": " + std::to_string(seconds(s.last_attempt)) +
            ", \"last_failure_reason\": " +
-           (s.last_failure_reason ? json_string(to_string(*s.last_failure_reason)) : "null") +
-           ", \"last_error\": " + json_string(s.last_error) + ", \"failures\": {";
+           (s.last_failure ? json_string(to_string(s.last_failure_reason)) : "null") +
+           ", \"failures\": {";
     for (size_t r = 0; r < kUpdateFailureCount; ++r) {
       out += (r ? ", " : "") + json_string(to_string(static_cast<UpdateFailure>(r))) + ": " +
              std::to_string(s.failures[r]);
@@ -137,8 +143,8 @@ int main(int argc, char** argv) {
   std::vector<uint64_t> successes(names.size());
   UpdaterHooks hooks;
   auto publish = policy_publisher(policy, config.blocking);
-  hooks.publish = [&](std::vector<ActiveList>&& lists) {
-    publish(std::move(lists));
+  hooks.publish = [&](std::vector<PolicyList>&& lists, uint64_t entries) {
+    publish(std::move(lists), entries);
     ++publishes;
   };
   hooks.succeeded = [&](const std::string& name, uint64_t, WallClock::time_point) {
@@ -155,7 +161,7 @@ int main(int argc, char** argv) {
       std::lock_guard lock(successes_mutex);
       counts = successes;
     }
-    write_atomically(state_file, state_json(updater.snapshot(), publishes, checks,
+    write_atomically(state_file, state_json(updater, publishes, checks,
                                             *policy.current(), counts));
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }

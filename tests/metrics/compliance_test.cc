@@ -16,12 +16,15 @@ using std::chrono::minutes;
 
 const WallTime kStart = WallTime(std::chrono::seconds(1714564800));  // 2024-05-01T12:00:00Z
 
-ListSnapshot block_list(std::string name, uint64_t entries, std::optional<WallTime> last_success) {
-  ListSnapshot list;
-  list.description = {name, false, "https://feeds.example/" + name + ".txt", "hosts", hours(1)};
-  list.status.entries = entries;
-  list.status.last_success = last_success;
-  list.status.last_attempt = last_success;
+ListStatus block_list(std::string name, uint64_t entries, std::optional<WallTime> last_success) {
+  ListStatus list;
+  list.name = name;
+  list.source = "https://feeds.example/" + name + ".txt";
+  list.format = "hosts";
+  list.refresh = hours(1);
+  list.entries = entries;
+  list.last_success = last_success;
+  list.last_attempt = last_success;
   return list;
 }
 
@@ -93,7 +96,7 @@ TEST(ComplianceTest, AnchorThatDidNotLoadIsAtRisk) {
 
 TEST(ComplianceTest, ListOlderThanTwiceItsRefreshIsAtRisk) {
   MetricsSnapshot data = healthy();
-  data.lists[1].status.last_success = data.taken_at - hours(2) - minutes(1);
+  data.lists[1].last_success = data.taken_at - hours(2) - minutes(1);
   ComplianceReport report = build_compliance_report(data);
   EXPECT_FALSE(report.blocking.met);
   EXPECT_THAT(report.blocking.reasons,
@@ -101,19 +104,19 @@ TEST(ComplianceTest, ListOlderThanTwiceItsRefreshIsAtRisk) {
                                 HasSubstr("(1h)"))));
 
   // Exactly twice the interval is still fresh.
-  data.lists[1].status.last_success = data.taken_at - hours(2);
+  data.lists[1].last_success = data.taken_at - hours(2);
   EXPECT_TRUE(build_compliance_report(data).blocking.met);
 }
 
 TEST(ComplianceTest, ListThatNeverLoadedIsStaleOnlyAfterTwiceItsRefreshSinceStart) {
   MetricsSnapshot data = healthy();
-  data.lists[1].status = {};
+  data.lists[1] = block_list("phishing", 0, std::nullopt);
   data.taken_at = kStart + minutes(90);
-  data.lists[0].status.last_success = data.taken_at;
+  data.lists[0].last_success = data.taken_at;
   EXPECT_TRUE(build_compliance_report(data).blocking.met);
 
   data.taken_at = kStart + hours(2) + minutes(1);
-  data.lists[0].status.last_success = data.taken_at;
+  data.lists[0].last_success = data.taken_at;
   ComplianceReport report = build_compliance_report(data);
   EXPECT_FALSE(report.blocking.met);
   EXPECT_THAT(report.blocking.reasons,
@@ -122,17 +125,17 @@ TEST(ComplianceTest, ListThatNeverLoadedIsStaleOnlyAfterTwiceItsRefreshSinceStar
 
 TEST(ComplianceTest, AllListsFailingOrEmptyIsAtRisk) {
   MetricsSnapshot data = healthy();
-  data.lists[0].status.entries = 0;
+  data.lists[0].entries = 0;
   // One still has entries but its last update failed.
-  data.lists[1].status.last_failure = data.taken_at - minutes(1);
-  data.lists[1].status.last_failure_reason = UpdateFailure::connect;
-  data.lists[1].status.failures[0] = 1;
+  data.lists[1].last_failure = data.taken_at - minutes(1);
+  data.lists[1].last_failure_reason = UpdateFailure::connect;
+  data.lists[1].failures[0] = 1;
   ComplianceReport report = build_compliance_report(data);
   EXPECT_FALSE(report.blocking.met);
   EXPECT_THAT(report.blocking.reasons, ElementsAre(HasSubstr("every block list is empty")));
 
   // One good list is enough.
-  data.lists[1].status.last_success = data.taken_at;
+  data.lists[1].last_success = data.taken_at;
   EXPECT_TRUE(build_compliance_report(data).blocking.met);
 }
 
@@ -143,8 +146,8 @@ TEST(ComplianceTest, NoBlockListsIsAtRiskAndAllowListsDoNotCount) {
   EXPECT_FALSE(report.blocking.met);
   EXPECT_THAT(report.blocking.reasons, ElementsAre(HasSubstr("no block lists")));
 
-  ListSnapshot allow = block_list("exceptions", 3, data.taken_at);
-  allow.description.allow = true;
+  ListStatus allow = block_list("exceptions", 3, data.taken_at);
+  allow.allow = true;
   data.lists.push_back(allow);
   EXPECT_THAT(build_compliance_report(data).blocking.reasons,
               ElementsAre(HasSubstr("no block lists")));
@@ -154,9 +157,9 @@ TEST(ComplianceTest, JsonHoldsTheFiguresAndVerdicts) {
   MetricsSnapshot data = healthy();
   data.validation_enabled = false;
   data.lists[0].blocked = 8;
-  data.lists[0].status.failures[static_cast<size_t>(UpdateFailure::parse_budget)] = 2;
-  data.lists[0].status.last_failure = kStart + hours(1);
-  data.lists[0].status.last_failure_reason = UpdateFailure::parse_budget;
+  data.lists[0].failures[static_cast<size_t>(UpdateFailure::parse_budget)] = 2;
+  data.lists[0].last_failure = kStart + hours(1);
+  data.lists[0].last_failure_reason = UpdateFailure::parse_budget;
   data.recent_bogus = {{kStart + hours(2), "dnssec-failed.org", "signature \"expired\"", 0}};
   data.recent_blocks = {{kStart + hours(2) + minutes(5), "malware.example", "urlhaus", 0}};
   std::string json = to_json(build_compliance_report(data));

@@ -105,7 +105,7 @@ std::shared_ptr<const AuditReport> audit_report() {
 
 TEST(ExpositionTest, EveryContractFamilyHasItsTypeAndLabels) {
   Metrics metrics(1);  // fresh: no counts, no lists
-  metrics.set_lists({{"urlhaus", false, "https://example.org/h", "hosts", hours(1)}});
+  metrics.set_lists({{.name = "urlhaus", .source = "https://example.org/h", .format = "hosts"}});
   // The one family without samples from the start: its domains appear with their first audit.
   metrics.set_domain_audit(audit_report());
   std::map<std::string, ExposedFamily> exposed = parse_exposition(scrape(metrics));
@@ -137,8 +137,9 @@ TEST(ExpositionTest, EveryContractFamilyHasItsTypeAndLabels) {
 
 TEST(ExpositionTest, ZeroCountersOfEveryKnownLabelValueFromTheStart) {
   Metrics metrics(2);
-  metrics.set_lists({{"urlhaus", false, "https://example.org/h", "hosts", hours(1)},
-                     {"exceptions", true, "/etc/allow.txt", "domains", hours(1)}});
+  metrics.set_lists(
+      {{.name = "urlhaus", .source = "https://example.org/h", .format = "hosts"},
+       {.name = "exceptions", .allow = true, .source = "/etc/allow.txt", .format = "domains"}});
   std::string text = scrape(metrics);
   for (const char* sample :
        {"dnsvagt_queries_total{transport=\"udp\"} 0", "dnsvagt_queries_total{transport=\"tcp\"} 0",
@@ -180,7 +181,7 @@ TEST(ExpositionTest, ExactValuesAfterKnownIncrements) {
   WallTime start = WallTime(std::chrono::seconds(1700000000));
   Metrics metrics(2, start);
   metrics.set_validation_enabled(true);
-  metrics.set_lists({{"urlhaus", false, "https://example.org/h", "hosts", hours(1)}});
+  metrics.set_lists({{.name = "urlhaus", .source = "https://example.org/h", .format = "hosts"}});
   metrics.list_update_succeeded("urlhaus", 4321, WallTime(std::chrono::seconds(1700000100)));
   metrics.list_update_failed("urlhaus", UpdateFailure::http_status,
                              WallTime(std::chrono::seconds(1700003700)));

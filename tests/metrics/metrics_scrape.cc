@@ -12,8 +12,11 @@ int main(int argc, char** argv) {
   Metrics metrics(2);
   metrics.set_validation_enabled(true);
   metrics.set_trust_anchors({{".", "/var/lib/dnsvagt/root.key", true}});
-  metrics.set_lists({{"urlhaus", false, "https://example.org/hosts.txt", "hosts", std::chrono::hours(1)},
-                     {"exceptions", true, "/etc/dnsvagt/allow.txt", "domains", std::chrono::hours(1)}});
+  metrics.set_lists({{.name = "urlhaus", .source = "https://example.org/hosts.txt", .format = "hosts"},
+                     {.name = "exceptions",
+                      .allow = true,
+                      .source = "/etc/dnsvagt/allow.txt",
+                      .format = "domains"}});
   metrics.list_update_succeeded("urlhaus", 1000, std::chrono::system_clock::now());
   metrics.list_update_failed("exceptions", UpdateFailure::io, std::chrono::system_clock::now());
   uint32_t urlhaus = metrics.list_index("urlhaus");

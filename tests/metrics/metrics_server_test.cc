@@ -47,7 +47,7 @@ class MetricsServerTest : public ::testing::Test {
     metrics_.set_validation_enabled(true);
     metrics_.set_trust_anchors({{".", "/var/lib/dnsvagt/root.key", true}});
     metrics_.set_lists(
-        {{"urlhaus", false, "https://example.org/h", "hosts", std::chrono::hours(1)}});
+        {{.name = "urlhaus", .source = "https://example.org/h", .format = "hosts"}});
     metrics_.list_update_succeeded("urlhaus", 10, std::chrono::system_clock::now());
     metrics_.worker(1).query(Transport::tcp);
     metrics_.worker(1).blocked(metrics_.list_index("urlhaus"));

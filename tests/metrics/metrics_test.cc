@@ -27,8 +27,11 @@ TEST(MetricsTest, ListIndexesAreStableAndBounded) {
 TEST(MetricsTest, SnapshotJoinsListConfigStatusAndBlocks) {
   WallTime start = std::chrono::system_clock::now() - hours(1);
   Metrics metrics(2, start);
-  metrics.set_lists({{"urlhaus", false, "https://example.org/hosts.txt", "hosts", hours(1)},
-                     {"exceptions", true, "/etc/dnsvagt/allow.txt", "domains", hours(1)}});
+  metrics.set_lists({{.name = "urlhaus", .source = "https://example.org/hosts.txt", .format = "hosts"},
+                     {.name = "exceptions",
+                      .allow = true,
+                      .source = "/etc/dnsvagt/allow.txt",
+                      .format = "domains"}});
   metrics.list_update_succeeded("urlhaus", 1200, start + seconds(5));
   metrics.list_update_failed("urlhaus", UpdateFailure::shrink, start + seconds(3605));
   metrics.list_update_failed("urlhaus", UpdateFailure::shrink, start + seconds(7205));
@@ -40,24 +43,27 @@ TEST(MetricsTest, SnapshotJoinsListConfigStatusAndBlocks) {
   EXPECT_EQ(snapshot.started_at, start);
   EXPECT_EQ(snapshot.version, DNSVAGT_VERSION);
   ASSERT_EQ(snapshot.lists.size(), 2u);
-  const ListSnapshot& list = snapshot.lists[0];
-  EXPECT_EQ(list.description.name, "urlhaus");
-  EXPECT_EQ(list.status.entries, 1200u);
-  EXPECT_EQ(list.status.last_success, start + seconds(5));
-  EXPECT_EQ(list.status.last_attempt, start + seconds(7205));
-  EXPECT_EQ(list.status.failures[static_cast<size_t>(UpdateFailure::shrink)], 2u);
-  EXPECT_EQ(list.status.total_failures(), 2u);
-  EXPECT_TRUE(list.status.failing());
+  const ListStatus& list = snapshot.lists[0];
+  EXPECT_EQ(list.name, "urlhaus");
+  EXPECT_EQ(list.entries, 1200u);
+  EXPECT_EQ(list.last_success, start + seconds(5));
+  EXPECT_EQ(list.last_attempt, start + seconds(7205));
+  EXPECT_EQ(list.failures[static_cast<size_t>(UpdateFailure::shrink)], 2u);
+  EXPECT_EQ(list.total_failures(), 2u);
+  EXPECT_TRUE(list.failing());
   EXPECT_EQ(list.blocked, 2u);
-  EXPECT_EQ(snapshot.lists[1].status.entries, 0u);
-  EXPECT_FALSE(snapshot.lists[1].status.last_success.has_value());
+  EXPECT_EQ(snapshot.lists[1].entries, 0u);
+  EXPECT_FALSE(snapshot.lists[1].last_success.has_value());
 
   // A reload keeps the status of a list that stays configured.
-  metrics.set_lists({{"urlhaus", false, "https://example.org/v2.txt", "hosts", hours(2)}});
+  metrics.set_lists({{.name = "urlhaus",
+                      .source = "https://example.org/v2.txt",
+                      .format = "hosts",
+                      .refresh = hours(2)}});
   snapshot = metrics.snapshot();
   ASSERT_EQ(snapshot.lists.size(), 1u);
-  EXPECT_EQ(snapshot.lists[0].description.source, "https://example.org/v2.txt");
-  EXPECT_EQ(snapshot.lists[0].status.entries, 1200u);
+  EXPECT_EQ(snapshot.lists[0].source, "https://example.org/v2.txt");
+  EXPECT_EQ(snapshot.lists[0].entries, 1200u);
 }
 
 TEST(MetricsTest, RecentEventsAreMergedNewestFirstAndBounded) {
