@@ -46,7 +46,8 @@ ProxyHeader parse_proxy_header(std::span<const uint8_t> data) {
   ProxyHeader header;
   // A stream may deliver the header in pieces: what has come must match so far.
   const size_t signature_seen = std::min(data.size(), sizeof kProxySignature);
-  if (std::memcmp(data.data(), kProxySignature, signature_seen) != 0) {
+  // An empty span may hold a null pointer, which memcmp must not get even for 0 bytes.
+  if (signature_seen > 0 && std::memcmp(data.data(), kProxySignature, signature_seen) != 0) {
     return rejected("no PROXY protocol v2 signature");
   }
   if (data.size() < kFixedPart) {
