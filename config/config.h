@@ -70,6 +70,8 @@ struct ServerConfig {
   std::vector<Endpoint> listen;         // default 127.0.0.1:53 and [::1]:53
   unsigned threads = 0;                 // 0 = auto (number of cores)
   std::vector<NetworkPrefix> allow;     // default: loopback and private ranges
+  // Load balancers (dnsdist) that put a PROXY v2 header before each query; default none.
+  std::vector<NetworkPrefix> proxy_protocol_from;
   std::chrono::seconds tcp_idle_timeout{10};
   std::chrono::seconds tcp_query_timeout{5};   // first byte of a query to its last
   std::chrono::seconds tcp_write_timeout{10};  // queued replies to all written

@@ -278,8 +278,8 @@ Config ConfigReader::read(const YAML::Node& document) {
 
 void ConfigReader::read_server(const Item& section, ServerConfig& server) const {
   Fields f = fields(section,
-                    {"listen", "threads", "allow", "tcp_idle_timeout", "tcp_query_timeout",
-                     "tcp_write_timeout", "max_tcp_connections",
+                    {"listen", "threads", "allow", "proxy_protocol_from", "tcp_idle_timeout",
+                     "tcp_query_timeout", "tcp_write_timeout", "max_tcp_connections",
                      "max_tcp_connections_per_client", "rate_limit", "user", "private_zones"},
                     true);
   if (const Item* item = f.get("listen")) {
@@ -306,10 +306,13 @@ void ConfigReader::read_server(const Item& section, ServerConfig& server) const 
       fail(*item, "expected " + expected + ", got " + quoted(value));
     }
   }
-  if (const Item* item = f.get("allow")) {
-    server.allow.clear();
+  for (auto [key, prefixes] : {std::pair{"allow", &server.allow},
+                                std::pair{"proxy_protocol_from", &server.proxy_protocol_from}}) {
+    const Item* item = f.get(key);
+    if (!item) continue;
+    prefixes->clear();
     for (const Item& element : elements(*item, "prefixes like \"10.0.0.0/8\"")) {
-      server.allow.push_back(parsed(element, "a prefix like \"10.0.0.0/8\"", parse_prefix));
+      prefixes->push_back(parsed(element, "a prefix like \"10.0.0.0/8\"", parse_prefix));
     }
   }
   if (const Item* item = f.get("tcp_idle_timeout")) {

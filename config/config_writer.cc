@@ -116,9 +116,12 @@ std::string to_yaml(const Config& config) {
   for (const Endpoint& endpoint : server.listen) listen.push_back(endpoint.to_string());
   w.texts("listen", listen);
   w.plain("threads", server.threads == 0 ? "auto" : std::to_string(server.threads));
-  std::vector<std::string> allow;
-  for (const NetworkPrefix& prefix : server.allow) allow.push_back(prefix.text);
-  w.texts("allow", allow);
+  for (auto [key, prefixes] : {std::pair{"allow", &server.allow},
+                                std::pair{"proxy_protocol_from", &server.proxy_protocol_from}}) {
+    std::vector<std::string> texts;
+    for (const NetworkPrefix& prefix : *prefixes) texts.push_back(prefix.text);
+    w.texts(key, texts);
+  }
   w.plain("tcp_idle_timeout", format_duration(server.tcp_idle_timeout));
   w.plain("tcp_query_timeout", format_duration(server.tcp_query_timeout));
   w.plain("tcp_write_timeout", format_duration(server.tcp_write_timeout));

@@ -231,6 +231,18 @@ std::vector<MetricFamily> metric_families(const MetricsSnapshot& snapshot) {
   }
   families.push_back(tcp_dropped.take());
 
+  FamilyBuilder proxy_refused("dnsvagt_proxy_headers_refused_total",
+                              "Datagrams dropped and connections closed for their PROXY protocol "
+                              "header (server.proxy_protocol_from), by transport and reason.",
+                              MetricType::Counter, {"transport", "reason"});
+  for (size_t t = 0; t < kTransportCount; ++t) {
+    for (size_t r = 0; r < kProxyRefusalCount; ++r) {
+      proxy_refused.add(totals.proxy_refused[t][r], {to_string(static_cast<Transport>(t)),
+                                                     to_string(static_cast<ProxyRefusal>(r))});
+    }
+  }
+  families.push_back(proxy_refused.take());
+
   FamilyBuilder internal_errors("dnsvagt_internal_errors_total",
                                 "Queries (answered SERVFAIL) and events cut short by an internal "
                                 "error; the log says what it was.",

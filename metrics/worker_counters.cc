@@ -47,6 +47,15 @@ const char* to_string(TcpDropReason reason) {
   return "unknown";
 }
 
+const char* to_string(ProxyRefusal refusal) {
+  switch (refusal) {
+    case ProxyRefusal::untrusted: return "untrusted";
+    case ProxyRefusal::missing: return "missing";
+    case ProxyRefusal::invalid: return "invalid";
+  }
+  return "unknown";
+}
+
 namespace {
 
 // IANA "DNS RCODEs" 0..23; empty = unassigned. 16 is BADVERS (OPT) and BADSIG (TSIG); a
@@ -145,6 +154,7 @@ void WorkerCounters::add_to(CounterTotals& totals) const {
   totals.query_log_dropped += query_log_dropped_.load(std::memory_order_relaxed);
   add_all(totals.rate_limited, rate_limited_);
   add_all(totals.tcp_dropped, tcp_dropped_);
+  for (size_t t = 0; t < kTransportCount; ++t) add_all(totals.proxy_refused[t], proxy_refused_[t]);
   totals.internal_errors += internal_errors_.load(std::memory_order_relaxed);
 }
 

@@ -41,10 +41,21 @@ enum class TcpDropReason : uint8_t {
 };
 inline constexpr size_t kTcpDropReasonCount = 6;
 
+// Why the first bytes from a peer were refused for what they said, or did not say, about a
+// PROXY protocol header (server.proxy_protocol_from). A refused datagram is dropped, a refused
+// connection closed.
+enum class ProxyRefusal : uint8_t {
+  untrusted,  // a header from a peer outside server.proxy_protocol_from
+  missing,    // no header from a peer inside it
+  invalid,    // a header that is malformed or not one we accept
+};
+inline constexpr size_t kProxyRefusalCount = 3;
+
 const char* to_string(Transport transport);
 const char* to_string(DnssecOutcome outcome);
 const char* to_string(UpstreamErrorReason reason);
 const char* to_string(TcpDropReason reason);
+const char* to_string(ProxyRefusal refusal);
 
 // Response codes are counted exactly for 0..23 (every assigned RCODE up to BADCOOKIE);
 // anything larger shares the last slot.
@@ -117,6 +128,7 @@ struct CounterTotals {
   uint64_t query_log_dropped = 0;
   std::array<uint64_t, kTransportCount> rate_limited{};
   std::array<uint64_t, kTcpDropReasonCount> tcp_dropped{};
+  std::array<std::array<uint64_t, kProxyRefusalCount>, kTransportCount> proxy_refused{};
   uint64_t internal_errors = 0;
 
   uint64_t total_queries() const;
@@ -148,6 +160,9 @@ class alignas(64) WorkerCounters {
     bump(rate_limited_[static_cast<size_t>(transport)]);
   }
   void tcp_dropped(TcpDropReason reason) { bump(tcp_dropped_[static_cast<size_t>(reason)]); }
+  void proxy_refused(Transport transport, ProxyRefusal refusal) {
+    bump(proxy_refused_[static_cast<size_t>(transport)][static_cast<size_t>(refusal)]);
+  }
   // A query (answered SERVFAIL) or an event that an internal error cut short.
   void internal_error() { bump(internal_errors_); }
 
@@ -185,6 +200,7 @@ class alignas(64) WorkerCounters {
   Counter query_log_dropped_{0};
   std::array<Counter, kTransportCount> rate_limited_{};
   std::array<Counter, kTcpDropReasonCount> tcp_dropped_{};
+  std::array<std::array<Counter, kProxyRefusalCount>, kTransportCount> proxy_refused_{};
   Counter internal_errors_{0};
   std::array<Counter, kMaxLists + 1> blocked_{};
   RecentEventRing recent_bogus_;

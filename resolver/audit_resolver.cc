@@ -130,7 +130,7 @@ Config with_read_only_root_anchor(Config config) {
 LookupResult AuditResolver::lookup(const std::string& name, uint16_t type) {
   // Braces, not make_unique: clang 14 (the fuzz build) has no parenthesized aggregate init.
   Pending* pending =
-      pending_.emplace_back(std::unique_ptr<Pending>(new Pending{base_, type})).get();
+      pending_.emplace_back(std::unique_ptr<Pending>(new Pending{base_, type, false, {}})).get();
   LookupResult timed_out{LookupOutcome::timeout, Security::unknown, {}, {}};
   if (stopping_ && *stopping_) return timed_out;
   if (!upstream_->resolve(name + ".", type, LDNS_RR_CLASS_IN, false, false, on_reply, pending)) {

@@ -104,4 +104,31 @@ ProxyHeader parse_proxy_header(std::span<const uint8_t> data) {
   return header;
 }
 
+ProxyStart judge_proxy_start(std::span<const uint8_t> start, bool from_proxy, bool whole) {
+  using Kind = ProxyStart::Kind;
+  const size_t seen = std::min(start.size(), sizeof kProxySignature);
+  const bool signature_so_far =
+      seen == 0 || std::memcmp(start.data(), kProxySignature, seen) == 0;
+  ProxyStart judged;
+  if (!from_proxy) {
+    // A datagram this short is no DNS query either; the query parser says so.
+    if (!signature_so_far || (whole && seen < sizeof kProxySignature)) return judged;
+    judged.kind = seen < sizeof kProxySignature ? Kind::incomplete : Kind::refused;
+    judged.refusal = ProxyRefusal::untrusted;
+    return judged;
+  }
+  judged.kind = Kind::refused;
+  if (!signature_so_far || (whole && seen < sizeof kProxySignature)) {
+    judged.refusal = ProxyRefusal::missing;
+    return judged;
+  }
+  judged.header = parse_proxy_header(start);
+  if (judged.header.status == ProxyHeader::Status::ok) {
+    judged.kind = Kind::header;
+  } else if (judged.header.status == ProxyHeader::Status::incomplete && !whole) {
+    judged.kind = Kind::incomplete;
+  }
+  return judged;
+}
+
 }  // namespace dnsvagt

@@ -9,6 +9,8 @@
 #include <span>
 #include <string_view>
 
+#include "metrics/worker_counters.h"
+
 namespace dnsvagt {
 
 // The 12 bytes every v2 header starts with.
@@ -41,5 +43,23 @@ struct ProxyHeader {
 // as the protocol says), and v2 PROXY over TCP or UDP with an IPv4 or IPv6 address block and
 // well-formed TLVs, which are skipped.
 ProxyHeader parse_proxy_header(std::span<const uint8_t> data);
+
+// What the first bytes of a datagram or connection mean, from a peer that must start with a
+// header (`from_proxy`: in server.proxy_protocol_from) or must not: a header from anyone else
+// would let them choose the client address the ACL and the query log see.
+struct ProxyStart {
+  enum class Kind {
+    no_header,   // a peer that is its own client; the DNS bytes start at once
+    header,      // `header` is valid: its client is the client
+    incomplete,  // a stream: wait for more bytes
+    refused,     // drop the datagram or close the connection, counted as `refusal`
+  };
+  Kind kind = Kind::no_header;
+  ProxyRefusal refusal = ProxyRefusal::invalid;
+  ProxyHeader header;
+};
+
+// `whole`: `start` is all there is (a datagram), so nothing is incomplete.
+ProxyStart judge_proxy_start(std::span<const uint8_t> start, bool from_proxy, bool whole);
 
 }  // namespace dnsvagt

@@ -11,6 +11,7 @@
 #include <span>
 
 #include "metrics/worker_counters.h"
+#include "resolver/proxy_header.h"
 
 namespace dnsvagt {
 
@@ -35,13 +36,28 @@ inline constexpr size_t kControlSize = 64;
 struct ReplyTarget {
   Transport transport = Transport::udp;
   int udp_fd = -1;
-  sockaddr_storage address;
+  sockaddr_storage address;  // the peer: where replies go
   socklen_t address_length = 0;
+  // The client a PROXY protocol header named; none (0): the peer is the client.
+  sockaddr_storage proxied_client;
+  socklen_t proxied_client_length = 0;
   alignas(cmsghdr) uint8_t control[kControlSize];
   size_t control_length = 0;
   std::shared_ptr<StreamConnection> connection;  // set for a stream transport
 
-  const sockaddr* client() const { return reinterpret_cast<const sockaddr*>(&address); }
+  const sockaddr* peer() const { return reinterpret_cast<const sockaddr*>(&address); }
+  // Who asked, for the ACL, the rate limit, the query log and the metrics.
+  const sockaddr* client() const {
+    return proxied_client_length ? reinterpret_cast<const sockaddr*>(&proxied_client) : peer();
+  }
+  socklen_t client_length() const {
+    return proxied_client_length ? proxied_client_length : address_length;
+  }
+  // The client of a valid header (a LOCAL one names none: the peer stays the client).
+  void take_client_from(const ProxyHeader& header) {
+    proxied_client = header.source;
+    proxied_client_length = header.local ? 0 : header.source_length;
+  }
   bool stream() const { return connection != nullptr; }
   // A late reply: over the connection, or as one datagram from the address asked. A full
   // socket buffer drops it as the network would; the client retries.

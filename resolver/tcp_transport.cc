@@ -56,6 +56,8 @@ struct TcpTransport::Connection : StreamConnection {
   TcpTransport* transport;
   bufferevent* bev;  // null once closed; replies still in flight then go nowhere
   ReplyTarget client;
+  bool from_proxy = false;    // in server.proxy_protocol_from: a PROXY header comes first
+  bool start_read = false;    // the header, or that there is none, has been read
   event* deadline = nullptr;  // fires at next_deadline()
   event* resume = nullptr;    // reads the queries left in the input once under the bounds again
   unsigned waiting = 0;       // queries whose answers are still to come
@@ -110,14 +112,17 @@ void TcpTransport::accept(int fd, const sockaddr* address, int length) {
     return;
   }
   // Outside the ACL a connection gets nothing, not even a slot it could hold for the timeouts
-  // and so shut TCP for everyone.
-  if (!shared_.access_list.allows(address)) {
+  // and so shut TCP for everyone. A load balancer's clients are judged once its header names
+  // them; it carries many, so the per-client limit is not its.
+  const bool from_proxy = shared_.proxies.allows(address);
+  if (!from_proxy && !shared_.access_list.allows(address)) {
     counters_.tcp_dropped(TcpDropReason::acl);
     ::close(fd);
     return;
   }
   const TcpRefusal refusal = shared_.tcp_slots->acquire(
-      address, server.max_tcp_connections, server.max_tcp_connections_per_client);
+      address, server.max_tcp_connections,
+      from_proxy ? server.max_tcp_connections : server.max_tcp_connections_per_client);
   if (refusal != TcpRefusal::none) {
     counters_.tcp_dropped(refusal == TcpRefusal::total ? TcpDropReason::connection_limit
                                                        : TcpDropReason::per_client_limit);
@@ -136,6 +141,7 @@ void TcpTransport::accept(int fd, const sockaddr* address, int length) {
   connection->client.transport = Transport::tcp;
   memcpy(&connection->client.address, address, length);
   connection->client.address_length = length;
+  connection->from_proxy = from_proxy;
   connection->deadline = evtimer_new(base_, on_deadline, connection.get());
   connection->resume = event_new(base_, -1, 0, on_resume, connection.get());
   connection->idle_since_ns = clock_ns(CLOCK_MONOTONIC);
@@ -159,8 +165,55 @@ void TcpTransport::on_resume(int, short, void* connection) {
 }
 
 void TcpTransport::read(Connection* connection) {
-  QueryEngine::PolicyLease lease(engine_);
   evbuffer* input = bufferevent_get_input(connection->bev);
+  if (connection->start_read || read_start(connection, input)) read_queries(connection, input);
+  if (!connection->bev) return;
+  // The query deadline runs from the first byte of a query (or of a PROXY header) we are
+  // ready to read.
+  const bool partial =
+      !connection->paused &&
+      !over_bounds(connection->waiting,
+                   evbuffer_get_length(bufferevent_get_output(connection->bev))) &&
+      evbuffer_get_length(input) > 0;
+  if (!partial) {
+    connection->query_since_ns = 0;
+  } else if (connection->query_since_ns == 0) {
+    connection->query_since_ns = clock_ns(CLOCK_MONOTONIC);
+  }
+  update(connection);
+}
+
+bool TcpTransport::read_start(Connection* connection, evbuffer* input) {
+  uint8_t start[kMaxProxyHeader];
+  const ev_ssize_t copied = evbuffer_copyout(input, start, sizeof start);
+  const ProxyStart judged = judge_proxy_start(
+      {start, static_cast<size_t>(std::max<ev_ssize_t>(copied, 0))}, connection->from_proxy,
+      false);
+  switch (judged.kind) {
+    case ProxyStart::Kind::incomplete:
+      return false;
+    case ProxyStart::Kind::refused:
+      counters_.proxy_refused(Transport::tcp, judged.refusal);
+      close(connection);
+      return false;
+    case ProxyStart::Kind::header:
+      evbuffer_drain(input, judged.header.length);
+      connection->client.take_client_from(judged.header);
+      if (!shared_.access_list.allows(connection->client.client())) {
+        counters_.tcp_dropped(TcpDropReason::acl);
+        close(connection);
+        return false;
+      }
+      break;
+    case ProxyStart::Kind::no_header:
+      break;
+  }
+  connection->start_read = true;
+  return true;
+}
+
+void TcpTransport::read_queries(Connection* connection, evbuffer* input) {
+  QueryEngine::PolicyLease lease(engine_);
   ReplyTarget client = connection->client;
   client.connection = connections_.at(connection);
   evbuffer* output = bufferevent_get_output(connection->bev);
@@ -182,17 +235,6 @@ void TcpTransport::read(Connection* connection) {
                         clock_ns(CLOCK_MONOTONIC), accounting_.wall_clock_ns());
     }
   }
-  if (!connection->bev) return;
-  // The query deadline runs from the first byte of a query we are ready to read.
-  const bool partial = !connection->paused &&
-                       !over_bounds(connection->waiting, evbuffer_get_length(output)) &&
-                       evbuffer_get_length(input) > 0;
-  if (!partial) {
-    connection->query_since_ns = 0;
-  } else if (connection->query_since_ns == 0) {
-    connection->query_since_ns = clock_ns(CLOCK_MONOTONIC);
-  }
-  update(connection);
 }
 
 void TcpTransport::on_write(bufferevent*, void* connection) {
@@ -298,7 +340,7 @@ void TcpTransport::close(Connection* connection) {
   connection->deadline = nullptr;
   event_free(connection->resume);
   connection->resume = nullptr;
-  shared_.tcp_slots->release(connection->client.client());
+  shared_.tcp_slots->release(connection->client.peer());
   counters_.tcp_connection_closed();
   connections_.erase(connection);  // may free it; waiters keep theirs alive
 }

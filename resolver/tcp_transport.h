@@ -1,6 +1,7 @@
 // TcpTransport: one worker's TCP listeners and client connections (RFC 7766): the ACL and
-// connection limits at accept, queries read from each connection within its bounds, and the
-// idle, query and write deadlines. Hands each query to the query engine.
+// connection limits at accept, the PROXY header of a connection from a load balancer, queries
+// read from each connection within its bounds, and the idle, query and write deadlines. Hands
+// each query to the query engine.
 #pragma once
 
 #include <event2/event.h>
@@ -17,6 +18,7 @@
 #include "resolver/worker_shared.h"
 
 struct bufferevent;
+struct evbuffer;
 struct evconnlistener;
 
 namespace dnsvagt {
@@ -44,6 +46,10 @@ class TcpTransport {
 
   void accept(int fd, const sockaddr* address, int length);
   void read(Connection* connection);
+  // The PROXY header at the start of a connection, or its absence: false while more bytes are
+  // needed, and when the connection was closed for it.
+  bool read_start(Connection* connection, evbuffer* input);
+  void read_queries(Connection* connection, evbuffer* input);
   // After a reply was queued or written, or a query's answer arrived: closes a connection
   // that is done, reads on once it is back under its bounds, and sets its next deadline.
   void update(Connection* connection);

@@ -57,13 +57,19 @@ struct UdpTransport::Batch {
   alignas(cmsghdr) uint8_t reply_controls[kBatch][kControlSize];
   uint8_t reply_packets[kBatch][kServerUdpSize];
   ReplyFacts facts[kBatch];  // by reply
-  int query_of[kBatch];      // the query a reply answers
+  sockaddr_storage clients[kBatch];  // by reply: who asked (the peer, or whom its header named)
 };
 
 UdpTransport::UdpTransport(event_base* base, const std::vector<int>& sockets,
-                           QueryEngine& engine, ReplyAccounting& accounting,
+                           const WorkerShared& shared, QueryEngine& engine,
+                           WorkerCounters& counters, ReplyAccounting& accounting,
                            InternalErrors& errors)
-    : engine_(engine), accounting_(accounting), errors_(errors), batch_(std::make_unique<Batch>()) {
+    : shared_(shared),
+      engine_(engine),
+      counters_(counters),
+      accounting_(accounting),
+      errors_(errors),
+      batch_(std::make_unique<Batch>()) {
   for (int fd : sockets) {
     events_.push_back(event_new(base, fd, EV_READ | EV_PERSIST, on_readable, this));
     event_add(events_.back(), nullptr);
@@ -109,10 +115,21 @@ void UdpTransport::read(int fd) {
       if (m.msg_flags & MSG_TRUNC) continue;
       memcpy(&client.address, &b.addresses[i], m.msg_namelen);
       client.address_length = m.msg_namelen;
+      client.proxied_client_length = 0;
+      std::span<const uint8_t> query(b.queries[i], b.messages[i].msg_len);
+      const ProxyStart start =
+          judge_proxy_start(query, shared_.proxies.allows(client.peer()), true);
+      if (start.kind == ProxyStart::Kind::refused) {
+        counters_.proxy_refused(Transport::udp, start.refusal);
+        continue;
+      }
+      if (start.kind == ProxyStart::Kind::header) {
+        client.take_client_from(start.header);
+        query = query.subspan(start.header.length);
+      }
       client.control_length = reply_control(m, client.control);
-      const Outcome outcome = engine_.answer(
-          Request{{b.queries[i], b.messages[i].msg_len}, client, received_ns},
-          {b.reply_packets[replies], kServerUdpSize});
+      const Outcome outcome = engine_.answer(Request{query, client, received_ns},
+                                             {b.reply_packets[replies], kServerUdpSize});
       const size_t length = outcome.length;
       if (length == 0) {
         if (outcome.counted()) {  // an RPZ drop: its silence is "sent" now
@@ -122,7 +139,7 @@ void UdpTransport::read(int fd) {
         continue;
       }
       b.facts[replies] = outcome.facts;
-      b.query_of[replies] = i;
+      memcpy(&b.clients[replies], client.client(), client.client_length());
       memcpy(b.reply_controls[replies], client.control, client.control_length);
       b.reply_vectors[replies] = {b.reply_packets[replies], length};
       msghdr& r = b.replies[replies].msg_hdr;
@@ -146,8 +163,7 @@ void UdpTransport::read(int fd) {
       int64_t sent_ns = clock_ns(CLOCK_MONOTONIC);
       int64_t sent_wall_ns = accounting_.wall_clock_ns();
       for (int r = 0; r < replies; ++r) {
-        accounting_.count(b.facts[r],
-                          reinterpret_cast<const sockaddr*>(&b.addresses[b.query_of[r]]),
+        accounting_.count(b.facts[r], reinterpret_cast<const sockaddr*>(&b.clients[r]),
                           {b.reply_packets[r], b.reply_vectors[r].iov_len}, received_ns,
                           sent_ns, sent_wall_ns);
       }

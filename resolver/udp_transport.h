@@ -1,5 +1,6 @@
-// UdpTransport: one worker's UDP sockets. Reads queries in batches (recvmmsg), hands each to
-// the query engine and sends the replies it gives at once in one sendmmsg per batch.
+// UdpTransport: one worker's UDP sockets. Reads queries in batches (recvmmsg), takes off the
+// PROXY header of a datagram from a load balancer, hands each query to the query engine and
+// sends the replies it gives at once in one sendmmsg per batch.
 #pragma once
 
 #include <event2/event.h>
@@ -10,14 +11,16 @@
 #include "resolver/internal_errors.h"
 #include "resolver/query_engine.h"
 #include "resolver/reply_accounting.h"
+#include "resolver/worker_shared.h"
 
 namespace dnsvagt {
 
 class UdpTransport {
  public:
   // Reads `sockets` (owned by the Server) on `base` until stop_reading().
-  UdpTransport(event_base* base, const std::vector<int>& sockets, QueryEngine& engine,
-               ReplyAccounting& accounting, InternalErrors& errors);
+  UdpTransport(event_base* base, const std::vector<int>& sockets, const WorkerShared& shared,
+               QueryEngine& engine, WorkerCounters& counters, ReplyAccounting& accounting,
+               InternalErrors& errors);
   ~UdpTransport();
   UdpTransport(const UdpTransport&) = delete;
   UdpTransport& operator=(const UdpTransport&) = delete;
@@ -31,7 +34,9 @@ class UdpTransport {
   static void on_readable(int fd, short events, void* transport);
   void read(int fd);
 
+  const WorkerShared& shared_;
   QueryEngine& engine_;
+  WorkerCounters& counters_;
   ReplyAccounting& accounting_;
   InternalErrors& errors_;
   std::vector<event*> events_;

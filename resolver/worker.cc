@@ -32,7 +32,7 @@ Worker::Worker(std::shared_ptr<WorkerShared> shared, WorkerSockets sockets,
     event_base_free(base_);
     throw;
   }
-  udp_.emplace(base_, sockets_.udp, *engine_, accounting_, errors_);
+  udp_.emplace(base_, sockets_.udp, *shared_, *engine_, counters_, accounting_, errors_);
   tcp_.emplace(base_, sockets_.tcp, *shared_, *engine_, counters_, accounting_, errors_);
   stop_event_ = event_new(base_, -1, 0, on_stop, this);
   heartbeat_event_ = event_new(base_, -1, EV_PERSIST, on_heartbeat, this);

@@ -11,6 +11,7 @@ WorkerShared::WorkerShared(Config config_in, TcpSlots* tcp_slots_in)
       cache(AnswerCache::Options{answer_cache_bytes(config.cache), config.cache.serve_stale,
                                  86400, config.cache.prefetch}),
       access_list(config.server.allow),
+      proxies(config.server.proxy_protocol_from),
       tcp_slots(tcp_slots_in) {}
 
 }  // namespace dnsvagt

@@ -1,5 +1,6 @@
-// WorkerShared: what all workers of one configuration share (config, answer cache, ACL, the
-// published blocklist policy, rate limiter, TCP slots). A reload builds a new one.
+// WorkerShared: what all workers of one configuration share (config, answer cache, ACL and
+// PROXY sources, the published blocklist policy, rate limiter, TCP slots). A reload builds a
+// new one.
 #pragma once
 
 #include <memory>
@@ -18,6 +19,7 @@ struct WorkerShared {
   Config config;
   AnswerCache cache;
   AccessList access_list;
+  AccessList proxies;  // server.proxy_protocol_from
   PublishedPolicy policy;  // the blocklists of this config; the list updater publishes here
   // server.rate_limit, null when off. The Server sets it, and keeps it over a reload that
   // leaves the limit as it was, so a SIGHUP does not refill every client's bucket.

@@ -65,6 +65,7 @@ server:
   listen: ["0.0.0.0:5353", "[2001:db8::53]:53", "192.0.2.1", "::1"]
   threads: 4
   allow: ["192.0.2.0/24", "2001:db8::/32", "198.51.100.7"]
+  proxy_protocol_from: ["127.0.0.2", "::1/128"]
   tcp_idle_timeout: 2m
   tcp_query_timeout: 3s
   tcp_write_timeout: 7s
@@ -169,6 +170,7 @@ TEST(DefaultConfig, MatchesDesign) {
   EXPECT_EQ(c.blocking.cache_dir, "/var/lib/dnsvagt/lists");
   EXPECT_TRUE(c.blocking.lists.empty());
   EXPECT_TRUE(c.blocking.allow.empty());
+  EXPECT_TRUE(c.server.proxy_protocol_from.empty());
   EXPECT_EQ(c.metrics.listen, (Endpoint{"127.0.0.1", 9153}));
   EXPECT_EQ(c.logging.level, LogLevel::info);
   EXPECT_EQ(c.logging.query_log, "");
@@ -208,6 +210,9 @@ TEST(ParseConfig, FullConfigSetsEveryField) {
   EXPECT_EQ(c.server.threads, 4u);
   ASSERT_EQ(c.server.allow.size(), 3u);
   EXPECT_EQ(c.server.allow[2].length, 32);
+  ASSERT_EQ(c.server.proxy_protocol_from.size(), 2u);
+  EXPECT_EQ(c.server.proxy_protocol_from[0].text, "127.0.0.2");
+  EXPECT_EQ(c.server.proxy_protocol_from[1].family, AF_INET6);
   EXPECT_EQ(c.server.tcp_idle_timeout, seconds(120));
   EXPECT_EQ(c.server.tcp_query_timeout, seconds(3));
   EXPECT_EQ(c.server.tcp_write_timeout, seconds(7));
@@ -532,8 +537,9 @@ TEST(ConfigErrors, UnknownKeys) {
             "blocking, metrics, logging, audit");
   EXPECT_EQ(error_of("server:\n  threads: 2\n  lisen: [\"127.0.0.1\"]\n"),
             "t.yaml:3: server.lisen: unknown key, expected one of listen, threads, allow, "
-            "tcp_idle_timeout, tcp_query_timeout, tcp_write_timeout, max_tcp_connections, "
-            "max_tcp_connections_per_client, rate_limit, user, private_zones");
+            "proxy_protocol_from, tcp_idle_timeout, tcp_query_timeout, tcp_write_timeout, "
+            "max_tcp_connections, max_tcp_connections_per_client, rate_limit, user, "
+            "private_zones");
   EXPECT_EQ(error_of("server:\n  rate_limit: {qps: 1, brust: 2}\n"),
             "t.yaml:2: server.rate_limit.brust: unknown key, expected one of qps, burst, "
             "ipv4_prefix, ipv6_prefix");
@@ -601,6 +607,9 @@ TEST(ConfigErrors, BadPrefixes) {
   EXPECT_EQ(error_of("server:\n  allow: [\"10.0.0.0/33\"]\n"),
             "t.yaml:2: server.allow[0]: expected an address prefix like 10.0.0.0/8 or fc00::/7 "
             "(or a single address), got \"10.0.0.0/33\"");
+  EXPECT_EQ(error_of("server:\n  proxy_protocol_from: [\"127.0.0.1/33\"]\n"),
+            "t.yaml:2: server.proxy_protocol_from[0]: expected an address prefix like 10.0.0.0/8 "
+            "or fc00::/7 (or a single address), got \"127.0.0.1/33\"");
   EXPECT_EQ(error_of("server:\n  allow:\n    - 10.1.2.3/8\n"),
             "t.yaml:3: server.allow[0]: address \"10.1.2.3\" has bits set beyond the /8 prefix; "
             "did you mean \"10.0.0.0/8\"?");

@@ -1,4 +1,5 @@
-// The PROXY protocol v2 header parser, on every prefix a stream could have delivered so far.
+// The PROXY protocol v2 header parser, on every prefix a stream could have delivered so far,
+// and what the transports make of a peer's first bytes (judge_proxy_start).
 //
 // Input: the bytes a client (or a proxy claiming to be one) sent first.
 #include "resolver/proxy_header.h"
@@ -26,6 +27,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     if (whole.status == ProxyHeader::Status::invalid) {
       FUZZ_CHECK(part.status != ProxyHeader::Status::ok);
+    }
+  }
+  // What a transport acts on agrees with the parse: only a source in
+  // server.proxy_protocol_from has its header taken, and a valid one always is.
+  for (const bool from_proxy : {false, true}) {
+    for (const bool datagram : {false, true}) {
+      const ProxyStart judged = judge_proxy_start({data, size}, from_proxy, datagram);
+      const bool taken = judged.kind == ProxyStart::Kind::header;
+      FUZZ_CHECK(taken == (from_proxy && whole.status == ProxyHeader::Status::ok));
+      if (taken) FUZZ_CHECK(judged.header.length == whole.length);
+      if (datagram) FUZZ_CHECK(judged.kind != ProxyStart::Kind::incomplete);
     }
   }
   return 0;

@@ -29,6 +29,7 @@ Zones (all served by the one NSD on 127.0.0.1; the parent holds NS + glue for ev
 import json
 import os
 import pwd
+import re
 import signal
 import socket
 import subprocess
@@ -100,13 +101,17 @@ def on_free_port(start, attempts=3):
 def scraped_metric(metrics_port, name, **labels):
     """The value of one sample of a dnsvagt's /metrics on `metrics_port` (0 if it is not
     there); labels in any order."""
-    wanted = name + ("{%s}" % ",".join('%s="%s"' % item for item in sorted(labels.items()))
-                     if labels else "")
+    wanted = {key: str(value) for key, value in labels.items()}
     url = "http://%s:%d/metrics" % (LOOPBACK, metrics_port)
     with urllib.request.urlopen(url, timeout=5) as reply:
         for line in reply.read().decode().splitlines():
-            if line.startswith(wanted + " "):
-                return float(line.split()[-1])
+            sample, _, value = line.rpartition(" ")
+            family, _, label_text = sample.partition("{")
+            if family != name:
+                continue
+            found = dict(re.findall(r'(\w+)="((?:[^"\\]|\\.)*)"', label_text))
+            if found == wanted:
+                return float(value)
     return 0.0
 
 

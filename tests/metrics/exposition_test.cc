@@ -124,6 +124,7 @@ TEST(ExpositionTest, EveryContractFamilyHasItsTypeAndLabels) {
       {"process_start_time_seconds", "gauge"}, {"dnsvagt_query_log_dropped_total", "counter"},
       {"dnsvagt_rate_limited_total", "counter"},
       {"dnsvagt_tcp_connections_dropped_total", "counter"},
+      {"dnsvagt_proxy_headers_refused_total", "counter"},
       {"dnsvagt_internal_errors_total", "counter"},
       {"dnsvagt_list_last_attempt_timestamp_seconds", "gauge"},
       {"dnsvagt_list_refresh_interval_seconds", "gauge"}, {"dnsvagt_list_info", "gauge"}};
@@ -168,6 +169,8 @@ TEST(ExpositionTest, ZeroCountersOfEveryKnownLabelValueFromTheStart) {
         "dnsvagt_rate_limited_total{transport=\"tcp\"} 0",
         "dnsvagt_tcp_connections_dropped_total{reason=\"acl\"} 0",
         "dnsvagt_tcp_connections_dropped_total{reason=\"write_timeout\"} 0",
+        "dnsvagt_proxy_headers_refused_total{transport=\"udp\",reason=\"untrusted\"} 0",
+        "dnsvagt_proxy_headers_refused_total{transport=\"tcp\",reason=\"invalid\"} 0",
         "dnsvagt_internal_errors_total 0"}) {
     EXPECT_THAT(text, HasSubstr(std::string("\n") + sample + "\n"));
   }

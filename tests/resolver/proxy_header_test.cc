@@ -122,5 +122,53 @@ TEST(ProxyHeaderTest, RejectsWhatItCannotUseWithAReason) {
   EXPECT_EQ(error_of(header(0x21, 0x11, huge)), "PROXY protocol header longer than 512 bytes");
 }
 
+using Kind = ProxyStart::Kind;
+
+TEST(JudgeProxyStartTest, APeerOutsideTheProxiesSendsDnsAndNeverAHeader) {
+  const Bytes query = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
+  EXPECT_EQ(judge_proxy_start(query, false, true).kind, Kind::no_header);
+  EXPECT_EQ(judge_proxy_start(query, false, false).kind, Kind::no_header);
+  const Bytes with_header = header(0x21, 0x12, kIpv4Block);
+  for (const bool whole : {true, false}) {
+    const ProxyStart judged = judge_proxy_start(with_header, false, whole);
+    EXPECT_EQ(judged.kind, Kind::refused);
+    EXPECT_EQ(judged.refusal, ProxyRefusal::untrusted);
+  }
+  // A connection's first bytes that may still become a signature: wait and see.
+  const Bytes five(with_header.begin(), with_header.begin() + 5);
+  EXPECT_EQ(judge_proxy_start(five, false, false).kind, Kind::incomplete);
+  EXPECT_EQ(judge_proxy_start({}, false, false).kind, Kind::incomplete);
+  // The same bytes as a whole datagram are no header (and no query: the parser says so).
+  EXPECT_EQ(judge_proxy_start(five, false, true).kind, Kind::no_header);
+}
+
+TEST(JudgeProxyStartTest, AProxyMustSendAValidHeader) {
+  const Bytes with_header = header(0x21, 0x12, kIpv4Block);
+  const ProxyStart judged = judge_proxy_start(with_header, true, true);
+  ASSERT_EQ(judged.kind, Kind::header);
+  EXPECT_EQ(source_text(judged.header), "192.0.2.10:53000");
+
+  const Bytes query = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
+  for (const bool whole : {true, false}) {
+    EXPECT_EQ(judge_proxy_start(query, true, whole).refusal, ProxyRefusal::missing);
+    EXPECT_EQ(judge_proxy_start(query, true, whole).kind, Kind::refused);
+  }
+  EXPECT_EQ(judge_proxy_start({}, true, true).refusal, ProxyRefusal::missing);
+
+  // Cut short: a datagram is refused, a connection waits for the rest.
+  const Bytes cut(with_header.begin(), with_header.end() - 1);
+  EXPECT_EQ(judge_proxy_start(cut, true, false).kind, Kind::incomplete);
+  const ProxyStart short_datagram = judge_proxy_start(cut, true, true);
+  EXPECT_EQ(short_datagram.kind, Kind::refused);
+  EXPECT_EQ(short_datagram.refusal, ProxyRefusal::invalid);
+
+  Bytes version_one = with_header;
+  version_one[12] = 0x11;
+  const ProxyStart bad = judge_proxy_start(version_one, true, false);
+  EXPECT_EQ(bad.kind, Kind::refused);
+  EXPECT_EQ(bad.refusal, ProxyRefusal::invalid);
+  EXPECT_EQ(bad.header.error, "PROXY protocol version is not 2");
+}
+
 }  // namespace
 }  // namespace dnsvagt
