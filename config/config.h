@@ -89,6 +89,9 @@ struct UpstreamConfig {
   UpstreamMode mode = UpstreamMode::recursive;
   std::vector<UpstreamServer> servers;
   bool tls = false;
+  // The CAs that DNS over TLS forward servers' certificates must chain to, instead of the
+  // system bundle; "" = the system bundle. The loader checks it holds a PEM certificate.
+  std::string tls_ca_file;
   std::vector<ForwardZone> zones;
   // A client whose query is not resolved within this gets the expired answer if the cache has
   // one, else SERVFAIL; the resolution goes on and its answer is cached for the next asker.

@@ -1,6 +1,11 @@
 // Reading the YAML config into a Config: every key is optional, unknown keys are errors, and
 // every error names the file, the 1-based line and the dotted key path of the problem.
 #include <fcntl.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <yaml-cpp/eventhandler.h>
@@ -23,6 +28,37 @@ namespace dnsvagt {
 namespace {
 
 std::string quoted(const std::string& text) { return "\"" + text + "\""; }
+
+// `path` if it is "" (none) or a readable file with a PEM certificate in it, as a CA bundle
+// must be (libunbound's tls-cert-bundle); else throws std::invalid_argument. A wrong path is
+// then a config error with its key and line, not DNS over TLS failing query by query.
+std::string ca_bundle_path(const std::string& path) {
+  if (path.empty()) return path;
+  // O_NONBLOCK: a FIFO must not hang the loader; only a regular file is read.
+  int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    const int error = errno;
+    throw std::invalid_argument("cannot read " + quoted(path) + ": " + std::strerror(error));
+  }
+  struct stat status {};
+  bool regular = fstat(fd, &status) == 0 && S_ISREG(status.st_mode);
+  X509* certificate = nullptr;
+  if (regular) {
+    BIO* bio = BIO_new_fd(fd, BIO_NOCLOSE);
+    if (bio) certificate = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+    BIO_free(bio);
+    ERR_clear_error();
+  }
+  close(fd);
+  bool found = certificate != nullptr;
+  X509_free(certificate);
+  if (!regular) throw std::invalid_argument(quoted(path) + " is not a file");
+  if (!found) {
+    throw std::invalid_argument(quoted(path) +
+                                " holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
+  }
+  return path;
+}
 
 // A YAML node and where it came from, for error messages.
 struct Item {
@@ -354,7 +390,8 @@ void ConfigReader::read_server(const Item& section, ServerConfig& server) const 
 }
 
 void ConfigReader::read_upstream(const Item& section, UpstreamConfig& upstream) const {
-  Fields f = fields(section, {"mode", "servers", "tls", "zones", "timeout"}, true);
+  Fields f =
+      fields(section, {"mode", "servers", "tls", "tls_ca_file", "zones", "timeout"}, true);
   if (const Item* item = f.get("mode")) upstream.mode = choice<UpstreamMode>(*item, 2);
   if (const Item* item = f.get("timeout")) {
     upstream.timeout = parsed(*item, "a duration like 1800ms or 2s", parse_short_duration);
@@ -364,6 +401,10 @@ void ConfigReader::read_upstream(const Item& section, UpstreamConfig& upstream) 
   }
   // Read before the servers: it sets their default port (853 with TLS).
   if (const Item* item = f.get("tls")) upstream.tls = boolean(*item);
+  // Accepted without TLS servers too: it is then unused, as the system bundle is.
+  if (const Item* item = f.get("tls_ca_file")) {
+    upstream.tls_ca_file = parsed(*item, "a file path", ca_bundle_path);
+  }
   const Item* servers = f.get("servers");
   if (servers) {
     for (const Item& element : elements(*servers, "servers like \"192.0.2.1\"")) {

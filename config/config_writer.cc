@@ -143,6 +143,7 @@ std::string to_yaml(const Config& config) {
   w.plain("mode", to_string(upstream.mode));
   w.texts("servers", server_texts(upstream.servers));
   w.boolean("tls", upstream.tls);
+  w.text("tls_ca_file", upstream.tls_ca_file);
   w.plain("timeout", format_short_duration(upstream.timeout));
   w.begin_list("zones", upstream.zones.empty());
   for (const ForwardZone& zone : upstream.zones) {

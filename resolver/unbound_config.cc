@@ -182,7 +182,11 @@ std::string unbound_config_text(const Config& config, UnboundContextRole role) {
 
   bool any_tls = uses_tls(upstream, upstream.servers);
   for (const ForwardZone& zone : upstream.zones) any_tls |= uses_tls(upstream, zone.servers);
-  if (any_tls) out << "  tls-cert-bundle: " << quoted(kSystemCaBundle) << "\n";
+  if (any_tls) {
+    const std::string& bundle =
+        upstream.tls_ca_file.empty() ? std::string(kSystemCaBundle) : upstream.tls_ca_file;
+    out << "  tls-cert-bundle: " << quoted(bundle) << "\n";
+  }
 
   if (validating) {
     if (!dnssec.root_trust_anchor_file.empty()) {

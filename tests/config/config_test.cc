@@ -375,6 +375,7 @@ TEST(ToYaml, WritesEveryKey) {
                           "mode: recursive",
                           "servers:",
                           "tls: false",
+                          "tls_ca_file: \"\"",
                           "timeout: 1800ms",
                           "zones:",
                           "insecure: false",
@@ -529,6 +530,81 @@ TEST(LoadConfig, DirectoryIsUnreadable) {
   } catch (const ConfigError& e) {
     EXPECT_EQ(std::string(e.what()), dir.path() + ": cannot read: Is a directory");
   }
+}
+
+// A self-signed CA certificate (EC P-256, valid to 2126) for upstream.tls_ca_file.
+const char* const kTestCaPem = R"(-----BEGIN CERTIFICATE-----
+MIIBiTCCAS+gAwIBAgIUeKOmoU37nQmpBhkvVHUaSF9gLQ4wCgYIKoZIzj0EAwIw
+GTEXMBUGA1UEAwwOY29uZmlnLXRlc3QtY2EwIBcNMjYxMjA0MTQyMjE3WhgPMjEy
+NjExMTAxNDIyMTdaMBkxFzAVBgNVBAMMDmNvbmZpZy10ZXN0LWNhMFkwEwYHKoZI
+zj0CAQYIKoZIzj0DAQcDQgAEk8y8hKbCnROE4XbzCYCec8t2yk/Sb7RfEFnkruxR
+vfS7QtpknFxZA/3H/fdtMgvcTP1GJoHS626N+auYifgD36NTMFEwHQYDVR0OBBYE
+FOil7W4FbM5Z41SYihc6T7OHaDmLMB8GA1UdIwQYMBaAFOil7W4FbM5Z41SYihc6
+T7OHaDmLMA8GA1UdEwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDSAAwRQIhAK3HFORM
+ahPpJDbjEgdm4xTGbihoTOxqV1abJwIy9LuAAiABA2gQqsapo8ZcrcKP8akU+PfK
+Y/PPBhTYcLlm765VBg==
+-----END CERTIFICATE-----
+)";
+
+// A forward config over DoT with upstream.tls_ca_file set to `path` (line 4).
+std::string tls_ca_config(const std::string& path) {
+  return "upstream:\n  mode: forward\n  servers: [\"127.0.0.1@853#dot.test\"]\n"
+         "  tls_ca_file: \"" + path + "\"\n";
+}
+
+TEST(ConfigTlsCaFile, DefaultIsTheSystemBundle) {
+  EXPECT_EQ(default_config().upstream.tls_ca_file, "");
+  EXPECT_EQ(parse_config(tls_ca_config(""), "t.yaml").upstream.tls_ca_file, "");
+}
+
+TEST(ConfigTlsCaFile, LoadsAPemFileAndRoundTrips) {
+  TempDir dir;
+  // Text around the certificate, as in system bundles, is allowed.
+  std::string ca = dir.write("ca.pem", std::string("# test CA\n") + kTestCaPem);
+  Config c = parse_config(tls_ca_config(ca), "t.yaml");
+  EXPECT_EQ(c.upstream.tls_ca_file, ca);
+  std::string yaml = to_yaml(c);
+  EXPECT_NE(yaml.find("tls_ca_file: \"" + ca + "\""), std::string::npos) << yaml;
+  EXPECT_EQ(parse_config(yaml, "t.yaml"), c);
+}
+
+// Without a server that uses TLS the file is not used; it is accepted (and still checked).
+TEST(ConfigTlsCaFile, AcceptedWithoutTlsServers) {
+  TempDir dir;
+  std::string ca = dir.write("ca.pem", kTestCaPem);
+  Config c = parse_config("upstream:\n  tls_ca_file: " + ca + "\n", "t.yaml");
+  EXPECT_EQ(c.upstream.tls_ca_file, ca);
+}
+
+TEST(ConfigTlsCaFile, BadFilesAreErrorsWithFileLineAndKey) {
+  TempDir dir;
+  const std::string missing = dir.path() + "/nope.pem";
+  EXPECT_EQ(error_of(tls_ca_config(missing)),
+            "t.yaml:4: upstream.tls_ca_file: cannot read \"" + missing +
+                "\": No such file or directory");
+  EXPECT_EQ(error_of(tls_ca_config(dir.path())),
+            "t.yaml:4: upstream.tls_ca_file: \"" + dir.path() + "\" is not a file");
+  for (const std::string& text :
+       {std::string(""), std::string("not a certificate\n"),
+        std::string("-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n"),
+        std::string("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")}) {
+    std::string path = dir.write("bad.pem", text);
+    EXPECT_EQ(error_of(tls_ca_config(path)),
+              "t.yaml:4: upstream.tls_ca_file: \"" + path +
+                  "\" holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
+        << text;
+  }
+  EXPECT_EQ(error_of("upstream:\n  tls_ca_file: [a.pem]\n"),
+            "t.yaml:2: upstream.tls_ca_file: expected a file path, got a list");
+}
+
+TEST(ConfigTlsCaFile, UnreadableFileIsAnError) {
+  if (geteuid() == 0) GTEST_SKIP() << "root reads every file";
+  TempDir dir;
+  std::string path = dir.write("ca.pem", kTestCaPem);
+  std::filesystem::permissions(path, std::filesystem::perms::none);
+  EXPECT_EQ(error_of(tls_ca_config(path)),
+            "t.yaml:4: upstream.tls_ca_file: cannot read \"" + path + "\": Permission denied");
 }
 
 TEST(ConfigErrors, UnknownKeys) {

@@ -122,6 +122,30 @@ class Environment:
         self.daemons.append(daemon)
         return port
 
+    def start_dnsvagt(self, name, change, metrics=False, threads=1, probe=world.PARENT + "."):
+        """Starts a dnsvagt on the world with dnsvagt_settings() changed by
+        change(settings, conf_dir); returns (port, metrics port or None, Daemon) once it
+        answers `probe`."""
+        conf_dir = os.path.join(self.directory, name)
+        os.makedirs(os.path.join(conf_dir, "lists"), exist_ok=True)
+        metrics_port = world.free_port() if metrics else None
+
+        def start(port):
+            settings = dnsvagt_settings(self.world, conf_dir, port, threads=threads)
+            if metrics_port:
+                settings["metrics"] = {"listen": "%s:%d" % (world.LOOPBACK, metrics_port)}
+            change(settings, conf_dir)
+            conf = os.path.join(conf_dir, "dnsvagt.yaml")
+            with open(conf, "w") as out:
+                out.write(config_text(settings))
+            return world.start_answering(name, [Options.dnsvagt, "-c", conf],
+                                         os.path.join(conf_dir, "dnsvagt.log"), port,
+                                         probe=probe)
+
+        port, daemon = world.on_free_port(start)
+        self.daemons.append(daemon)
+        return port, metrics_port, daemon
+
     def check_alive(self, test):
         """Fails `test` if a server under test has died (crash on a packet, say)."""
         for daemon in self.daemons:

@@ -233,24 +233,7 @@ class FaultyUpstream:
 def start_dnsvagt(name, change, metrics=False):
     """Starts a dnsvagt (one worker thread) on the world with subject.dnsvagt_settings()
     changed by change(settings, conf_dir); returns (port, metrics port or None, Daemon)."""
-    conf_dir = os.path.join(env.directory, name)
-    os.makedirs(os.path.join(conf_dir, "lists"), exist_ok=True)
-    metrics_port = world.free_port() if metrics else None
-
-    def start(port):
-        settings = subject.dnsvagt_settings(env.world, conf_dir, port, threads=1)
-        if metrics_port:
-            settings["metrics"] = {"listen": "%s:%d" % (world.LOOPBACK, metrics_port)}
-        change(settings, conf_dir)
-        conf = os.path.join(conf_dir, "dnsvagt.yaml")
-        with open(conf, "w") as out:
-            out.write(subject.config_text(settings))
-        return world.start_answering(name, [subject.Options.dnsvagt, "-c", conf],
-                                     os.path.join(conf_dir, "dnsvagt.log"), port)
-
-    port, daemon = world.on_free_port(start)
-    env.daemons.append(daemon)
-    return port, metrics_port, daemon
+    return env.start_dnsvagt(name, change, metrics)
 
 
 def retire(daemon):

@@ -218,8 +218,9 @@ def wait_until_answers(daemon, port, name, timeout=20.0, expect=("NOERROR",), ex
 
 
 def unbound_config(directory, name, port, nsd_port, trust_anchor,
-                   access_control=("127.0.0.0/8 allow",)):
-    """Config text of a validating Unbound forwarding world.test. to the NSD."""
+                   access_control=("127.0.0.0/8 allow",), tls=None):
+    """Config text of a validating Unbound forwarding world.test. to the NSD. tls: (key file,
+    certificate file) to serve DNS over TLS alone on `port` (TCP; no UDP)."""
     lines = [
         "server:",
         "  interface: %s" % LOOPBACK,
@@ -244,6 +245,9 @@ def unbound_config(directory, name, port, nsd_port, trust_anchor,
         "  max-udp-size: 1232",
     ]
     lines += ["  access-control: %s" % rule for rule in access_control]
+    if tls is not None:
+        lines += ["  tls-service-key: \"%s\"" % tls[0], "  tls-service-pem: \"%s\"" % tls[1],
+                  "  tls-port: %d" % port, "  do-udp: no"]
     lines += [
         "remote-control:",
         "  control-enable: no",
@@ -255,14 +259,16 @@ def unbound_config(directory, name, port, nsd_port, trust_anchor,
 
 
 def start_unbound(directory, name, port, nsd_port, trust_anchor,
-                  access_control=("127.0.0.0/8 allow",), probe=None):
+                  access_control=("127.0.0.0/8 allow",), probe=None, tls=None):
     """Starts an Unbound daemon configured by unbound_config(); returns the Daemon once it
-    answers (probe: a name it must resolve, default the parent SOA)."""
+    answers (probe: a name it must resolve, default the parent SOA; over TLS with `tls`)."""
     conf = os.path.join(directory, name + ".conf")
     with open(conf, "w") as out:
-        out.write(unbound_config(directory, name, port, nsd_port, trust_anchor, access_control))
+        out.write(unbound_config(directory, name, port, nsd_port, trust_anchor, access_control,
+                                 tls))
     return start_answering(name, ["unbound", "-d", "-c", conf],
-                           os.path.join(directory, name + ".log"), port, probe or PARENT + ".")
+                           os.path.join(directory, name + ".log"), port, probe or PARENT + ".",
+                           extra=("+tls",) if tls else ())
 
 
 def start_answering(name, command, log, port, probe=PARENT + ".", **wait):

@@ -58,6 +58,28 @@ TEST(UnboundConfigTest, AuthNameOrTlsFlagTurnsOnDotWithSystemCertificates) {
   EXPECT_TRUE(contains(unbound_config_text(config, {}), "forward-tls-upstream: yes"));
 }
 
+// upstream.tls_ca_file replaces the system bundle for every TLS server, also those of zones;
+// without TLS servers it writes nothing.
+TEST(UnboundConfigTest, TlsCaFileReplacesTheSystemBundle) {
+  Config config = default_config();
+  config.upstream.tls_ca_file = "/etc/dnsvagt/dot-ca.pem";
+  config.upstream.mode = UpstreamMode::forward;
+  config.upstream.servers = {server("127.0.0.1", 853, "dot.test")};
+  std::string text = unbound_config_text(config, {});
+  EXPECT_TRUE(contains(text, "tls-cert-bundle: \"/etc/dnsvagt/dot-ca.pem\"")) << text;
+  EXPECT_FALSE(contains(text, "ca-certificates.crt")) << text;
+
+  config.upstream.mode = UpstreamMode::recursive;
+  config.upstream.servers = {};
+  config.upstream.zones = {{"corp.example.dk", {server("10.0.0.5", 853, "dc.corp")}, false}};
+  text = unbound_config_text(config, {});
+  EXPECT_TRUE(contains(text, "tls-cert-bundle: \"/etc/dnsvagt/dot-ca.pem\"")) << text;
+
+  config.upstream.zones = {{"corp.example.dk", {server("10.0.0.5", 53)}, false}};
+  text = unbound_config_text(config, {});
+  EXPECT_FALSE(contains(text, "tls-cert-bundle")) << text;
+}
+
 TEST(UnboundConfigTest, ZonesAreForwardedInsecureOnesAlsoNegativeAnchors) {
   Config config = default_config();
   config.upstream.zones = {{"corp.example.dk", {server("10.0.0.5", 53)}, true},
