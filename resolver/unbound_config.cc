@@ -88,6 +88,16 @@ bool uses_tls(const UpstreamConfig& upstream, const std::vector<UpstreamServer>&
                                      [](const UpstreamServer& s) { return !s.tls_name.empty(); });
 }
 
+}  // namespace
+
+bool forwards_over_tls(const UpstreamConfig& upstream) {
+  bool any = uses_tls(upstream, upstream.servers);
+  for (const ForwardZone& zone : upstream.zones) any |= uses_tls(upstream, zone.servers);
+  return any;
+}
+
+namespace {
+
 void write_forward_zone(std::ostream& out, const std::string& name,
                         const std::vector<UpstreamServer>& servers, bool tls) {
   out << "forward-zone:\n  name: " << quoted(absolute_name(name)) << "\n";
@@ -180,9 +190,7 @@ std::string unbound_config_text(const Config& config, UnboundContextRole role) {
   // own expired copies would hand them over as fresh answers.
   out << "  serve-expired: no\n";
 
-  bool any_tls = uses_tls(upstream, upstream.servers);
-  for (const ForwardZone& zone : upstream.zones) any_tls |= uses_tls(upstream, zone.servers);
-  if (any_tls) {
+  if (forwards_over_tls(upstream)) {
     const std::string& bundle =
         upstream.tls_ca_file.empty() ? std::string(kSystemCaBundle) : upstream.tls_ca_file;
     out << "  tls-cert-bundle: " << quoted(bundle) << "\n";

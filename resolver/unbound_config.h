@@ -32,6 +32,9 @@ struct BuiltInZone {
 };
 const std::vector<BuiltInZone>& builtin_local_zones();
 
+// True if any forward server is reached over DNS over TLS.
+bool forwards_over_tls(const UpstreamConfig& upstream);
+
 // "192.0.2.1@853#dns.example" as forward-addr wants it.
 std::string forward_addr_text(const UpstreamServer& server);
 

@@ -114,7 +114,12 @@ ub_ctx* Upstream::make_context(event_base* base, const Config& config, UnboundCo
                               : role.validating ? "validating"
                                                 : "non-validating") +
                              " context): " + ub_strerror(result) +
-                             "; see the libunbound messages above");
+                             "; see the libunbound messages above" +
+                             (forwards_over_tls(config.upstream)
+                                  ? " (DNS over TLS to forwarders needs a libunbound built "
+                                    "with OpenSSL, which Debian 12's is not: README, Known "
+                                    "issues)"
+                                  : ""));
   }
   return context;
 }
