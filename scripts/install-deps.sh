@@ -13,6 +13,7 @@ packages=(
   clang libclang-rt-14-dev
   # test-time servers and clients
   nsd unbound ldnsutils dnsutils knot-dnsutils dnsperf prometheus python3 python3-yaml openssl
+  dnsdist   # the load balancer in front of two dnsvagt (PROXY protocol v2)
   curl procps iproute2 valgrind
   systemd   # systemd-analyze verify/security in the packaging tests (nothing is started)
 )
