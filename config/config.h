@@ -66,6 +66,15 @@ enum class PrivateZones {
   forward,  // upstream.servers (forward mode only); localhost. and its reverses stay local
 };
 
+// DNS over TLS for clients (RFC 7858): on when `listen` names addresses.
+struct ServerTlsConfig {
+  std::vector<Endpoint> listen;  // default none; port 853 unless given
+  std::string certificate;       // PEM: the server's certificate, then its chain
+  std::string key;               // PEM: its private key, unencrypted
+  std::string client_ca;         // "" = no client certificates; else one chained to these
+  bool operator==(const ServerTlsConfig&) const = default;
+};
+
 struct ServerConfig {
   std::vector<Endpoint> listen;         // default 127.0.0.1:53 and [::1]:53
   unsigned threads = 0;                 // 0 = auto (number of cores)
@@ -80,6 +89,7 @@ struct ServerConfig {
   RateLimit rate_limit;
   std::string user = "dnsvagt";
   PrivateZones private_zones = PrivateZones::local;
+  ServerTlsConfig tls;
   bool operator==(const ServerConfig&) const = default;
 };
 

@@ -29,34 +29,59 @@ namespace {
 
 std::string quoted(const std::string& text) { return "\"" + text + "\""; }
 
-// `path` if it is "" (none) or a readable file with a PEM certificate in it, as a CA bundle
-// must be (libunbound's tls-cert-bundle); else throws std::invalid_argument. A wrong path is
-// then a config error with its key and line, not DNS over TLS failing query by query.
-std::string ca_bundle_path(const std::string& path) {
-  if (path.empty()) return path;
-  // O_NONBLOCK: a FIFO must not hang the loader; only a regular file is read.
+// `path` opened for OpenSSL's PEM readers: a regular file (O_NONBLOCK: a FIFO must not hang
+// the loader); else throws std::invalid_argument.
+std::unique_ptr<BIO, int (*)(BIO*)> open_pem_file(const std::string& path) {
   int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     const int error = errno;
     throw std::invalid_argument("cannot read " + quoted(path) + ": " + std::strerror(error));
   }
   struct stat status {};
-  bool regular = fstat(fd, &status) == 0 && S_ISREG(status.st_mode);
-  X509* certificate = nullptr;
-  if (regular) {
-    BIO* bio = BIO_new_fd(fd, BIO_NOCLOSE);
-    if (bio) certificate = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
-    BIO_free(bio);
-    ERR_clear_error();
+  if (fstat(fd, &status) != 0 || !S_ISREG(status.st_mode)) {
+    close(fd);
+    throw std::invalid_argument(quoted(path) + " is not a file");
   }
-  close(fd);
-  bool found = certificate != nullptr;
-  X509_free(certificate);
-  if (!regular) throw std::invalid_argument(quoted(path) + " is not a file");
-  if (!found) {
+  BIO* bio = BIO_new_fd(fd, BIO_CLOSE);
+  if (!bio) {
+    close(fd);
+    throw std::invalid_argument("cannot read " + quoted(path) + ": out of memory");
+  }
+  return {bio, BIO_free};
+}
+
+std::unique_ptr<X509, void (*)(X509*)> read_certificate(const std::string& path) {
+  X509* certificate = PEM_read_bio_X509(open_pem_file(path).get(), nullptr, nullptr, nullptr);
+  ERR_clear_error();
+  if (!certificate) {
     throw std::invalid_argument(quoted(path) +
                                 " holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
   }
+  return {certificate, X509_free};
+}
+
+// `path` if it is "" (none) or a readable file with a PEM certificate in it, as a CA bundle
+// must be (libunbound's tls-cert-bundle); else throws std::invalid_argument. A wrong path is
+// then a config error with its key and line, not DNS over TLS failing query by query.
+std::string ca_bundle_path(const std::string& path) {
+  if (!path.empty()) read_certificate(path);
+  return path;
+}
+
+std::string certificate_path(const std::string& path) { return ca_bundle_path(path); }
+
+std::unique_ptr<EVP_PKEY, void (*)(EVP_PKEY*)> read_private_key(const std::string& path) {
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(open_pem_file(path).get(), nullptr, nullptr, nullptr);
+  ERR_clear_error();
+  if (!key) {
+    throw std::invalid_argument(quoted(path) + " holds no unencrypted PEM private key "
+                                "(-----BEGIN PRIVATE KEY-----)");
+  }
+  return {key, EVP_PKEY_free};
+}
+
+std::string private_key_path(const std::string& path) {
+  if (!path.empty()) read_private_key(path);
   return path;
 }
 
@@ -136,6 +161,8 @@ class ConfigReader {
   auto parsed(const Item& item, const std::string& expected, Parse parse) const;
 
   void read_server(const Item& section, ServerConfig& server) const;
+  void read_server_tls(const Item& section, ServerTlsConfig& tls) const;
+  std::vector<Endpoint> listen_endpoints(const Item& item, uint16_t default_port) const;
   void read_upstream(const Item& section, UpstreamConfig& upstream) const;
   ForwardZone read_zone(const Item& entry, bool tls) const;
   void read_dnssec(const Item& section, DnssecConfig& dnssec) const;
@@ -316,20 +343,14 @@ void ConfigReader::read_server(const Item& section, ServerConfig& server) const 
   Fields f = fields(section,
                     {"listen", "threads", "allow", "proxy_protocol_from", "tcp_idle_timeout",
                      "tcp_query_timeout", "tcp_write_timeout", "max_tcp_connections",
-                     "max_tcp_connections_per_client", "rate_limit", "user", "private_zones"},
+                     "max_tcp_connections_per_client", "rate_limit", "user", "private_zones",
+                     "tls"},
                     true);
   if (const Item* item = f.get("listen")) {
-    server.listen.clear();
-    for (const Item& element : elements(*item, "addresses like \"127.0.0.1:53\"")) {
-      Endpoint endpoint = parsed(element, "an address like \"127.0.0.1:53\"",
-                                 [](const std::string& text) { return parse_endpoint(text, 53); });
-      if (std::find(server.listen.begin(), server.listen.end(), endpoint) != server.listen.end()) {
-        fail(element, endpoint.to_string() + " is listed twice");
-      }
-      server.listen.push_back(endpoint);
-    }
+    server.listen = listen_endpoints(*item, 53);
     if (server.listen.empty()) fail(*item, "expected at least one address to listen on");
   }
+  if (const Item* item = f.get("tls")) read_server_tls(*item, server.tls);
   if (const Item* item = f.get("threads")) {
     const std::string expected = "auto or an integer from 1 to 256";
     std::string value = scalar(*item, expected);
@@ -386,6 +407,44 @@ void ConfigReader::read_server(const Item& section, ServerConfig& server) const 
   if (const Item* item = f.get("user")) server.user = nonempty_string(*item, "a user name");
   if (const Item* item = f.get("private_zones")) {
     server.private_zones = choice<PrivateZones>(*item, 2);
+  }
+}
+
+std::vector<Endpoint> ConfigReader::listen_endpoints(const Item& item,
+                                                     uint16_t default_port) const {
+  std::vector<Endpoint> endpoints;
+  const std::string example = "127.0.0.1:" + std::to_string(default_port);
+  for (const Item& element : elements(item, "addresses like \"" + example + "\"")) {
+    Endpoint endpoint =
+        parsed(element, "an address like \"" + example + "\"",
+               [default_port](const std::string& text) { return parse_endpoint(text, default_port); });
+    if (std::find(endpoints.begin(), endpoints.end(), endpoint) != endpoints.end()) {
+      fail(element, endpoint.to_string() + " is listed twice");
+    }
+    endpoints.push_back(endpoint);
+  }
+  return endpoints;
+}
+
+void ConfigReader::read_server_tls(const Item& section, ServerTlsConfig& tls) const {
+  Fields f = fields(section, {"listen", "certificate", "key", "client_ca"}, true);
+  if (const Item* item = f.get("listen")) tls.listen = listen_endpoints(*item, 853);
+  const Item* certificate = f.get("certificate");
+  const Item* key = f.get("key");
+  if (certificate) tls.certificate = parsed(*certificate, "a file path", certificate_path);
+  if (key) tls.key = parsed(*key, "a file path", private_key_path);
+  if (const Item* item = f.get("client_ca")) {
+    tls.client_ca = parsed(*item, "a file path", ca_bundle_path);
+  }
+  if (!tls.listen.empty() && (tls.certificate.empty() || tls.key.empty())) {
+    fail(section, "DNS over TLS (listen) needs a certificate and a key");
+  }
+  if (!tls.certificate.empty() && !tls.key.empty() &&
+      X509_check_private_key(read_certificate(tls.certificate).get(),
+                             read_private_key(tls.key).get()) != 1) {
+    ERR_clear_error();
+    fail(*key, quoted(tls.key) + " is not the key of the certificate in " +
+                   quoted(tls.certificate));
   }
 }
 

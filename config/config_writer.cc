@@ -77,9 +77,11 @@ class YamlWriter {
   YAML::Emitter out_;
 };
 
-std::vector<std::string> server_texts(const std::vector<UpstreamServer>& servers) {
+// "127.0.0.1:53", "192.0.2.1@853#dns.example", ... of endpoints or upstream servers.
+template <typename Each>
+std::vector<std::string> texts_of(const std::vector<Each>& values) {
   std::vector<std::string> texts;
-  for (const UpstreamServer& server : servers) texts.push_back(server.to_string());
+  for (const Each& value : values) texts.push_back(value.to_string());
   return texts;
 }
 
@@ -112,9 +114,7 @@ std::string to_yaml(const Config& config) {
 
   const ServerConfig& server = config.server;
   w.begin_section("server");
-  std::vector<std::string> listen;
-  for (const Endpoint& endpoint : server.listen) listen.push_back(endpoint.to_string());
-  w.texts("listen", listen);
+  w.texts("listen", texts_of(server.listen));
   w.plain("threads", server.threads == 0 ? "auto" : std::to_string(server.threads));
   for (auto [key, prefixes] : {std::pair{"allow", &server.allow},
                                 std::pair{"proxy_protocol_from", &server.proxy_protocol_from}}) {
@@ -136,12 +136,19 @@ std::string to_yaml(const Config& config) {
   w.out() << YAML::EndMap;
   w.text("user", server.user);
   w.plain("private_zones", to_string(server.private_zones));
+  w.key("tls");
+  w.out() << YAML::BeginMap;
+  w.texts("listen", texts_of(server.tls.listen));
+  w.text("certificate", server.tls.certificate);
+  w.text("key", server.tls.key);
+  w.text("client_ca", server.tls.client_ca);
+  w.out() << YAML::EndMap;
   w.end_section();
 
   const UpstreamConfig& upstream = config.upstream;
   w.begin_section("upstream");
   w.plain("mode", to_string(upstream.mode));
-  w.texts("servers", server_texts(upstream.servers));
+  w.texts("servers", texts_of(upstream.servers));
   w.boolean("tls", upstream.tls);
   w.text("tls_ca_file", upstream.tls_ca_file);
   w.plain("timeout", format_short_duration(upstream.timeout));
@@ -149,7 +156,7 @@ std::string to_yaml(const Config& config) {
   for (const ForwardZone& zone : upstream.zones) {
     w.out() << YAML::Flow << YAML::BeginMap;
     w.text("name", zone.name);
-    w.texts("servers", server_texts(zone.servers));
+    w.texts("servers", texts_of(zone.servers));
     w.boolean("insecure", zone.insecure);
     w.out() << YAML::EndMap;
   }

@@ -10,6 +10,7 @@ const char* to_string(Transport transport) {
   switch (transport) {
     case Transport::udp: return "udp";
     case Transport::tcp: return "tcp";
+    case Transport::dot: return "dot";
   }
   return "unknown";
 }

@@ -13,8 +13,8 @@
 
 namespace dnsvagt {
 
-enum class Transport : uint8_t { udp, tcp };
-inline constexpr size_t kTransportCount = 2;
+enum class Transport : uint8_t { udp, tcp, dot };
+inline constexpr size_t kTransportCount = 3;
 
 // The DNSSEC status of an answer's data, as libunbound reports it.
 enum class DnssecOutcome : uint8_t { secure, insecure, bogus, indeterminate };

@@ -56,6 +56,7 @@ Server::~Server() {
   for (const WorkerSockets& sockets : sockets_) {
     for (int fd : sockets.udp) close(fd);
     for (int fd : sockets.tcp) close(fd);
+    for (int fd : sockets.dot) close(fd);
   }
 }
 
@@ -67,6 +68,9 @@ void Server::bind_sockets() {
     for (const Endpoint& endpoint : config_.server.listen) {
       sockets.udp.push_back(open_udp_socket(endpoint));
       sockets.tcp.push_back(open_tcp_listener(endpoint));
+    }
+    for (const Endpoint& endpoint : config_.server.tls.listen) {
+      sockets.dot.push_back(open_tcp_listener(endpoint));
     }
   }
 }
@@ -177,8 +181,10 @@ int Server::run() {
 
   generation_ = start_generation(config_);
   start_audit(config_);
-  log_info("dnsvagt %s serving on %s (%u threads, upstream %s, DNSSEC validation %s)",
-           DNSVAGT_VERSION, endpoints_text(config_.server.listen).c_str(), threads_,
+  log_info("dnsvagt %s serving on %s%s%s (%u threads, upstream %s, DNSSEC validation %s)",
+           DNSVAGT_VERSION, endpoints_text(config_.server.listen).c_str(),
+           config_.server.tls.listen.empty() ? "" : ", DNS over TLS on ",
+           endpoints_text(config_.server.tls.listen).c_str(), threads_,
            to_string(config_.upstream.mode), config_.dnssec.validate ? "on" : "off");
   sd_notify(0, "READY=1");
   if (sd_watchdog_enabled(0, &watchdog_usec_) <= 0) watchdog_usec_ = 0;
@@ -213,11 +219,13 @@ void Server::reload() {
   try {
     Config next = config_path_.empty() ? default_config() : load_config(config_path_);
     // Sockets and privileges were set up as root at start; these need a restart.
-    if (next.server.listen != config_.server.listen || next.server.threads != config_.server.threads ||
-        next.server.user != config_.server.user) {
-      log_warning("server.listen, server.threads and server.user changes take effect at the "
-                  "next restart; keeping the running values");
+    if (next.server.listen != config_.server.listen ||
+        next.server.tls.listen != config_.server.tls.listen ||
+        next.server.threads != config_.server.threads || next.server.user != config_.server.user) {
+      log_warning("server.listen, server.tls.listen, server.threads and server.user changes take "
+                  "effect at the next restart; keeping the running values");
       next.server.listen = config_.server.listen;
+      next.server.tls.listen = config_.server.tls.listen;
       next.server.threads = config_.server.threads;
       next.server.user = config_.server.user;
     }

@@ -2,6 +2,7 @@
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/listener.h>
 #include <unistd.h>
 
@@ -68,11 +69,12 @@ struct TcpTransport::Connection : StreamConnection {
   int64_t unwritten_since_ns = 0;  // replies waiting to be written since; 0: none
 };
 
-TcpTransport::TcpTransport(event_base* base, const std::vector<int>& sockets,
-                           const WorkerShared& shared, QueryEngine& engine,
-                           WorkerCounters& counters, ReplyAccounting& accounting,
-                           InternalErrors& errors)
+TcpTransport::TcpTransport(event_base* base, Transport transport,
+                           const std::vector<int>& sockets, const WorkerShared& shared,
+                           QueryEngine& engine, WorkerCounters& counters,
+                           ReplyAccounting& accounting, InternalErrors& errors)
     : base_(base),
+      transport_(transport),
       shared_(shared),
       engine_(engine),
       counters_(counters),
@@ -113,8 +115,9 @@ void TcpTransport::accept(int fd, const sockaddr* address, int length) {
   }
   // Outside the ACL a connection gets nothing, not even a slot it could hold for the timeouts
   // and so shut TCP for everyone. A load balancer's clients are judged once its header names
-  // them; it carries many, so the per-client limit is not its.
-  const bool from_proxy = shared_.proxies.allows(address);
+  // them; it carries many, so the per-client limit is not its. (Over TLS the header would
+  // come before the handshake: not supported yet, so there every peer is its own client.)
+  const bool from_proxy = transport_ != Transport::dot && shared_.proxies.allows(address);
   if (!from_proxy && !shared_.access_list.allows(address)) {
     counters_.tcp_dropped(TcpDropReason::acl);
     ::close(fd);
@@ -129,7 +132,18 @@ void TcpTransport::accept(int fd, const sockaddr* address, int length) {
     ::close(fd);
     return;
   }
-  bufferevent* bev = bufferevent_socket_new(base_, fd, BEV_OPT_CLOSE_ON_FREE);
+  bufferevent* bev = nullptr;
+  if (transport_ == Transport::dot) {
+    if (SSL* ssl = SSL_new(shared_.dot_context.get())) {
+      // Freed with the bufferevent (BEV_OPT_CLOSE_ON_FREE), or by it if it cannot be made.
+      bev = bufferevent_openssl_socket_new(base_, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                           BEV_OPT_CLOSE_ON_FREE);
+    }
+    // A client that closes without a TLS close_notify has still closed: EOF, not an error.
+    if (bev) bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+  } else {
+    bev = bufferevent_socket_new(base_, fd, BEV_OPT_CLOSE_ON_FREE);
+  }
   if (!bev) {
     ::close(fd);
     shared_.tcp_slots->release(address);
@@ -138,7 +152,7 @@ void TcpTransport::accept(int fd, const sockaddr* address, int length) {
   auto connection = std::make_shared<Connection>();
   connection->transport = this;
   connection->bev = bev;
-  connection->client.transport = Transport::tcp;
+  connection->client.transport = transport_;
   memcpy(&connection->client.address, address, length);
   connection->client.address_length = length;
   connection->from_proxy = from_proxy;
@@ -193,7 +207,7 @@ bool TcpTransport::read_start(Connection* connection, evbuffer* input) {
     case ProxyStart::Kind::incomplete:
       return false;
     case ProxyStart::Kind::refused:
-      counters_.proxy_refused(Transport::tcp, judged.refusal);
+      counters_.proxy_refused(transport_, judged.refusal);
       close(connection);
       return false;
     case ProxyStart::Kind::header:
@@ -246,6 +260,7 @@ void TcpTransport::on_event(bufferevent* bev, short events, void* connection) {
   auto* c = static_cast<Connection*>(connection);
   TcpTransport* transport = c->transport;
   transport->errors_.guarded("closing a TCP connection", [&] {
+    if (events & BEV_EVENT_CONNECTED) return;  // a TLS handshake done: queries come next
     if (events & BEV_EVENT_EOF) {
       // A client may half-close after its last query and still wait for the answers.
       c->input_closed = true;

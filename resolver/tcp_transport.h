@@ -1,7 +1,7 @@
-// TcpTransport: one worker's TCP listeners and client connections (RFC 7766): the ACL and
-// connection limits at accept, the PROXY header of a connection from a load balancer, queries
-// read from each connection within its bounds, and the idle, query and write deadlines. Hands
-// each query to the query engine.
+// TcpTransport: one worker's TCP listeners and client connections (RFC 7766), plain or DNS over
+// TLS (RFC 7858): the ACL and connection limits at accept, the PROXY header of a connection
+// from a load balancer, queries read from each connection within its bounds, and the idle,
+// query and write deadlines. Hands each query to the query engine.
 #pragma once
 
 #include <event2/event.h>
@@ -25,10 +25,11 @@ namespace dnsvagt {
 
 class TcpTransport {
  public:
-  // Accepts on `sockets` (owned by the Server: a reload's workers take them over) on `base`.
-  TcpTransport(event_base* base, const std::vector<int>& sockets, const WorkerShared& shared,
-               QueryEngine& engine, WorkerCounters& counters, ReplyAccounting& accounting,
-               InternalErrors& errors);
+  // Accepts on `sockets` (owned by the Server: a reload's workers take them over) on `base`;
+  // `transport` dot: each connection is TLS with shared.dot_context.
+  TcpTransport(event_base* base, Transport transport, const std::vector<int>& sockets,
+               const WorkerShared& shared, QueryEngine& engine, WorkerCounters& counters,
+               ReplyAccounting& accounting, InternalErrors& errors);
   ~TcpTransport();  // closes every connection; replies still owed go nowhere
   TcpTransport(const TcpTransport&) = delete;
   TcpTransport& operator=(const TcpTransport&) = delete;
@@ -65,6 +66,7 @@ class TcpTransport {
   static void on_resume(int, short, void* connection);
 
   event_base* base_;
+  const Transport transport_;
   const WorkerShared& shared_;
   QueryEngine& engine_;
   WorkerCounters& counters_;

@@ -33,7 +33,10 @@ Worker::Worker(std::shared_ptr<WorkerShared> shared, WorkerSockets sockets,
     throw;
   }
   udp_.emplace(base_, sockets_.udp, *shared_, *engine_, counters_, accounting_, errors_);
-  tcp_.emplace(base_, sockets_.tcp, *shared_, *engine_, counters_, accounting_, errors_);
+  tcp_.emplace(base_, Transport::tcp, sockets_.tcp, *shared_, *engine_, counters_, accounting_,
+               errors_);
+  dot_.emplace(base_, Transport::dot, sockets_.dot, *shared_, *engine_, counters_, accounting_,
+               errors_);
   stop_event_ = event_new(base_, -1, 0, on_stop, this);
   heartbeat_event_ = event_new(base_, -1, EV_PERSIST, on_heartbeat, this);
   event_add(heartbeat_event_, &kHeartbeat);
@@ -44,6 +47,7 @@ Worker::Worker(std::shared_ptr<WorkerShared> shared, WorkerSockets sockets,
 Worker::~Worker() {
   join();
   // The thread has ended: this thread owns the counters now.
+  dot_.reset();
   tcp_.reset();
   udp_.reset();
   engine_.reset();
@@ -70,6 +74,7 @@ void Worker::begin_drain() {
   draining_ = true;
   udp_->stop_reading();
   tcp_->drain();
+  dot_->drain();
   evtimer_add(drain_deadline_, &kDrainTime);
   end_if_drained();
 }

@@ -28,6 +28,7 @@ namespace dnsvagt {
 struct WorkerSockets {
   std::vector<int> udp;
   std::vector<int> tcp;
+  std::vector<int> dot;  // TCP listeners for DNS over TLS
 };
 
 class Worker {
@@ -69,6 +70,7 @@ class Worker {
   std::optional<QueryEngine> engine_;
   std::optional<UdpTransport> udp_;
   std::optional<TcpTransport> tcp_;
+  std::optional<TcpTransport> dot_;
   event* stop_event_ = nullptr;
   event* heartbeat_event_ = nullptr;
   event* drain_deadline_ = nullptr;

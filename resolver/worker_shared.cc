@@ -12,6 +12,8 @@ WorkerShared::WorkerShared(Config config_in, TcpSlots* tcp_slots_in)
                                  86400, config.cache.prefetch}),
       access_list(config.server.allow),
       proxies(config.server.proxy_protocol_from),
+      dot_context(config.server.tls.listen.empty() ? nullptr
+                                                   : make_dot_context(config.server.tls)),
       tcp_slots(tcp_slots_in) {}
 
 }  // namespace dnsvagt

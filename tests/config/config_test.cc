@@ -607,6 +607,21 @@ TEST(ConfigTlsCaFile, UnreadableFileIsAnError) {
             "t.yaml:4: upstream.tls_ca_file: cannot read \"" + path + "\": Permission denied");
 }
 
+// The matching key and the TLS listener itself: tests/integration/test_dot.py.
+TEST(ConfigServerTls, OffByDefaultAndNeedsACertificateAndKeyToListen) {
+  EXPECT_TRUE(default_config().server.tls.listen.empty());
+  EXPECT_EQ(error_of("server:\n  tls:\n    listen: [\"127.0.0.1\"]\n"),
+            "t.yaml:2: server.tls: DNS over TLS (listen) needs a certificate and a key");
+  TempDir dir;
+  const std::string certificate = dir.write("cert.pem", kTestCaPem);
+  EXPECT_EQ(error_of("server:\n  tls:\n    listen: [\"127.0.0.1\"]\n    certificate: " +
+                     certificate + "\n    key: " + certificate + "\n"),
+            "t.yaml:5: server.tls.key: \"" + certificate +
+                "\" holds no unencrypted PEM private key (-----BEGIN PRIVATE KEY-----)");
+  EXPECT_EQ(error_of("server:\n  tls:\n    listen: [\"127.0.0.1:853\", \"127.0.0.1\"]\n"),
+            "t.yaml:3: server.tls.listen[1]: 127.0.0.1:853 is listed twice");
+}
+
 TEST(ConfigErrors, UnknownKeys) {
   EXPECT_EQ(error_of("server: {}\nserverr:\n  threads: 2\n"),
             "t.yaml:2: serverr: unknown key, expected one of server, upstream, dnssec, cache, "
@@ -615,7 +630,7 @@ TEST(ConfigErrors, UnknownKeys) {
             "t.yaml:3: server.lisen: unknown key, expected one of listen, threads, allow, "
             "proxy_protocol_from, tcp_idle_timeout, tcp_query_timeout, tcp_write_timeout, "
             "max_tcp_connections, max_tcp_connections_per_client, rate_limit, user, "
-            "private_zones");
+            "private_zones, tls");
   EXPECT_EQ(error_of("server:\n  rate_limit: {qps: 1, brust: 2}\n"),
             "t.yaml:2: server.rate_limit.brust: unknown key, expected one of qps, burst, "
             "ipv4_prefix, ipv6_prefix");

@@ -25,6 +25,7 @@ import subprocess
 import sys
 import unittest
 
+import pki
 import subject
 import world
 from dig import dig
@@ -37,34 +38,6 @@ ERROR_REASONS = ("servfail", "timeout", "network", "tls", "internal")
 
 env = None
 dot_port = None
-
-
-def openssl(directory, *args):
-    world.run(["openssl", *args], cwd=directory)
-
-
-def make_ca(directory, name):
-    """A self-signed CA; returns the paths of its certificate and key."""
-    cert, key = (os.path.join(directory, name + suffix) for suffix in (".pem", ".key"))
-    openssl(directory, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-            "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=" + name,
-            "-addext", "basicConstraints=critical,CA:TRUE",
-            "-addext", "keyUsage=critical,keyCertSign,cRLSign")
-    return cert, key
-
-
-def make_server_certificate(directory, ca):
-    """A certificate for TLS_NAME signed by `ca` (certificate, key); returns (key, cert)."""
-    key, csr, cert, extensions = (os.path.join(directory, "server" + suffix)
-                                  for suffix in (".key", ".csr", ".pem", ".ext"))
-    with open(extensions, "w") as out:
-        out.write("subjectAltName=DNS:%s\nbasicConstraints=CA:FALSE\n"
-                  "extendedKeyUsage=serverAuth\n" % TLS_NAME)
-    openssl(directory, "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-            "-nodes", "-keyout", key, "-out", csr, "-subj", "/CN=" + TLS_NAME)
-    openssl(directory, "x509", "-req", "-in", csr, "-CA", ca[0], "-CAkey", ca[1],
-            "-CAcreateserial", "-days", "2", "-extfile", extensions, "-out", cert)
-    return key, cert
 
 
 def libunbound_tls():
@@ -86,9 +59,9 @@ def setUpModule():
     try:
         directory = os.path.join(env.directory, "pki")
         os.makedirs(directory)
-        env.test_ca = make_ca(directory, "test-ca")
-        env.other_ca = make_ca(directory, "other-ca")
-        env.server_tls = make_server_certificate(directory, env.test_ca)
+        env.test_ca = pki.make_ca(directory, "test-ca")
+        env.other_ca = pki.make_ca(directory, "other-ca")
+        env.server_tls = pki.make_certificate(directory, env.test_ca, TLS_NAME)
     except BaseException:
         env.stop()
         raise

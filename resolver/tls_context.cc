@@ -1,0 +1,67 @@
+#include "resolver/tls_context.h"
+
+#include <openssl/err.h>
+
+#include <stdexcept>
+#include <string>
+
+namespace dnsvagt {
+namespace {
+
+[[noreturn]] void fail(const std::string& what) {
+  char reason[256] = "no reason given";
+  if (unsigned long code = ERR_peek_last_error()) ERR_error_string_n(code, reason, sizeof reason);
+  ERR_clear_error();
+  throw std::runtime_error("server.tls: " + what + ": " + reason);
+}
+
+constexpr unsigned char kDotProtocol[] = {3, 'd', 'o', 't'};
+
+// RFC 7858 does not ask a client for ALPN; one that offers it and not "dot" (RFC 8310 section
+// 7.1; an HTTP client at the wrong port) gets the no_application_protocol alert.
+int select_alpn(SSL*, const unsigned char** selected, unsigned char* selected_length,
+                const unsigned char* offered, unsigned int offered_length, void*) {
+  unsigned char* chosen = nullptr;
+  if (SSL_select_next_proto(&chosen, selected_length, kDotProtocol, sizeof kDotProtocol,
+                            offered, offered_length) != OPENSSL_NPN_NEGOTIATED) {
+    return SSL_TLSEXT_ERR_ALERT_FATAL;
+  }
+  *selected = chosen;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+}  // namespace
+
+std::shared_ptr<SSL_CTX> make_dot_context(const ServerTlsConfig& tls) {
+  std::shared_ptr<SSL_CTX> context(SSL_CTX_new(TLS_server_method()), SSL_CTX_free);
+  SSL_CTX* c = context.get();
+  if (!c) fail("cannot create a TLS context");
+  if (SSL_CTX_set_min_proto_version(c, TLS1_2_VERSION) != 1) fail("cannot require TLS 1.2");
+  if (SSL_CTX_use_certificate_chain_file(c, tls.certificate.c_str()) != 1) {
+    fail("cannot use the certificate in " + tls.certificate);
+  }
+  if (SSL_CTX_use_PrivateKey_file(c, tls.key.c_str(), SSL_FILETYPE_PEM) != 1) {
+    fail("cannot use the key in " + tls.key);
+  }
+  if (SSL_CTX_check_private_key(c) != 1) fail(tls.key + " is not the certificate's key");
+  SSL_CTX_set_alpn_select_cb(c, select_alpn, nullptr);
+  // Session IDs (TLS 1.2) are kept in this context's cache, tickets are sealed with its keys:
+  // either resumes on every worker of this configuration.
+  static constexpr unsigned char kSessionContext[] = "dnsvagt dot";
+  SSL_CTX_set_session_id_context(c, kSessionContext, sizeof kSessionContext - 1);
+  // An idle connection keeps no read and write buffers (about 34 KiB each).
+  SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
+  SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION);
+  if (!tls.client_ca.empty()) {
+    if (SSL_CTX_load_verify_locations(c, tls.client_ca.c_str(), nullptr) != 1) {
+      fail("cannot read the client CA certificates in " + tls.client_ca);
+    }
+    if (STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(tls.client_ca.c_str())) {
+      SSL_CTX_set_client_CA_list(c, names);
+    }
+    SSL_CTX_set_verify(c, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  }
+  return context;
+}
+
+}  // namespace dnsvagt

@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+# DNS over TLS for clients (RFC 7858, issue 11): server.tls with a certificate of a test CA
+# made at test time; kdig and Python's ssl as clients; bad input at the TLS port; mTLS; the
+# config errors of a bad certificate or key.
+"""dnsvagt's DoT listener on loopback, with certificates from a test CA."""
+
+import os
+import socket
+import ssl
+import subprocess
+import sys
+import time
+import unittest
+
+import pki
+import subject
+import wire
+import world
+
+W = world.PARENT
+TLS_NAME = "dot.test"
+NAME = "www.secure.%s." % W
+BOUND = 15.0   # how long a test waits for what it expects (a bound, not a timing)
+
+env = None
+pki_files = {}
+plain = None   # the DoT instance without client certificates: (dns port, dot port, metrics port)
+mutual = None  # the one that asks for a client certificate of the test CA
+
+
+def start_dot_instance(name, client_ca=None):
+    dot_port = world.free_port()
+
+    def change(settings, conf_dir):
+        tls = {"listen": ["%s:%d" % (world.LOOPBACK, dot_port)],
+               "certificate": pki_files["server"][1], "key": pki_files["server"][0]}
+        if client_ca:
+            tls["client_ca"] = client_ca
+        settings["server"]["tls"] = tls
+
+    port, metrics_port, _ = env.start_dnsvagt(name, change, metrics=True)
+    return port, dot_port, metrics_port
+
+
+def setUpModule():
+    global env, plain, mutual
+    env = subject.Environment.with_world("server.tls is dnsvagt's config key")
+    try:
+        directory = os.path.join(env.directory, "pki")
+        os.makedirs(directory)
+        ca = pki.make_ca(directory, "test-ca")
+        pki_files["ca"] = ca[0]
+        pki_files["other_ca"] = pki.make_ca(directory, "other-ca")[0]
+        pki_files["server"] = pki.make_certificate(directory, ca, TLS_NAME)
+        pki_files["client"] = pki.make_certificate(directory, ca, "client.test", client=True,
+                                                   base="client")
+        plain = start_dot_instance("dot")
+        mutual = start_dot_instance("dot-mtls", client_ca=ca[0])
+    except BaseException:
+        env.stop()
+        raise
+
+
+def tearDownModule():
+    if env is not None:
+        env.stop()
+
+
+def client_context(alpn=("dot",), client_certificate=None, ca="ca"):
+    context = ssl.create_default_context(cafile=pki_files[ca])
+    if alpn:
+        context.set_alpn_protocols(list(alpn))
+    if client_certificate:
+        context.load_cert_chain(client_certificate[1], client_certificate[0])
+    return context
+
+
+def tls_connect(port, context, session=None):
+    raw = socket.create_connection((world.LOOPBACK, port), timeout=3)
+    try:
+        return context.wrap_socket(raw, server_hostname=TLS_NAME, session=session)
+    except BaseException:
+        raw.close()
+        raise
+
+
+def exchange(sock, name=NAME, qid=0x2a2a):
+    sock.sendall(wire.frame(wire.query(qid, name)))
+    return wire.Reply(wire.tcp_read_message(sock))
+
+
+def kdig(port, *args):
+    result = subprocess.run(["kdig", "-p", str(port), "@" + world.LOOPBACK,
+                             "+tls-ca=" + pki_files["ca"], "+tls-hostname=" + TLS_NAME,
+                             "+time=3", "+retry=0", *args],
+                            capture_output=True, text=True, timeout=20)
+    return result.stdout + result.stderr
+
+
+def closed_within(sock, bound=BOUND):
+    deadline = time.monotonic() + bound
+    while time.monotonic() < deadline:
+        sock.settimeout(max(0.1, deadline - time.monotonic()))
+        try:
+            if not sock.recv(65536):
+                return True
+        except (ConnectionResetError, ConnectionAbortedError, BrokenPipeError, ssl.SSLError):
+            return True
+        except socket.timeout:
+            return False
+    return False
+
+
+class DotTest(unittest.TestCase):
+    def tearDown(self):
+        env.check_alive(self)
+
+    def test_kdig_gets_a_validated_answer_counted_as_dot(self):
+        before = world.scraped_metric(plain[2], "dnsvagt_queries_total", transport="dot")
+        output = kdig(plain[1], NAME, "A")
+        self.assertIn("status: NOERROR", output)
+        self.assertRegex(output, r"Flags: [^;]*\bad\b", "no AD over DoT:\n" + output)
+        self.assertIn("TLS", output)
+        self.assertGreaterEqual(
+            world.scraped_metric(plain[2], "dnsvagt_queries_total", transport="dot") - before, 1)
+
+    def test_pipelined_queries_on_one_connection_with_alpn_dot(self):
+        with tls_connect(plain[1], client_context()) as sock:
+            self.assertEqual(sock.selected_alpn_protocol(), "dot")
+            self.assertIn(sock.version(), ("TLSv1.2", "TLSv1.3"))
+            names = ["p%d.secure.%s." % (i, W) for i in range(3)]
+            sock.sendall(b"".join(wire.frame(wire.query(0x700 + i, name))
+                                  for i, name in enumerate(names)))
+            replies = [wire.Reply(wire.tcp_read_message(sock)) for _ in names]
+        self.assertEqual(sorted(r.id for r in replies), [0x700, 0x701, 0x702])
+        self.assertEqual({r.rcode for r in replies}, {"NXDOMAIN"})
+
+    def test_a_session_resumes(self):
+        context = client_context()
+        with tls_connect(plain[1], context) as sock:
+            exchange(sock)  # TLS 1.3 tickets come after the handshake
+            session = sock.session
+        with tls_connect(plain[1], context, session=session) as sock:
+            self.assertEqual(exchange(sock).rcode, "NOERROR")
+            self.assertTrue(sock.session_reused, "the session was not resumed")
+
+    def test_a_client_that_offers_only_another_protocol_is_refused(self):
+        with self.assertRaises(ssl.SSLError) as refused:
+            with tls_connect(plain[1], client_context(alpn=("h2", "http/1.1"))) as sock:
+                exchange(sock)
+        self.assertIn("NO APPLICATION PROTOCOL", str(refused.exception).upper())
+        self.assertIn("NOERROR", kdig(plain[1], NAME))
+
+    def test_a_client_that_trusts_another_ca_does_not_connect(self):
+        with self.assertRaises(ssl.SSLCertVerificationError):
+            tls_connect(plain[1], client_context(ca="other_ca")).close()
+
+    def test_junk_and_plain_dns_at_the_tls_port_are_closed(self):
+        for what, payload in (
+                ("64 KiB of junk", bytes((i * 7919 + 13) & 0xFF for i in range(65536))),
+                ("plain DNS over TCP", wire.frame(wire.query(0x1234, NAME)))):
+            with socket.create_connection((world.LOOPBACK, plain[1]), timeout=3) as sock:
+                try:
+                    sock.sendall(payload)
+                except (ConnectionResetError, BrokenPipeError):
+                    pass
+                self.assertTrue(closed_within(sock), what + ": the connection stays open")
+        self.assertIn("status: NOERROR", kdig(plain[1], NAME))
+
+    def test_mutual_tls_needs_a_client_certificate_of_the_client_ca(self):
+        with self.assertRaises((ssl.SSLError, ConnectionError)):
+            with tls_connect(mutual[1], client_context()) as sock:
+                exchange(sock)  # TLS 1.3: the server's refusal arrives at the first read
+        with tls_connect(mutual[1], client_context(client_certificate=pki_files["client"])) \
+                as sock:
+            self.assertEqual(exchange(sock).rcode, "NOERROR")
+
+
+class DotConfigErrorTest(unittest.TestCase):
+    """A bad certificate or key is a check-config error naming file, line and key."""
+
+    def check_config(self, tls):
+        conf = os.path.join(env.directory, "bad-tls.yaml")
+        with open(conf, "w") as out:
+            out.write("server:\n  tls:\n")
+            for key, value in tls.items():
+                out.write("    %s: %s\n" % (key, value))
+        result = subprocess.run([subject.Options.dnsvagt, "check-config", "-c", conf],
+                                capture_output=True, text=True, timeout=20)
+        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
+        return result.stderr.replace(conf, "CONF")
+
+    def test_errors(self):
+        key, cert = pki_files["server"]
+        client_key = pki_files["client"][0]
+        listen = '["127.0.0.1:8853"]'
+        self.assertIn("CONF:5: server.tls.key: \"%s\" is not the key of the certificate in "
+                      "\"%s\"" % (client_key, cert),
+                      self.check_config({"listen": listen, "certificate": cert,
+                                         "key": client_key}))
+        self.assertIn("CONF:4: server.tls.certificate: \"%s\" holds no PEM certificate" % key,
+                      self.check_config({"listen": listen, "certificate": key, "key": key}))
+        self.assertIn("CONF:5: server.tls.key: \"%s\" holds no unencrypted PEM private key"
+                      % cert,
+                      self.check_config({"listen": listen, "certificate": cert, "key": cert}))
+        self.assertIn("CONF:2: server.tls: DNS over TLS (listen) needs a certificate and a key",
+                      self.check_config({"listen": listen, "certificate": cert}))
+        self.assertIn("CONF:4: server.tls.certificate: cannot read \"/nonexistent.pem\"",
+                      self.check_config({"listen": listen, "certificate": "/nonexistent.pem",
+                                         "key": key}))
+
+
+if __name__ == "__main__":
+    sys.exit(subject.run_tests(__name__, sys.argv))
