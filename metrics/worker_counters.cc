@@ -44,6 +44,7 @@ const char* to_string(TcpDropReason reason) {
     case TcpDropReason::idle_timeout: return "idle_timeout";
     case TcpDropReason::query_timeout: return "query_timeout";
     case TcpDropReason::write_timeout: return "write_timeout";
+    case TcpDropReason::tls_handshake: return "tls_handshake";
   }
   return "unknown";
 }

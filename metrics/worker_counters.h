@@ -38,8 +38,9 @@ enum class TcpDropReason : uint8_t {
   idle_timeout,      // server.tcp_idle_timeout
   query_timeout,     // server.tcp_query_timeout: a query did not arrive whole in time
   write_timeout,     // server.tcp_write_timeout: the client did not read its replies in time
+  tls_handshake,     // DNS over TLS: the handshake failed (not TLS, no common protocol, ...)
 };
-inline constexpr size_t kTcpDropReasonCount = 6;
+inline constexpr size_t kTcpDropReasonCount = 7;
 
 // Why the first bytes from a peer were refused for what they said, or did not say, about a
 // PROXY protocol header (server.proxy_protocol_from). A refused datagram is dropped, a refused

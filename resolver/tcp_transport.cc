@@ -59,6 +59,7 @@ struct TcpTransport::Connection : StreamConnection {
   ReplyTarget client;
   bool from_proxy = false;    // in server.proxy_protocol_from: a PROXY header comes first
   bool start_read = false;    // the header, or that there is none, has been read
+  bool handshaken = false;    // DNS over TLS: the handshake is done
   event* deadline = nullptr;  // fires at next_deadline()
   event* resume = nullptr;    // reads the queries left in the input once under the bounds again
   unsigned waiting = 0;       // queries whose answers are still to come
@@ -260,8 +261,14 @@ void TcpTransport::on_event(bufferevent* bev, short events, void* connection) {
   auto* c = static_cast<Connection*>(connection);
   TcpTransport* transport = c->transport;
   transport->errors_.guarded("closing a TCP connection", [&] {
-    if (events & BEV_EVENT_CONNECTED) return;  // a TLS handshake done: queries come next
-    if (events & BEV_EVENT_EOF) {
+    if (events & BEV_EVENT_CONNECTED) {  // a TLS handshake done: queries come next
+      c->handshaken = true;
+      return;
+    }
+    if (!c->handshaken && transport->transport_ == Transport::dot) {
+      transport->counters_.tcp_dropped(TcpDropReason::tls_handshake);
+      transport->close(c);
+    } else if (events & BEV_EVENT_EOF) {
       // A client may half-close after its last query and still wait for the answers.
       c->input_closed = true;
       bufferevent_disable(bev, EV_READ);

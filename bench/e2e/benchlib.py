@@ -264,7 +264,7 @@ def dnsvagt_config(bench_world, directory, port, threads, lists=(), overrides=No
 # Unbound settings the benchmark sets on top of world.unbound_config(); everything else is
 # Unbound 1.17's default (minimal-responses yes, prefetch no, serve-expired no,
 # aggressive-nsec yes, rrset-roundrobin yes, qname-minimisation yes: see versions()).
-def unbound_config(bench_world, directory, name, port, threads, rpz_file=None):
+def unbound_config(bench_world, directory, name, port, threads, rpz_file=None, extra=()):
     text = world.unbound_config(directory, name, port, bench_world.nsd_port,
                                 bench_world.trust_anchor)
     lines = ["server:",
@@ -275,6 +275,7 @@ def unbound_config(bench_world, directory, name, port, threads, rpz_file=None):
              "  key-cache-size: 16m",
              "  verbosity: 0",
              "  trust-anchor: \"%s\"" % bench_world.bench_anchor]
+    lines += ["  " + line for line in extra]
     if rpz_file:
         lines += ["  module-config: \"respip validator iterator\"",
                   "rpz:",
@@ -305,10 +306,12 @@ class Server:
 
 def start_server(processes, bench_world, directory, name, kind, cpus, threads,
                  dnsvagt_bin=None, lists=(), rpz_file=None, ready=None, config_overrides=None,
-                 wrapper=(), ready_timeout=60.0):
+                 wrapper=(), ready_timeout=60.0, unbound_extra=()):
     """Starts dnsvagt or Unbound pinned to `cpus` on a free port; returns a Server once
     ready(server) returns (default: it answers www.secure.world.test. with NOERROR within
-    ready_timeout). config_overrides: dnsvagt_config's overrides (dnsvagt only). wrapper: a
+    ready_timeout). config_overrides: dnsvagt_config's overrides (dnsvagt only); unbound_extra:
+    lines added to Unbound's server: clause, or a function of the port giving them (Unbound
+    only). wrapper: a
     command the server runs under (e.g. valgrind), after taskset.
     ready raises world.DaemonExited when the daemon exits, so another port is tried."""
     conf_dir = os.path.join(directory, name)
@@ -324,7 +327,9 @@ def start_server(processes, bench_world, directory, name, kind, cpus, threads,
         else:
             conf = os.path.join(conf_dir, "unbound.conf")
             with open(conf, "w") as out:
-                out.write(unbound_config(bench_world, conf_dir, name, port, threads, rpz_file))
+                extra = unbound_extra(port) if callable(unbound_extra) else unbound_extra
+                out.write(unbound_config(bench_world, conf_dir, name, port, threads, rpz_file,
+                                         extra))
             if not rpz_file:  # unbound-checkconf would load the whole RPZ zone too
                 subprocess.run(["unbound-checkconf", conf], check=True, capture_output=True)
             args = ["unbound", "-d", "-c", conf]

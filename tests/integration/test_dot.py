@@ -155,7 +155,9 @@ class DotTest(unittest.TestCase):
         with self.assertRaises(ssl.SSLCertVerificationError):
             tls_connect(plain[1], client_context(ca="other_ca")).close()
 
-    def test_junk_and_plain_dns_at_the_tls_port_are_closed(self):
+    def test_junk_and_plain_dns_at_the_tls_port_are_closed_and_counted(self):
+        before = world.scraped_metric(plain[2], "dnsvagt_tcp_connections_dropped_total",
+                                      reason="tls_handshake")
         for what, payload in (
                 ("64 KiB of junk", bytes((i * 7919 + 13) & 0xFF for i in range(65536))),
                 ("plain DNS over TCP", wire.frame(wire.query(0x1234, NAME)))):
@@ -166,6 +168,9 @@ class DotTest(unittest.TestCase):
                     pass
                 self.assertTrue(closed_within(sock), what + ": the connection stays open")
         self.assertIn("status: NOERROR", kdig(plain[1], NAME))
+        self.assertGreaterEqual(world.scraped_metric(plain[2],
+                                                     "dnsvagt_tcp_connections_dropped_total",
+                                                     reason="tls_handshake") - before, 2)
 
     def test_mutual_tls_needs_a_client_certificate_of_the_client_ca(self):
         with self.assertRaises((ssl.SSLError, ConnectionError)):
