@@ -60,6 +60,7 @@ struct TcpTransport::Connection : StreamConnection {
   bool from_proxy = false;    // in server.proxy_protocol_from: a PROXY header comes first
   bool start_read = false;    // the header, or that there is none, has been read
   bool handshaken = false;    // DNS over TLS: the handshake is done
+  bool tls_after_start = false;  // DNS over TLS from a proxy: after the header, the handshake
   event* deadline = nullptr;  // fires at next_deadline()
   event* resume = nullptr;    // reads the queries left in the input once under the bounds again
   unsigned waiting = 0;       // queries whose answers are still to come
@@ -116,9 +117,8 @@ void TcpTransport::accept(int fd, const sockaddr* address, int length) {
   }
   // Outside the ACL a connection gets nothing, not even a slot it could hold for the timeouts
   // and so shut TCP for everyone. A load balancer's clients are judged once its header names
-  // them; it carries many, so the per-client limit is not its. (Over TLS the header would
-  // come before the handshake: not supported yet, so there every peer is its own client.)
-  const bool from_proxy = transport_ != Transport::dot && shared_.proxies.allows(address);
+  // them; it carries many, so the per-client limit is not its.
+  const bool from_proxy = shared_.proxies.allows(address);
   if (!from_proxy && !shared_.access_list.allows(address)) {
     counters_.tcp_dropped(TcpDropReason::acl);
     ::close(fd);
@@ -133,18 +133,10 @@ void TcpTransport::accept(int fd, const sockaddr* address, int length) {
     ::close(fd);
     return;
   }
-  bufferevent* bev = nullptr;
-  if (transport_ == Transport::dot) {
-    if (SSL* ssl = SSL_new(shared_.dot_context.get())) {
-      // Freed with the bufferevent (BEV_OPT_CLOSE_ON_FREE), or by it if it cannot be made.
-      bev = bufferevent_openssl_socket_new(base_, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                           BEV_OPT_CLOSE_ON_FREE);
-    }
-    // A client that closes without a TLS close_notify has still closed: EOF, not an error.
-    if (bev) bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-  } else {
-    bev = bufferevent_socket_new(base_, fd, BEV_OPT_CLOSE_ON_FREE);
-  }
+  // A load balancer's PROXY header comes in the clear, before the TLS handshake.
+  const bool tls_now = transport_ == Transport::dot && !from_proxy;
+  bufferevent* bev = tls_now ? tls_bufferevent(fd, nullptr)
+                             : bufferevent_socket_new(base_, fd, BEV_OPT_CLOSE_ON_FREE);
   if (!bev) {
     ::close(fd);
     shared_.tcp_slots->release(address);
@@ -152,7 +144,7 @@ void TcpTransport::accept(int fd, const sockaddr* address, int length) {
   }
   auto connection = std::make_shared<Connection>();
   connection->transport = this;
-  connection->bev = bev;
+  connection->tls_after_start = transport_ == Transport::dot && !tls_now;
   connection->client.transport = transport_;
   memcpy(&connection->client.address, address, length);
   connection->client.address_length = length;
@@ -162,11 +154,31 @@ void TcpTransport::accept(int fd, const sockaddr* address, int length) {
   connection->idle_since_ns = clock_ns(CLOCK_MONOTONIC);
   connections_.emplace(connection.get(), connection);
   counters_.tcp_connection_opened();
+  attach(connection.get(), bev);
+  update(connection.get());
+}
+
+bufferevent* TcpTransport::tls_bufferevent(int fd, bufferevent* underlying) {
+  SSL* ssl = SSL_new(shared_.dot_context.get());
+  if (!ssl) return nullptr;
+  // The SSL (and `underlying`) are freed with the bufferevent (BEV_OPT_CLOSE_ON_FREE), or by
+  // libevent if it cannot be made.
+  bufferevent* bev =
+      underlying ? bufferevent_openssl_filter_new(base_, underlying, ssl,
+                                                  BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE)
+                 : bufferevent_openssl_socket_new(base_, fd, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                                  BEV_OPT_CLOSE_ON_FREE);
+  // A client that closes without a TLS close_notify has still closed: EOF, not an error.
+  if (bev) bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+  return bev;
+}
+
+void TcpTransport::attach(Connection* connection, bufferevent* bev) {
+  connection->bev = bev;
   // At most one whole message waits in the input: the rest stays in the socket buffer.
   bufferevent_setwatermark(bev, EV_READ, 0, 2 + kMaxReply);
-  bufferevent_setcb(bev, on_read, on_write, on_event, connection.get());
+  bufferevent_setcb(bev, on_read, on_write, on_event, connection);
   bufferevent_enable(bev, EV_READ | EV_WRITE);
-  update(connection.get());
 }
 
 void TcpTransport::on_read(bufferevent*, void* connection) {
@@ -180,9 +192,9 @@ void TcpTransport::on_resume(int, short, void* connection) {
 }
 
 void TcpTransport::read(Connection* connection) {
-  evbuffer* input = bufferevent_get_input(connection->bev);
-  if (connection->start_read || read_start(connection, input)) read_queries(connection, input);
+  if (connection->start_read || read_start(connection)) read_queries(connection);
   if (!connection->bev) return;
+  evbuffer* input = bufferevent_get_input(connection->bev);
   // The query deadline runs from the first byte of a query (or of a PROXY header) we are
   // ready to read.
   const bool partial =
@@ -198,7 +210,8 @@ void TcpTransport::read(Connection* connection) {
   update(connection);
 }
 
-bool TcpTransport::read_start(Connection* connection, evbuffer* input) {
+bool TcpTransport::read_start(Connection* connection) {
+  evbuffer* input = bufferevent_get_input(connection->bev);
   uint8_t start[kMaxProxyHeader];
   const ev_ssize_t copied = evbuffer_copyout(input, start, sizeof start);
   const ProxyStart judged = judge_proxy_start(
@@ -224,11 +237,20 @@ bool TcpTransport::read_start(Connection* connection, evbuffer* input) {
       break;
   }
   connection->start_read = true;
-  return true;
+  if (!connection->tls_after_start) return true;
+  bufferevent* tls = tls_bufferevent(-1, connection->bev);
+  if (!tls) {
+    close(connection);
+    return false;
+  }
+  connection->tls_after_start = false;
+  attach(connection, tls);
+  return false;  // the client's queries come once the handshake is done
 }
 
-void TcpTransport::read_queries(Connection* connection, evbuffer* input) {
+void TcpTransport::read_queries(Connection* connection) {
   QueryEngine::PolicyLease lease(engine_);
+  evbuffer* input = bufferevent_get_input(connection->bev);
   ReplyTarget client = connection->client;
   client.connection = connections_.at(connection);
   evbuffer* output = bufferevent_get_output(connection->bev);

@@ -46,11 +46,15 @@ class TcpTransport {
   };
 
   void accept(int fd, const sockaddr* address, int length);
+  // DNS over TLS: a TLS bufferevent on `fd`, or over `underlying` (a connection whose PROXY
+  // header came in the clear before the handshake); null if none can be made.
+  bufferevent* tls_bufferevent(int fd, bufferevent* underlying);
+  void attach(Connection* connection, bufferevent* bev);
   void read(Connection* connection);
   // The PROXY header at the start of a connection, or its absence: false while more bytes are
-  // needed, and when the connection was closed for it.
-  bool read_start(Connection* connection, evbuffer* input);
-  void read_queries(Connection* connection, evbuffer* input);
+  // needed, when the connection was closed for it, and when its TLS handshake begins now.
+  bool read_start(Connection* connection);
+  void read_queries(Connection* connection);
   // After a reply was queued or written, or a query's answer arrived: closes a connection
   // that is done, reads on once it is back under its bounds, and sets its next deadline.
   void update(Connection* connection);

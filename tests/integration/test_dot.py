@@ -4,6 +4,7 @@
 # config errors of a bad certificate or key.
 """dnsvagt's DoT listener on loopback, with certificates from a test CA."""
 
+import json
 import os
 import socket
 import ssl
@@ -14,6 +15,7 @@ import unittest
 
 import pki
 import subject
+import test_proxy
 import wire
 import world
 
@@ -21,6 +23,7 @@ W = world.PARENT
 TLS_NAME = "dot.test"
 NAME = "www.secure.%s." % W
 BOUND = 15.0   # how long a test waits for what it expects (a bound, not a timing)
+PROXY = "127.0.0.2"  # in server.proxy_protocol_from: a PROXY header before the handshake
 
 env = None
 pki_files = {}
@@ -30,6 +33,7 @@ mutual = None  # the one that asks for a client certificate of the test CA
 
 def start_dot_instance(name, client_ca=None):
     dot_port = world.free_port()
+    query_log = []
 
     def change(settings, conf_dir):
         tls = {"listen": ["%s:%d" % (world.LOOPBACK, dot_port)],
@@ -37,9 +41,26 @@ def start_dot_instance(name, client_ca=None):
         if client_ca:
             tls["client_ca"] = client_ca
         settings["server"]["tls"] = tls
+        settings["server"]["proxy_protocol_from"] = [PROXY + "/32"]
+        query_log.append(os.path.join(conf_dir, "queries.jsonl"))
+        settings["logging"] = {"query_log": query_log[-1]}
 
     port, metrics_port, _ = env.start_dnsvagt(name, change, metrics=True)
-    return port, dot_port, metrics_port
+    return port, dot_port, metrics_port, query_log[-1]
+
+
+def logged_clients(instance, name):
+    """The clients the query log of `instance` names for `name` (waits for one)."""
+    deadline = time.monotonic() + BOUND
+    while True:
+        found = []
+        if os.path.exists(instance[3]):
+            with open(instance[3]) as log:
+                found = [entry["client"] for entry in map(json.loads, filter(str.strip, log))
+                         if entry["name"] == name]
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
 
 
 def setUpModule():
@@ -75,9 +96,12 @@ def client_context(alpn=("dot",), client_certificate=None, ca="ca"):
     return context
 
 
-def tls_connect(port, context, session=None):
-    raw = socket.create_connection((world.LOOPBACK, port), timeout=3)
+def tls_connect(port, context, session=None, source="127.0.0.1", before=b""):
+    """A TLS connection from `source`, which first sends `before` in the clear."""
+    raw = socket.create_connection((world.LOOPBACK, port), timeout=3,
+                                   source_address=(source, 0))
     try:
+        raw.sendall(before)
         return context.wrap_socket(raw, server_hostname=TLS_NAME, session=session)
     except BaseException:
         raw.close()
@@ -179,6 +203,59 @@ class DotTest(unittest.TestCase):
         with tls_connect(mutual[1], client_context(client_certificate=pki_files["client"])) \
                 as sock:
             self.assertEqual(exchange(sock).rcode, "NOERROR")
+
+
+class DotProxyTest(unittest.TestCase):
+    """PROXY protocol v2 before the TLS handshake, from server.proxy_protocol_from."""
+
+    def tearDown(self):
+        env.check_alive(self)
+
+    def test_a_header_before_the_handshake_names_the_client(self):
+        name = "dot-proxied.secure.%s." % W
+        header = test_proxy.proxy_header("10.1.2.3", stream=True)
+        with tls_connect(plain[1], client_context(), source=PROXY, before=header) as sock:
+            self.assertEqual(exchange(sock, name).rcode, "NXDOMAIN")
+        self.assertEqual(logged_clients(plain, name), ["10.1.2.3"])
+
+    def test_a_header_and_the_client_hello_in_one_segment(self):
+        name = "dot-one-segment.secure.%s." % W
+        incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+        tls = client_context().wrap_bio(incoming, outgoing, server_hostname=TLS_NAME)
+        with socket.create_connection((world.LOOPBACK, plain[1]), timeout=3,
+                                      source_address=(PROXY, 0)) as sock:
+            pending = test_proxy.proxy_header("10.4.5.6", stream=True)
+            while True:
+                try:
+                    tls.do_handshake()
+                    break
+                except ssl.SSLWantReadError:
+                    sock.sendall(pending + outgoing.read())
+                    pending = b""
+                    data = sock.recv(65536)
+                    self.assertTrue(data, "closed during the handshake")
+                    incoming.write(data)
+            tls.write(wire.frame(wire.query(0x5555, name)))
+            sock.sendall(outgoing.read())
+            reply = b""
+            while len(reply) < 2 or len(reply) < 2 + int.from_bytes(reply[:2], "big"):
+                try:
+                    reply += tls.read(65536)
+                except ssl.SSLWantReadError:
+                    data = sock.recv(65536)
+                    self.assertTrue(data, "closed before the reply")
+                    incoming.write(data)
+        self.assertEqual(wire.Reply(reply[2:]).rcode, "NXDOMAIN")
+        self.assertEqual(logged_clients(plain, name), ["10.4.5.6"])
+
+    def test_a_proxy_without_a_header_is_refused_and_counted(self):
+        before = world.scraped_metric(plain[2], "dnsvagt_proxy_headers_refused_total",
+                                      transport="dot", reason="missing")
+        with self.assertRaises((ssl.SSLError, ConnectionError, socket.timeout)):
+            with tls_connect(plain[1], client_context(), source=PROXY) as sock:
+                exchange(sock)
+        self.assertEqual(world.scraped_metric(plain[2], "dnsvagt_proxy_headers_refused_total",
+                                              transport="dot", reason="missing") - before, 1)
 
 
 class DotConfigErrorTest(unittest.TestCase):
