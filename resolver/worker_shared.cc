@@ -12,6 +12,7 @@ WorkerShared::WorkerShared(Config config_in, TcpSlots* tcp_slots_in)
                                  86400, config.cache.prefetch}),
       access_list(config.server.allow),
       proxies(config.server.proxy_protocol_from),
+      client_groups(config.clients),
       tcp_slots(tcp_slots_in) {}
 
 }  // namespace dnsvagt

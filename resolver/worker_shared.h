@@ -1,5 +1,5 @@
 // WorkerShared: what all workers of one configuration share (config, answer cache, ACL and
-// PROXY sources, the published blocklist policy, rate limiter, TCP slots). A reload builds a
+// PROXY sources, client groups, the published blocklist policy, rate limiter, TCP slots). A reload builds a
 // new one.
 #pragma once
 
@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "resolver/access_list.h"
 #include "resolver/answer_cache.h"
+#include "resolver/client_groups.h"
 #include "resolver/rate_limiter.h"
 #include "resolver/tcp_slots.h"
 
@@ -20,6 +21,7 @@ struct WorkerShared {
   AnswerCache cache;
   AccessList access_list;
   AccessList proxies;  // server.proxy_protocol_from
+  ClientGroups client_groups;  // config `clients`, numbered as the published policy's groups
   PublishedPolicy policy;  // the blocklists of this config; the list updater publishes here
   // server.rate_limit, null when off. The Server sets it, and keeps it over a reload that
   // leaves the limit as it was, so a SIGHUP does not refill every client's bucket.
