@@ -126,12 +126,17 @@ class Environment:
         if Options.dnsvagt is None:
             raise unittest.SkipTest("dnsvagt only: " + dnsvagt_only_because)
         env = cls()
-        try:
-            env.start_world()
-        except BaseException:
-            env.stop()
-            raise
+        env.started(env.start_world)
         return env
+
+    def started(self, start):
+        """What start() returns (it starts servers that go into self.daemons); if it fails,
+        everything started so far is stopped."""
+        try:
+            return start()
+        except BaseException:
+            self.stop()
+            raise
 
     def start_subject(self, name, allow=None):
         port, daemon = start_subject(self.world, self.directory, name, allow)
