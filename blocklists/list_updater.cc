@@ -471,9 +471,12 @@ void ListUpdater::log(LogLevel level, const std::string& message) const {
 }
 
 std::function<void(std::vector<PolicyList>&&, uint64_t)> policy_publisher(
-    PublishedPolicy& target, const BlockingConfig& config) {
-  return [&target, action = config.action](std::vector<PolicyList>&& lists, uint64_t entries) {
+    PublishedPolicy& target, const BlockingConfig& config,
+    const std::vector<ClientGroup>& groups) {
+  return [&target, action = config.action, groups](std::vector<PolicyList>&& lists,
+                                                   uint64_t entries) {
     PolicyBuilder builder(action);
+    builder.set_client_groups(groups);
     builder.reserve(entries);
     for (PolicyList& list : lists) builder.add_list_file(std::move(list));
     release_when_unused(target.publish(std::move(builder).build()), std::chrono::seconds(2));

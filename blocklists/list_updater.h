@@ -146,8 +146,9 @@ class ListUpdater {
 
 // The usual UpdaterHooks::publish: compiles the lists into a Policy, parsing each file a piece
 // at a time straight into it (so a swap peaks at old policy + new policy), and swaps it into
-// `target`.
+// `target`, answering for the client `groups` too.
 std::function<void(std::vector<PolicyList>&&, uint64_t)> policy_publisher(
-    PublishedPolicy& target, const BlockingConfig& config);
+    PublishedPolicy& target, const BlockingConfig& config,
+    const std::vector<ClientGroup>& groups = {});
 
 }  // namespace dnsvagt

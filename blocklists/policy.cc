@@ -2,6 +2,7 @@
 
 #include <malloc.h>
 
+#include <algorithm>
 #include <limits>
 #include <optional>
 #include <stdexcept>
@@ -24,7 +25,7 @@ PolicyAction configured(BlockAction action) {
   return PolicyAction::nxdomain;
 }
 
-PolicyAction action_of(EntryAction action, BlockAction configured_action) {
+PolicyAction entry_action(EntryAction action, BlockAction configured_action) {
   switch (action) {
     case EntryAction::list_default: return configured(configured_action);
     case EntryAction::nxdomain: return PolicyAction::nxdomain;
@@ -50,13 +51,19 @@ const char* to_string(PolicyAction action) {
   return "?";
 }
 
-Policy::Policy() = default;
+Policy::Policy() : groups_(1) {}
 
-PolicyVerdict Policy::decide(DomainSet::Matches& matches) const {
+const PolicyGroup& Policy::group_at(size_t group) const {
+  return groups_[group < groups_.size() ? group : kDefaultGroup];
+}
+
+PolicyVerdict Policy::decide(DomainSet::Matches& matches, size_t group) const {
   PolicyVerdict verdict;
   DomainSet::Match match;
+  const PolicyGroup& selected = group_at(group);
   while (matches.next(&match)) {
     const RuleClass& rule = classes_[set_.value(match.entry)];
+    if (!selected.lists[rule.list]) continue;
     if (rule.kind == EntryKind::allow) {
       return PolicyVerdict{false, true, rule.list, match.entry, PolicyAction::nxdomain, {}};
     }
@@ -64,7 +71,7 @@ PolicyVerdict Policy::decide(DomainSet::Matches& matches) const {
     verdict.blocked = true;
     verdict.list = rule.list;
     verdict.entry = match.entry;
-    verdict.action = rule.action;
+    verdict.action = action_of(rule, selected);
   }
   if (verdict.blocked && verdict.action == PolicyAction::local_data) {
     auto found = local_data_.find(verdict.entry);
@@ -73,23 +80,25 @@ PolicyVerdict Policy::decide(DomainSet::Matches& matches) const {
   return verdict;
 }
 
-PolicyVerdict Policy::check(std::span<const uint8_t> wire_name) const {
+PolicyVerdict Policy::check(std::span<const uint8_t> wire_name, size_t group) const {
   DomainSet::Matches matches = set_.matches(wire_name);
-  return decide(matches);
+  return decide(matches, group);
 }
 
-PolicyVerdict Policy::check(std::string_view text_name) const {
+PolicyVerdict Policy::check(std::string_view text_name, size_t group) const {
   DomainSet::Matches matches = set_.matches(text_name);
-  return decide(matches);
+  return decide(matches, group);
 }
 
-std::vector<Policy::Match> Policy::all_matches(std::string_view text_name) const {
+std::vector<Policy::Match> Policy::all_matches(std::string_view text_name, size_t group) const {
   std::vector<Match> result;
   DomainSet::Matches matches = set_.matches(text_name);
   DomainSet::Match match;
+  const PolicyGroup& selected = group_at(group);
   while (matches.next(&match)) {
     const RuleClass& rule = classes_[set_.value(match.entry)];
-    result.push_back({rule.list, match.entry, rule.kind, rule.action});
+    result.push_back({rule.list, match.entry, rule.kind, action_of(rule, selected),
+                      selected.lists[rule.list]});
   }
   return result;
 }
@@ -109,7 +118,8 @@ class PolicyBuilder::ListSink : public EntrySink {
   Added add(std::string_view name, EntryScope scope, EntryKind kind, EntryAction action,
             const LocalAddress* local_address) override {
     if (allow_list_) kind = EntryKind::allow;
-    const PolicyAction policy_action = action_of(action, builder_.configured_action_);
+    const PolicyAction policy_action = entry_action(action, builder_.configured_action_);
+    const bool group_action = action == EntryAction::list_default;
     const std::vector<Policy::RuleClass>& classes = builder_.policy_->classes_;
     DomainSet::Key key(name);
     size_t cursor = 0;
@@ -121,8 +131,9 @@ class PolicyBuilder::ListSink : public EntrySink {
     }
     // Entries of one list share few classes: remember the last one instead of searching.
     if (!last_class_ || classes[*last_class_].kind != kind ||
-        classes[*last_class_].action != policy_action) {
-      last_class_ = builder_.class_of(list_, kind, policy_action);
+        classes[*last_class_].action != policy_action ||
+        classes[*last_class_].group_action != group_action) {
+      last_class_ = builder_.class_of(list_, kind, policy_action, group_action);
     }
     DomainSet::EntryId id = builder_.set_.add(key, scope, *last_class_);
     if (kind == EntryKind::block && policy_action == PolicyAction::local_data &&
@@ -156,17 +167,23 @@ void PolicyBuilder::reserve(size_t entries) { set_.reserve(entries); }
 
 const std::vector<PolicyList>& PolicyBuilder::lists() const { return policy_->lists_; }
 
-uint16_t PolicyBuilder::class_of(uint16_t list, EntryKind kind, PolicyAction action) {
+void PolicyBuilder::set_client_groups(std::vector<ClientGroup> groups) {
+  client_groups_ = std::move(groups);
+}
+
+uint16_t PolicyBuilder::class_of(uint16_t list, EntryKind kind, PolicyAction action,
+                                 bool group_action) {
   std::vector<Policy::RuleClass>& classes = policy_->classes_;
   for (size_t i = 0; i < classes.size(); ++i) {
-    if (classes[i].list == list && classes[i].kind == kind && classes[i].action == action) {
+    if (classes[i].list == list && classes[i].kind == kind && classes[i].action == action &&
+        classes[i].group_action == group_action) {
       return static_cast<uint16_t>(i);
     }
   }
   if (classes.size() > std::numeric_limits<uint16_t>::max()) {
     throw std::length_error("too many lists in one policy");
   }
-  classes.push_back({list, kind, action});
+  classes.push_back({list, kind, action, group_action});
   return static_cast<uint16_t>(classes.size() - 1);
 }
 
@@ -209,11 +226,27 @@ void PolicyBuilder::add_list_file(PolicyList list) {
 
 std::shared_ptr<const Policy> PolicyBuilder::build() && {
   policy_->set_ = std::move(set_).build();
+  const std::vector<PolicyList>& lists = policy_->lists_;
+  std::vector<PolicyGroup>& groups = policy_->groups_;
+  groups.assign(1, PolicyGroup{"", std::vector<bool>(lists.size(), true),
+                               configured(configured_action_)});
+  for (const ClientGroup& client_group : client_groups_) {
+    PolicyGroup& group = groups.emplace_back(
+        PolicyGroup{client_group.name, std::vector<bool>(lists.size(), false),
+                    configured(client_group.action)});
+    for (size_t i = 0; i < lists.size(); ++i) {
+      const std::vector<std::string>& names =
+          lists[i].allow_list ? client_group.allow : client_group.lists;
+      group.lists[i] = std::find(names.begin(), names.end(), lists[i].name) != names.end();
+    }
+  }
   return std::shared_ptr<const Policy>(std::move(policy_));
 }
 
-std::shared_ptr<const Policy> build_policy(const BlockingConfig& config) {
+std::shared_ptr<const Policy> build_policy(const BlockingConfig& config,
+                                           const std::vector<ClientGroup>& groups) {
   PolicyBuilder builder(config.action);
+  builder.set_client_groups(groups);
   for (bool allow_list : {false, true}) {
     for (const ListSource& source : allow_list ? config.allow : config.lists) {
       builder.add_list_file(locate_list(source, allow_list, config.cache_dir));

@@ -38,6 +38,15 @@ struct PolicyList {
   ParseStats stats;
 };
 
+// What one client group (config `clients`) takes from a policy: the lists that apply to its
+// clients and the answer to their queries blocked by entries without an action of their own
+// (RPZ entries keep theirs). Every group shares the policy's one matcher.
+struct PolicyGroup {
+  std::string name;         // "" for the default group (clients in no group)
+  std::vector<bool> lists;  // by list index: whether the list applies
+  PolicyAction action = PolicyAction::nxdomain;
+};
+
 struct PolicyVerdict {
   bool blocked = false;
   bool allowed = false;  // an allow entry matched: never blocked, whatever else matches
@@ -55,25 +64,33 @@ class Policy {
     uint16_t list;
     DomainSet::EntryId entry;
     EntryKind kind;
-    PolicyAction action;  // block entries only
+    PolicyAction action;  // block entries only; the group's action where the entry has none
+    bool applies;         // its list applies to the group
   };
+
+  // Group 0 is the default group (every list, blocking.action); group i + 1 is the i-th group
+  // the builder was given, as config `clients` lists them.
+  static constexpr size_t kDefaultGroup = 0;
 
   Policy();  // no lists: blocks nothing
 
-  // The decision for a query name (uncompressed wire format, any case). An allow entry on the
-  // name or a parent wins; else the most specific block entry decides. Never allocates.
-  PolicyVerdict check(std::span<const uint8_t> wire_name) const;
-  PolicyVerdict check(std::string_view text_name) const;  // ASCII, trailing dot optional
+  // The decision for a query name (uncompressed wire format, any case) for a client of
+  // `group`, from the entries of the lists that apply to it. An allow entry on the name or a
+  // parent wins; else the most specific block entry decides. Never allocates. A group the
+  // policy was built without (the empty policy a server starts with) gets the default group's.
+  PolicyVerdict check(std::span<const uint8_t> wire_name, size_t group = kDefaultGroup) const;
+  PolicyVerdict check(std::string_view text_name,  // ASCII, trailing dot optional
+                      size_t group = kDefaultGroup) const;
   // The decision for an answer to `wire_name` whose CNAME/DNAME chain leads to `targets` (in
   // chain order; each has wire(), uncompressed): blocked by the first target a block entry
   // matches, with `*target` set to its index (CNAME cloaking). Never when the query name is
   // allowed: allowing a name allows its data; an allowed target does not allow the rest.
   template <typename Names>
   PolicyVerdict check_answer(std::span<const uint8_t> wire_name, const Names& targets,
-                             size_t* target) const {
-    if (std::empty(targets) || check(wire_name).allowed) return {};
+                             size_t* target, size_t group = kDefaultGroup) const {
+    if (std::empty(targets) || check(wire_name, group).allowed) return {};
     for (size_t i = 0; i < std::size(targets); ++i) {
-      PolicyVerdict verdict = check(targets[i].wire());
+      PolicyVerdict verdict = check(targets[i].wire(), group);
       if (verdict.blocked) {
         *target = i;
         return verdict;
@@ -82,10 +99,13 @@ class Policy {
     return {};
   }
 
-  // Every entry matching the name, most specific first.
-  std::vector<Match> all_matches(std::string_view text_name) const;
+  // Every entry matching the name, most specific first, as `group` sees it.
+  std::vector<Match> all_matches(std::string_view text_name,
+                                 size_t group = kDefaultGroup) const;
 
   const std::vector<PolicyList>& lists() const { return lists_; }
+  // By group number: the default group first, then the builder's groups in their order.
+  const std::vector<PolicyGroup>& groups() const { return groups_; }
   std::string entry_rule(DomainSet::EntryId entry) const;  // "example.com", "*.example.com"
   size_t entry_count() const { return set_.size(); }
   size_t memory_bytes() const { return set_.memory_bytes(); }
@@ -97,11 +117,17 @@ class Policy {
     uint16_t list;
     EntryKind kind;
     PolicyAction action;
+    bool group_action;  // the entry has no action of its own: its client's group decides
   };
-  PolicyVerdict decide(DomainSet::Matches& matches) const;
+  PolicyVerdict decide(DomainSet::Matches& matches, size_t group) const;
+  const PolicyGroup& group_at(size_t group) const;
+  PolicyAction action_of(const RuleClass& rule, const PolicyGroup& group) const {
+    return rule.group_action ? group.action : rule.action;
+  }
 
   DomainSet set_;
   std::vector<PolicyList> lists_;
+  std::vector<PolicyGroup> groups_;
   std::vector<RuleClass> classes_;
   std::unordered_map<DomainSet::EntryId, std::vector<LocalAddress>> local_data_;
 };
@@ -126,22 +152,27 @@ class PolicyBuilder {
   void add_list_file(PolicyList list);
   // The lists added so far, with their parse stats.
   const std::vector<PolicyList>& lists() const;
+  // The client groups (config `clients`, whose list names are the added lists' names) the
+  // policy answers for besides the default group.
+  void set_client_groups(std::vector<ClientGroup> groups);
   std::shared_ptr<const Policy> build() &&;
 
  private:
   class ListSink;
   uint16_t start_list(PolicyList list);
-  uint16_t class_of(uint16_t list, EntryKind kind, PolicyAction action);
+  uint16_t class_of(uint16_t list, EntryKind kind, PolicyAction action, bool group_action);
 
   BlockAction configured_action_;
+  std::vector<ClientGroup> client_groups_;
   DomainSet::Builder set_;
   std::unique_ptr<Policy> policy_;
 };
 
 // Loads every list of the config (file: lists from their file, url: lists from their cached
-// copy in cache_dir) and compiles them. A list that cannot be read has `error` set and no
-// entries; the others still load.
-std::shared_ptr<const Policy> build_policy(const BlockingConfig& config);
+// copy in cache_dir) and compiles them, for the default group and `groups`. A list that cannot
+// be read has `error` set and no entries; the others still load.
+std::shared_ptr<const Policy> build_policy(const BlockingConfig& config,
+                                           const std::vector<ClientGroup>& groups = {});
 
 // The policy the query path uses. Readers take a reference with current() and keep it for the
 // query; a new policy is published with one atomic swap, so no query ever waits for a reload.

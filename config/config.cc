@@ -55,6 +55,12 @@ bool NetworkPrefix::contains(int other_family, const uint8_t* other_address) con
   return (address[full_bytes] & mask) == (other_address[full_bytes] & mask);
 }
 
+std::vector<std::string> prefix_texts(const std::vector<NetworkPrefix>& prefixes) {
+  std::vector<std::string> texts;
+  for (const NetworkPrefix& prefix : prefixes) texts.push_back(prefix.text);
+  return texts;
+}
+
 std::string UpstreamServer::to_string() const {
   std::string text = endpoint.address + "@" + std::to_string(endpoint.port);
   if (!tls_name.empty()) text += "#" + tls_name;

@@ -26,7 +26,7 @@ struct Endpoint {
   bool operator==(const Endpoint&) const = default;
 };
 
-// An address prefix of server.allow, e.g. 10.0.0.0/8 or fc00::/7.
+// An address prefix of server.allow or a client group, e.g. 10.0.0.0/8 or fc00::/7.
 struct NetworkPrefix {
   int family = 0;            // AF_INET or AF_INET6
   uint8_t address[16] = {};  // network byte order; the first 4 bytes for IPv4
@@ -157,6 +157,20 @@ struct BlockingConfig {
   bool operator==(const BlockingConfig&) const = default;
 };
 
+// A group of clients (`clients`) and the policy they get: which block and allow lists apply
+// to them and how their blocked queries are answered. A client belongs to the group with the
+// longest of all groups' `networks` holding its address (a tie: the first group listed).
+struct ClientGroup {
+  std::string name;  // unique; [a-z0-9_-], at most 63 characters (the query log's field)
+  std::vector<NetworkPrefix> networks;  // not empty; a prefix is in one group only
+  // Names from blocking.lists and blocking.allow. The loader fills in every list of the kind
+  // when the key is absent, so the effective config shows what applies.
+  std::vector<std::string> lists;
+  std::vector<std::string> allow;
+  BlockAction action = BlockAction::nxdomain;  // the loader's default: blocking.action
+  bool operator==(const ClientGroup&) const = default;
+};
+
 struct MetricsConfig {
   std::optional<Endpoint> listen = Endpoint{"127.0.0.1", 9153};  // nullopt ("") = no listener
   bool operator==(const MetricsConfig&) const = default;
@@ -213,6 +227,7 @@ struct Config {
   DnssecConfig dnssec;
   CacheConfig cache;
   BlockingConfig blocking;
+  std::vector<ClientGroup> clients;  // default none: every client gets every list
   MetricsConfig metrics;
   LoggingConfig logging;
   AuditConfig audit;
@@ -270,6 +285,8 @@ bool make_sockaddr(const Endpoint& endpoint, sockaddr_storage& address, socklen_
 UpstreamServer parse_upstream_server(const std::string& text, bool tls);
 // "10.0.0.0/8", "fc00::/7"; a bare address is a host prefix (/32, /128). Host bits must be 0.
 NetworkPrefix parse_prefix(const std::string& text);
+// The prefixes as the config wrote them.
+std::vector<std::string> prefix_texts(const std::vector<NetworkPrefix>& prefixes);
 // A domain name as normalize_domain() makes it (lowercase, Unicode IDNs as punycode, without
 // the trailing dot); "." = the root.
 std::string normalize_domain_name(const std::string& text);

@@ -20,6 +20,7 @@
 #include <initializer_list>
 #include <map>
 #include <sstream>
+#include <tuple>
 
 #include "config/config.h"
 #include "config/utf8.h"
@@ -151,6 +152,7 @@ class ConfigReader {
   uint64_t size(const Item& item, uint64_t min) const;
   double fraction(const Item& item) const;
   std::string domain_name(const Item& item) const;
+  std::vector<NetworkPrefix> prefixes(const Item& list) const;
   UpstreamServer upstream_server(const Item& item, bool tls) const;
   // One of `count` enum values, named by to_string(Enum).
   template <typename Enum>
@@ -169,6 +171,9 @@ class ConfigReader {
   void read_cache(const Item& section, CacheConfig& cache) const;
   void read_blocking(const Item& section, BlockingConfig& blocking) const;
   ListSource read_list(const Item& entry, std::map<std::string, std::string>& names_seen) const;
+  void read_clients(const Item& section, const BlockingConfig& blocking,
+                    std::vector<ClientGroup>& groups) const;
+  ClientGroup read_client_group(const Item& entry, const BlockingConfig& blocking) const;
   void read_metrics(const Item& section, MetricsConfig& metrics) const;
   void read_logging(const Item& section, LoggingConfig& logging) const;
   void read_audit(const Item& section, AuditConfig& audit) const;
@@ -309,6 +314,14 @@ std::string ConfigReader::domain_name(const Item& item) const {
   return parsed(item, "a domain name", normalize_domain_name);
 }
 
+std::vector<NetworkPrefix> ConfigReader::prefixes(const Item& list) const {
+  std::vector<NetworkPrefix> result;
+  for (const Item& element : elements(list, "prefixes like \"10.0.0.0/8\"")) {
+    result.push_back(parsed(element, "a prefix like \"10.0.0.0/8\"", parse_prefix));
+  }
+  return result;
+}
+
 Config ConfigReader::read(const YAML::Node& document) {
   Config config = default_config();
   Item root{document, "", line_of(document, 1)};
@@ -316,13 +329,19 @@ Config ConfigReader::read(const YAML::Node& document) {
     fail(root, "expected a map of sections (server, upstream, ...), got " + describe(document));
   }
   Fields sections = fields(
-      root, {"server", "upstream", "dnssec", "cache", "blocking", "metrics", "logging", "audit"},
+      root,
+      {"server", "upstream", "dnssec", "cache", "blocking", "clients", "metrics", "logging",
+       "audit"},
       true);
   if (const Item* item = sections.get("server")) read_server(*item, config.server);
   if (const Item* item = sections.get("upstream")) read_upstream(*item, config.upstream);
   if (const Item* item = sections.get("dnssec")) read_dnssec(*item, config.dnssec);
   if (const Item* item = sections.get("cache")) read_cache(*item, config.cache);
   if (const Item* item = sections.get("blocking")) read_blocking(*item, config.blocking);
+  // After blocking: groups name its lists and default to its action.
+  if (const Item* item = sections.get("clients")) {
+    read_clients(*item, config.blocking, config.clients);
+  }
   if (const Item* item = sections.get("metrics")) read_metrics(*item, config.metrics);
   if (const Item* item = sections.get("logging")) read_logging(*item, config.logging);
   if (const Item* item = sections.get("audit")) read_audit(*item, config.audit);
@@ -365,12 +384,7 @@ void ConfigReader::read_server(const Item& section, ServerConfig& server) const 
   }
   for (auto [key, prefixes] : {std::pair{"allow", &server.allow},
                                 std::pair{"proxy_protocol_from", &server.proxy_protocol_from}}) {
-    const Item* item = f.get(key);
-    if (!item) continue;
-    prefixes->clear();
-    for (const Item& element : elements(*item, "prefixes like \"10.0.0.0/8\"")) {
-      prefixes->push_back(parsed(element, "a prefix like \"10.0.0.0/8\"", parse_prefix));
-    }
+    if (const Item* item = f.get(key)) *prefixes = this->prefixes(*item);
   }
   if (const Item* item = f.get("tcp_idle_timeout")) {
     server.tcp_idle_timeout = duration(*item, std::chrono::seconds(1));
@@ -659,6 +673,82 @@ ListSource ConfigReader::read_list(const Item& entry,
     for (char& c : list.sha256) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   return list;
+}
+
+void ConfigReader::read_clients(const Item& section, const BlockingConfig& blocking,
+                                std::vector<ClientGroup>& groups) const {
+  // Where each prefix was given: one in two groups would make the choice depend on order.
+  std::map<std::string, std::string> prefixes_seen;
+  for (const Item& element :
+       elements(section, "groups like {name: guests, networks: [\"192.168.100.0/24\"]}")) {
+    ClientGroup group = read_client_group(element, blocking);
+    for (const ClientGroup& other : groups) {
+      if (other.name == group.name) {
+        fail(element, "group name " + quoted(group.name) + " is listed twice");
+      }
+    }
+    const Item networks{element.node["networks"], element.key + ".networks",
+                        line_of(element.node["networks"], element.line)};
+    for (const NetworkPrefix& prefix : group.networks) {
+      // Keyed by the parsed prefix, so 10.0.0.0/8 and 010.0.0.0/8 are one.
+      const std::string key(reinterpret_cast<const char*>(prefix.address), sizeof prefix.address);
+      auto [first, added] = prefixes_seen.emplace(
+          key + "/" + std::to_string(prefix.family) + "/" + std::to_string(prefix.length),
+          group.name);
+      if (!added) {
+        fail(networks, "network " + quoted(prefix.text) + " is already in group " +
+                           quoted(first->second));
+      }
+    }
+    groups.push_back(std::move(group));
+  }
+}
+
+ClientGroup ConfigReader::read_client_group(const Item& entry,
+                                            const BlockingConfig& blocking) const {
+  Fields f = fields(entry, {"name", "networks", "lists", "allow", "action"}, false);
+  ClientGroup group;
+  const Item* name = f.get("name");
+  if (!name) fail(entry, "expected a name, like name: guests");
+  const std::string name_expected = "a name of at most 63 of a-z, 0-9, '_' and '-'";
+  group.name = nonempty_string(*name, name_expected);
+  if (group.name.size() > 63 || !std::all_of(group.name.begin(), group.name.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+      })) {
+    fail(*name, "expected " + name_expected + ", got " + quoted(group.name));
+  }
+  const Item* networks = f.get("networks");
+  if (!networks) fail(entry, "expected networks, like networks: [\"192.168.100.0/24\"]");
+  group.networks = prefixes(*networks);
+  if (group.networks.empty()) fail(*networks, "expected at least one network");
+  for (auto [key, target, configured] :
+       {std::tuple{"lists", &group.lists, &blocking.lists},
+        std::tuple{"allow", &group.allow, &blocking.allow}}) {
+    const Item* item = f.get(key);
+    if (!item) {
+      for (const ListSource& list : *configured) target->push_back(list.name);
+      continue;
+    }
+    for (const Item& element : elements(*item, "list names")) {
+      std::string list = nonempty_string(element, "a list name");
+      if (std::none_of(configured->begin(), configured->end(),
+                       [&](const ListSource& source) { return source.name == list; })) {
+        fail(element, quoted(list) + " is not a list of blocking." + key);
+      }
+      if (std::find(target->begin(), target->end(), list) != target->end()) {
+        fail(element, "list " + quoted(list) + " is listed twice");
+      }
+      target->push_back(list);
+    }
+  }
+  group.action = blocking.action;
+  if (const Item* item = f.get("action")) {
+    group.action = choice<BlockAction>(*item, 5);
+    if (group.action == BlockAction::sinkhole && blocking.sinkhole.empty()) {
+      fail(*item, "action sinkhole needs addresses in blocking.sinkhole");
+    }
+  }
+  return group;
 }
 
 void ConfigReader::read_metrics(const Item& section, MetricsConfig& metrics) const {

@@ -118,9 +118,7 @@ std::string to_yaml(const Config& config) {
   w.plain("threads", server.threads == 0 ? "auto" : std::to_string(server.threads));
   for (auto [key, prefixes] : {std::pair{"allow", &server.allow},
                                 std::pair{"proxy_protocol_from", &server.proxy_protocol_from}}) {
-    std::vector<std::string> texts;
-    for (const NetworkPrefix& prefix : *prefixes) texts.push_back(prefix.text);
-    w.texts(key, texts);
+    w.texts(key, prefix_texts(*prefixes));
   }
   w.plain("tcp_idle_timeout", format_duration(server.tcp_idle_timeout));
   w.plain("tcp_query_timeout", format_duration(server.tcp_query_timeout));
@@ -192,6 +190,18 @@ std::string to_yaml(const Config& config) {
   write_lists(w, "lists", blocking.lists);
   write_lists(w, "allow", blocking.allow);
   w.end_section();
+
+  w.begin_list("clients", config.clients.empty());
+  for (const ClientGroup& group : config.clients) {
+    w.out() << YAML::BeginMap;
+    w.text("name", group.name);
+    w.texts("networks", prefix_texts(group.networks));
+    w.texts("lists", group.lists);
+    w.texts("allow", group.allow);
+    w.plain("action", to_string(group.action));
+    w.out() << YAML::EndMap;
+  }
+  w.out() << YAML::EndSeq;
 
   w.begin_section("metrics");
   w.text("listen", config.metrics.listen ? config.metrics.listen->to_string() : "");

@@ -109,6 +109,26 @@ std::string json_events(const std::vector<RecentEvent>& events, const char* deta
 
 // Escapes for HTML text and attribute values; bytes >= 0x80 become numeric references so the
 // page stays valid UTF-8 whatever a query name holds.
+// ["a", "b"]
+std::string json_strings(const std::vector<std::string>& texts) {
+  std::string out = "[";
+  for (size_t i = 0; i < texts.size(); ++i) out += (i ? ", " : "") + json_string(texts[i]);
+  return out + "]";
+}
+
+std::string json_client_groups(const std::vector<ClientGroup>& groups) {
+  std::string out = "[";
+  for (size_t i = 0; i < groups.size(); ++i) {
+    const ClientGroup& group = groups[i];
+    out += std::string(i ? "," : "") + "\n      {\"name\": " + json_string(group.name) +
+           ", \"networks\": " + json_strings(prefix_texts(group.networks)) +
+           ", \"lists\": " + json_strings(group.lists) +
+           ", \"allow\": " + json_strings(group.allow) +
+           ", \"action\": " + json_string(to_string(group.action)) + "}";
+  }
+  return out + (groups.empty() ? "]" : "\n    ]");
+}
+
 std::string html(std::string_view text) {
   std::string out;
   for (unsigned char c : text) {
@@ -244,6 +264,30 @@ std::string html_verdict(const char* title, const RequirementVerdict& verdict) {
   return out;
 }
 
+// "a, b", or `when_empty`.
+std::string html_names(const std::vector<std::string>& names, const char* when_empty) {
+  std::string out;
+  for (const std::string& name : names) out += (out.empty() ? "" : ", ") + html(name);
+  return out.empty() ? when_empty : out;
+}
+
+std::string html_client_groups(const std::vector<ClientGroup>& groups) {
+  std::string out =
+      "<h3>Client groups</h3>\n<p>A client gets the lists and action of the group with the "
+      "longest network holding its address; a client in no group gets every list and "
+      "blocking.action.</p>\n";
+  if (groups.empty()) return out + "<p>None configured.</p>\n";
+  out += "<table>\n<tr><th>group</th><th>networks</th><th>block lists</th><th>allow lists</th>"
+         "<th>action</th></tr>\n";
+  for (const ClientGroup& group : groups) {
+    out += "<tr><td>" + html(group.name) + "</td><td>" +
+           html_names(prefix_texts(group.networks), "") + "</td><td>" +
+           html_names(group.lists, "none") + "</td><td>" + html_names(group.allow, "none") +
+           "</td><td>" + to_string(group.action) + "</td></tr>\n";
+  }
+  return out + "</table>\n";
+}
+
 std::string html_events(const std::vector<RecentEvent>& events, const char* detail_title) {
   if (events.empty()) return "<p>None since the start.</p>\n";
   std::string out = "<table>\n<tr><th>time (UTC)</th><th>name</th><th>" +
@@ -323,6 +367,7 @@ std::string to_json(const ComplianceReport& report) {
            ", \"blocked\": " + std::to_string(list.blocked) + "}";
   }
   out += data.lists.empty() ? "],\n" : "\n    ],\n";
+  out += "    \"client_groups\": " + json_client_groups(data.client_groups) + ",\n";
   out += "    \"queries\": " + std::to_string(totals.total_queries()) + ",\n";
   out += "    \"blocked\": " + std::to_string(totals.total_blocked()) + ",\n";
   out += "    \"block_share\": " + json_share(report.block_share) + ",\n";
@@ -394,6 +439,7 @@ std::string to_html(const ComplianceReport& report) {
     }
     out += "</table>\n";
   }
+  out += html_client_groups(data.client_groups);
   out += "<h3>Recent blocked queries</h3>\n";
   out += html_events(data.recent_blocks, "list");
 

@@ -37,6 +37,11 @@ void Metrics::set_trust_anchors(std::vector<TrustAnchorInfo> anchors) {
   trust_anchors_ = std::move(anchors);
 }
 
+void Metrics::set_client_groups(std::vector<ClientGroup> groups) {
+  std::lock_guard lock(mutex_);
+  client_groups_ = std::move(groups);
+}
+
 void Metrics::set_lists(const std::vector<ListStatus>& lists) {
   for (const ListStatus& list : lists) list_index(list.name);
   std::lock_guard lock(mutex_);
@@ -103,6 +108,7 @@ MetricsSnapshot Metrics::snapshot() const {
     std::lock_guard lock(mutex_);
     snapshot.validation_enabled = validation_enabled_;
     snapshot.trust_anchors = trust_anchors_;
+    snapshot.client_groups = client_groups_;
     snapshot.list_names = list_names_;
     for (const std::string& name : configured_lists_) {
       ListStatus& list = snapshot.lists.emplace_back(lists_.find(name)->second);

@@ -15,6 +15,7 @@
 
 #include "audit/audit_report.h"
 #include "blocklists/list_status.h"
+#include "config/config.h"
 #include "metrics/worker_counters.h"
 
 namespace dnsvagt {
@@ -45,6 +46,7 @@ struct MetricsSnapshot {
   CounterTotals totals;
   std::vector<std::string> list_names;  // by list index
   std::vector<ListStatus> lists;        // the configured lists, in config order
+  std::vector<ClientGroup> client_groups;  // config `clients`: who gets which lists
   std::vector<RecentEvent> recent_bogus;   // newest first; detail = validator's reason
   std::vector<RecentEvent> recent_blocks;  // newest first; detail = list name
   // The last periodic audit of audit.domains (requirements 17-20, 23); null before the first
@@ -77,6 +79,7 @@ class Metrics {
   // Setters of the slowly changing state, thread-safe, called on start and reload.
   void set_validation_enabled(bool enabled);
   void set_trust_anchors(std::vector<TrustAnchorInfo> anchors);
+  void set_client_groups(std::vector<ClientGroup> groups);
   // Replaces the configured lists (registering their names): their config facts are taken
   // from `lists`, what their updates found is kept by name (a reload must not reset counters).
   void set_lists(const std::vector<ListStatus>& lists);
@@ -106,6 +109,7 @@ class Metrics {
   std::map<std::string, uint32_t, std::less<>> list_indexes_;
   bool validation_enabled_ = false;
   std::vector<TrustAnchorInfo> trust_anchors_;
+  std::vector<ClientGroup> client_groups_;
   std::vector<std::string> configured_lists_;  // names, in config order
   std::map<std::string, ListStatus, std::less<>> lists_;  // every list reported or configured
   std::function<CacheUsage()> cache_usage_source_;

@@ -4,11 +4,23 @@
 
 #include <sys/socket.h>
 
+#include <cstdint>
 #include <vector>
 
 #include "config/config.h"
+#include "dns/ip_address.h"
 
 namespace dnsvagt {
+
+// A client address as prefixes are matched against it (NetworkPrefix::contains): an
+// IPv4-mapped IPv6 address (::ffff:a.b.c.d) is the IPv4 address it carries. `family` 0: the
+// address is neither IPv4 nor IPv6 and matches no prefix.
+struct PrefixMatchAddress {
+  int family = 0;
+  const uint8_t* bytes = nullptr;  // into the address it was made from
+};
+PrefixMatchAddress prefix_match_address(const sockaddr* address);
+PrefixMatchAddress prefix_match_address(const IpAddress& address);
 
 class AccessList {
  public:

@@ -17,6 +17,7 @@
 #include "config/config.h"
 #include "metrics/compliance.h"
 #include "resolver/audit_resolver.h"
+#include "resolver/client_groups.h"
 #include "resolver/logging.h"
 #include "resolver/server.h"
 #include "version.h"
@@ -28,7 +29,9 @@ constexpr const char* kDefaultConfigPath = "/etc/dnsvagt/dnsvagt.yaml";
 constexpr const char* kUsage =
     "usage: dnsvagt [-c FILE]              run the server (foreground)\n"
     "       dnsvagt check-config [-c FILE] validate the config, print the effective config\n"
-    "       dnsvagt lookup NAME [-c FILE]  which list and rule would block NAME\n"
+    "       dnsvagt lookup NAME [-c FILE] [--client ADDR]\n"
+    "                                      which list and rule would block NAME (for a\n"
+    "                                      client at ADDR: under its client group's policy)\n"
     "       dnsvagt audit [DOMAIN...] [-c FILE] [--format table|json|html]\n"
     "                                      check requirements 17-20, 23 of own domains\n"
     "                                      (default: audit.domains of the config)\n"
@@ -85,6 +88,7 @@ int main(int argc, char** argv) {
   }
   std::optional<std::string> config_file;
   std::string format = "table";
+  std::optional<dnsvagt::IpAddress> client;
   std::vector<std::string> operands;
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "-c" || args[i] == "--config") {
@@ -97,6 +101,13 @@ int main(int argc, char** argv) {
       format = args[i] == "--format" ? args[++i] : args[i].substr(9);
       if (format != "table" && format != "json" && format != "html") {
         return usage_error("--format must be table, json or html, not " + format);
+      }
+    } else if (command == "lookup" && args[i] == "--client") {
+      if (i + 1 == args.size()) return usage_error("--client needs an ADDR");
+      try {
+        client = dnsvagt::parse_address(args[++i]);
+      } catch (const std::invalid_argument& error) {
+        return usage_error("--client: " + std::string(error.what()));
       }
     } else if (args[i] == "-h" || args[i] == "--help") {
       fputs(kUsage, stdout);
@@ -138,7 +149,13 @@ int main(int argc, char** argv) {
   }
   if (command == "lookup") {
     try {
-      dnsvagt::LookupReport report = dnsvagt::lookup_report(config, operands.front());
+      std::optional<dnsvagt::LookupClient> lookup_client;
+      if (client) {
+        lookup_client = dnsvagt::LookupClient{
+            client->to_string(), dnsvagt::ClientGroups(config.clients).group_of(*client)};
+      }
+      dnsvagt::LookupReport report =
+          dnsvagt::lookup_report(config, operands.front(), lookup_client);
       fputs(report.text.c_str(), report.valid ? stdout : stderr);
       return report.valid ? 0 : 1;
     } catch (const std::exception& error) {

@@ -111,12 +111,13 @@ std::shared_ptr<const Answer> PolicyAnswers::blocked(const std::shared_ptr<const
   key_.clear();
   for (uint8_t byte : qname) key_.push_back(static_cast<char>(fold_case(byte)));
   const uint32_t entry = verdict.entry;
-  const uint8_t fixed[10] = {static_cast<uint8_t>(qtype >> 8), static_cast<uint8_t>(qtype),
+  const uint8_t fixed[11] = {static_cast<uint8_t>(qtype >> 8), static_cast<uint8_t>(qtype),
                              static_cast<uint8_t>(qclass >> 8), static_cast<uint8_t>(qclass),
                              static_cast<uint8_t>(verdict.list >> 8),
                              static_cast<uint8_t>(verdict.list),
                              static_cast<uint8_t>(entry >> 24), static_cast<uint8_t>(entry >> 16),
-                             static_cast<uint8_t>(entry >> 8), static_cast<uint8_t>(entry)};
+                             static_cast<uint8_t>(entry >> 8), static_cast<uint8_t>(entry),
+                             static_cast<uint8_t>(verdict.action)};
   key_.append(reinterpret_cast<const char*>(fixed), sizeof fixed);
   if (cname_target) {
     for (uint8_t byte : cname_target->wire()) key_.push_back(static_cast<char>(fold_case(byte)));

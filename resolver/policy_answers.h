@@ -46,8 +46,8 @@ class PolicyAnswers {
   const uint32_t ttl_;
   const std::vector<LocalAddress> sinkhole_;
   // Answers made for `policy_` only (compared by owner, so a freed policy's address reused by
-  // a new one never matches), keyed by lowercased qname, qtype, qclass, list, entry and CNAME
-  // target.
+  // a new one never matches), keyed by lowercased qname, qtype, qclass, list, entry, action
+  // (client groups answer one entry differently) and CNAME target.
   std::weak_ptr<const Policy> policy_;
   std::unordered_map<std::string, std::shared_ptr<const Answer>> answers_;
   std::string key_;  // reused per lookup

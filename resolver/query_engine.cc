@@ -77,8 +77,10 @@ Outcome QueryEngine::answer_allowed(const Request& request, const Query& query,
   // Blocklist policy (DESIGN.md "Data flow"): a blocked name is answered locally, before the
   // cache is asked and never upstream.
   const size_t max_size = reply_limit(query, request.target);
+  const size_t group = shared_->client_groups.group_of(request.target.client());
   ReplyFacts facts{query.qname, query.qtype};
-  if (auto blocked = policy_stage_.check_name(policy_, query)) {
+  facts.group = shared_->client_groups.name(group);
+  if (auto blocked = policy_stage_.check_name(policy_, query, group)) {
     return PolicyStage::render(*blocked, query, facts, max_size, out);
   }
   std::optional<AnswerCache::Hit> hit = shared_->cache.lookup(query, monotonic_seconds());
@@ -91,7 +93,7 @@ Outcome QueryEngine::answer_allowed(const Request& request, const Query& query,
   }
   facts.cache_hit = facts.validated = true;
   facts.dnssec = hit->answer->status();
-  if (auto blocked = policy_stage_.check_cname_chain(policy_, query, *hit->answer)) {
+  if (auto blocked = policy_stage_.check_cname_chain(policy_, query, *hit->answer, group)) {
     return PolicyStage::render(*blocked, query, facts, max_size, out);
   }
   const size_t length = hit->answer->render(query, hit->age, max_size, out);
@@ -173,49 +175,68 @@ void QueryEngine::finish(InFlight::Entry* pending_raw, const UpstreamReply& repl
 void QueryEngine::reply_to_waiters(InFlight::Entry& pending, ReplyFacts facts,
                                    const Answer* answer, uint32_t age, bool stale,
                                    uint16_t ede_code, std::string_view ede_text) {
-  // CNAME cloaking, checked once: every waiter asked the same name and type.
-  std::optional<PolicyStage::Blocked> blocked;
-  if (answer && !pending.waiters.empty()) {
-    PolicyLease lease(*this);
-    try {
-      blocked = policy_stage_.check_cname_chain(policy_, pending.query, *answer);
-    } catch (const std::exception& error) {
-      errors_.note("checking a CNAME chain", error);
-      facts = ReplyFacts{};
-      answer = nullptr;  // SERVFAIL for everyone waiting
-    }
-    if (blocked) {
-      facts.list = blocked->list;
-      answer = blocked->answer.get();
-      age = 0;
-      stale = false;
-    }
-  }
+  std::optional<PolicyLease> lease;
+  if (answer && !pending.waiters.empty()) lease.emplace(*this);
+  // CNAME cloaking: every waiter asked the same name and type, so the chain is checked once
+  // per client group, not per waiter (waiters of one group mostly come together).
+  std::optional<size_t> checked_group;
+  GroupReply reply;
   int64_t sent_ns = clock_ns(CLOCK_MONOTONIC);
   int64_t sent_wall_ns = accounting_.wall_clock_ns();
   for (const InFlight::Waiter& waiter : pending.waiters) {
+    const size_t group = shared_->client_groups.group_of(waiter.target.client());
+    if (checked_group != group) {
+      checked_group = group;
+      reply = reply_for_group(pending, group, facts, answer, age, stale);
+    }
     const Query& query = waiter.query;
     const size_t max_size = reply_limit(query, waiter.target);
     std::span<uint8_t> out(reply_);
     size_t length;
-    if (blocked && !answer) {
+    if (reply.drop) {
       length = 0;  // RPZ drop: no reply at all
-    } else if (answer) {
-      length = answer->render(query, age, max_size, out);
-      if (stale) length = mark_reply_stale(out, length, max_size);
+    } else if (reply.answer) {
+      length = reply.answer->render(query, reply.age, max_size, out);
+      if (reply.stale) length = mark_reply_stale(out, length, max_size);
     } else {
       length = render_failure(query, kRcodeServFail, ede_code, ede_text, max_size, out);
     }
-    if (length > 0 || (blocked && !answer)) {
+    if (length > 0 || reply.drop) {
       if (length > 0) waiter.target.send(out.first(length));
-      facts.qname = query.qname;
-      facts.qtype = query.qtype;
-      accounting_.count(facts, waiter.target.client(), out.first(length), waiter.received_ns,
-                        sent_ns, sent_wall_ns);
+      reply.facts.qname = query.qname;
+      reply.facts.qtype = query.qtype;
+      accounting_.count(reply.facts, waiter.target.client(), out.first(length),
+                        waiter.received_ns, sent_ns, sent_wall_ns);
     }
     waiter.target.done();
   }
   pending.waiters.clear();
+}
+
+QueryEngine::GroupReply QueryEngine::reply_for_group(const InFlight::Entry& pending,
+                                                     size_t group, ReplyFacts facts,
+                                                     const Answer* answer, uint32_t age,
+                                                     bool stale) {
+  GroupReply reply{facts, answer, age, stale};
+  reply.facts.group = shared_->client_groups.name(group);
+  if (!answer) return reply;
+  try {
+    reply.blocked = policy_stage_.check_cname_chain(policy_, pending.query, *answer, group);
+  } catch (const std::exception& error) {
+    errors_.note("checking a CNAME chain", error);
+    reply.facts = ReplyFacts{};
+    reply.facts.group = shared_->client_groups.name(group);
+    reply.answer = nullptr;  // SERVFAIL for this group's waiters
+    return reply;
+  }
+  if (reply.blocked) {
+    reply.facts.list = reply.blocked->list;
+    reply.answer = reply.blocked->answer.get();
+    reply.drop = !reply.answer;
+    reply.age = 0;
+    reply.stale = false;
+  }
+  return reply;
 }
 
 // The clients' response timer (upstream.timeout): the resolution is taking too long. With an

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string_view>
 
@@ -80,6 +81,18 @@ class QueryEngine {
   void reply_to_waiters(InFlight::Entry& pending, ReplyFacts facts, const Answer* answer,
                         uint32_t age, bool stale, uint16_t ede_code, std::string_view ede_text);
   void answer_late(InFlight::Entry& pending);
+  // What the waiters of one client group get: the answer, or the block its CNAME chain meets
+  // under the group's lists (`answer` null: SERVFAIL).
+  struct GroupReply {
+    ReplyFacts facts;
+    const Answer* answer = nullptr;
+    uint32_t age = 0;
+    bool stale = false;
+    bool drop = false;  // RPZ drop: no reply at all
+    std::optional<PolicyStage::Blocked> blocked = {};  // holds `answer` when blocked
+  };
+  GroupReply reply_for_group(const InFlight::Entry& pending, size_t group, ReplyFacts facts,
+                             const Answer* answer, uint32_t age, bool stale);
 
   std::shared_ptr<WorkerShared> shared_;
   WorkerCounters& counters_;

@@ -48,6 +48,24 @@ std::string type_text(uint16_t qtype) {
   return "TYPE" + std::to_string(qtype);
 }
 
+// Copies what fits of `text` into `field`; returns the length copied.
+template <size_t N>
+uint8_t cut_copy(std::string_view text, char (&field)[N]) {
+  static_assert(N <= UINT8_MAX);
+  const size_t length = std::min(text.size(), N);
+  if (length > 0) memcpy(field, text.data(), length);
+  return static_cast<uint8_t>(length);
+}
+
+// A JSON string, or null for "".
+void append_json_string_or_null(std::string_view text, std::string& out) {
+  if (text.empty()) {
+    out += "null";
+  } else {
+    append_json_string(text, out);
+  }
+}
+
 }  // namespace
 
 void QueryLogEntry::set_client(const sockaddr* client) {
@@ -65,8 +83,11 @@ void QueryLogEntry::set_name(std::span<const uint8_t> wire_name) {
 }
 
 void QueryLogEntry::set_list(std::string_view list_name) {
-  list_length = static_cast<uint8_t>(std::min(list_name.size(), kMaxList));
-  if (list_length > 0) memcpy(list, list_name.data(), list_length);
+  list_length = cut_copy(list_name, list);
+}
+
+void QueryLogEntry::set_group(std::string_view group_name) {
+  group_length = cut_copy(group_name, group);
 }
 
 void append_query_log_line(const QueryLogEntry& entry, std::string& out) {
@@ -108,11 +129,9 @@ void append_query_log_line(const QueryLogEntry& entry, std::string& out) {
     out += '"';
   }
   out += ",\"list\":";
-  if (entry.list_length) {
-    append_json_string({entry.list, entry.list_length}, out);
-  } else {
-    out += "null";
-  }
+  append_json_string_or_null({entry.list, entry.list_length}, out);
+  out += ",\"group\":";
+  append_json_string_or_null({entry.group, entry.group_length}, out);
   out += entry.cache_hit ? ",\"cache_hit\":true" : ",\"cache_hit\":false";
   out += ",\"latency_us\":";
   out += std::to_string(entry.latency_us);

@@ -27,6 +27,7 @@ namespace dnsvagt {
 struct QueryLogEntry {
   static constexpr size_t kMaxName = 255;  // wire form, the DNS limit
   static constexpr size_t kMaxList = 63;   // list names longer than this are cut
+  static constexpr size_t kMaxGroup = 63;  // the longest client group name the config takes
   static constexpr int8_t kNoDnssec = -1;
   static constexpr uint16_t kDropped = UINT16_MAX;  // rcode of a query dropped without a reply
 
@@ -39,14 +40,17 @@ struct QueryLogEntry {
   uint8_t family = 0;          // AF_INET or AF_INET6
   uint8_t name_length = 0;     // 0: the query had no question
   uint8_t list_length = 0;     // 0: not blocked
+  uint8_t group_length = 0;    // 0: the client is in no client group
   uint8_t address[16] = {};
   uint8_t name[kMaxName] = {};
   char list[kMaxList] = {};
+  char group[kMaxGroup] = {};
 
   // Setters that cut to the field sizes.
   void set_client(const sockaddr* client);
   void set_name(std::span<const uint8_t> wire_name);
   void set_list(std::string_view list_name);
+  void set_group(std::string_view group_name);
 };
 
 // A single-producer, single-consumer ring of entries: one worker pushes, the writer pops.
@@ -128,7 +132,8 @@ class QueryLog {
 
 // One JSON line (with '\n') for `entry`, appended to `out`:
 // {"time":"2026-11-28T01:02:03.456Z","client":"192.0.2.1","name":"www.example.","type":"A",
-//  "rcode":"NOERROR","dnssec":"secure","list":null,"cache_hit":true,"latency_us":120}
+//  "rcode":"NOERROR","dnssec":"secure","list":null,"group":null,"cache_hit":true,
+//  "latency_us":120}
 void append_query_log_line(const QueryLogEntry& entry, std::string& out);
 
 }  // namespace dnsvagt

@@ -70,10 +70,10 @@ PolicyStage::PolicyStage(const BlockingConfig& config, ReplyAccounting& accounti
     : cname_check_(config.cname_check), answers_(config), accounting_(accounting) {}
 
 std::optional<PolicyStage::Blocked> PolicyStage::check_name(
-    const std::shared_ptr<const Policy>& policy, const Query& query) {
+    const std::shared_ptr<const Policy>& policy, const Query& query, size_t group) {
   // Without lists, skip hashing the name's suffixes (~0.1 us, a few % of a cache hit).
   if (policy->entry_count() == 0) return std::nullopt;
-  PolicyVerdict verdict = policy->check(query.qname);
+  PolicyVerdict verdict = policy->check(query.qname, group);
   if (!verdict.blocked) return std::nullopt;
   const uint32_t list = accounting_.list_index(policy->lists()[verdict.list].name);
   return Blocked{answers_.blocked(policy, verdict, query.qname, query.qtype, query.qclass),
@@ -81,10 +81,12 @@ std::optional<PolicyStage::Blocked> PolicyStage::check_name(
 }
 
 std::optional<PolicyStage::Blocked> PolicyStage::check_cname_chain(
-    const std::shared_ptr<const Policy>& policy, const Query& query, const Answer& answer) {
+    const std::shared_ptr<const Policy>& policy, const Query& query, const Answer& answer,
+    size_t group) {
   if (!cname_check_) return std::nullopt;
   size_t target;
-  PolicyVerdict verdict = policy->check_answer(query.qname, answer.cname_targets(), &target);
+  PolicyVerdict verdict =
+      policy->check_answer(query.qname, answer.cname_targets(), &target, group);
   if (!verdict.blocked) return std::nullopt;
   const uint32_t list = accounting_.list_index(policy->lists()[verdict.list].name);
   return Blocked{answers_.blocked(policy, verdict, query.qname, query.qtype, query.qclass,

@@ -70,15 +70,17 @@ class PolicyStage {
     std::shared_ptr<const Answer> answer;
     uint32_t list;  // ReplyFacts::list
   };
-  // Set if the query name is blocked, in any class: a name that is blocked in IN must not leak
-  // to its servers through a CH or ANY query.
+  // Set if the query name is blocked for a client of policy group `group`, in any class: a
+  // name that is blocked in IN must not leak to its servers through a CH or ANY query.
   std::optional<Blocked> check_name(const std::shared_ptr<const Policy>& policy,
-                                    const Query& query);
+                                    const Query& query, size_t group);
   // CNAME cloaking: set if blocking.cname_check is on and Policy::check_answer blocks
-  // `answer`. Checked on every use of an answer, so a list change applies to cached answers
-  // at once.
+  // `answer` for `group`. Checked on every use of an answer (the cache holds answers as
+  // upstream gave them), so a list change applies to cached answers at once and one group's
+  // verdict never reaches another group's client.
   std::optional<Blocked> check_cname_chain(const std::shared_ptr<const Policy>& policy,
-                                           const Query& query, const Answer& answer);
+                                           const Query& query, const Answer& answer,
+                                           size_t group);
   // The blocked reply in `out`, with `facts` (the query's) marked as blocked.
   static Outcome render(const Blocked& blocked, const Query& query, ReplyFacts facts,
                         size_t max_size, std::span<uint8_t> out);

@@ -56,6 +56,7 @@ void ReplyAccounting::count(const ReplyFacts& facts, const sockaddr* client,
   entry.set_client(client);
   entry.set_name(facts.qname);
   if (facts.list != kNoList) entry.set_list(list_names_[facts.list]);
+  entry.set_group(facts.group);
   if (!query_log_->push(entry)) counters_.query_log_dropped();
 }
 

@@ -31,6 +31,7 @@ struct ReplyFacts {
   DnssecStatus dnssec = DnssecStatus::indeterminate;
   bool cache_hit = false;
   uint32_t list = kNoList;         // the blocking list's metrics index, if blocked
+  std::string_view group = {};     // the client's group (config `clients`); empty: none
 };
 
 class ReplyAccounting {

@@ -139,7 +139,7 @@ std::unique_ptr<Server::Generation> Server::start_generation(const Config& confi
 std::unique_ptr<ListUpdater> Server::start_list_updater(const Config& config,
                                                        PublishedPolicy& target) {
   UpdaterHooks hooks;
-  hooks.publish = policy_publisher(target, config.blocking);
+  hooks.publish = policy_publisher(target, config.blocking, config.clients);
   telemetry_->connect(hooks);  // list entries, last success, failures by reason
   hooks.log = [](LogLevel level, const std::string& message) {
     switch (level) {

@@ -102,6 +102,7 @@ void Telemetry::generation_started(const Config& config,
   // The workers' libunbound contexts started, so every anchor they were given has loaded.
   metrics_->set_trust_anchors(configured_trust_anchors(config, config.dnssec.validate));
   metrics_->set_lists(configured_lists(config.blocking));
+  metrics_->set_client_groups(config.clients);
   std::weak_ptr<WorkerShared> weak = shared;
   metrics_->set_cache_usage_source([weak] {
     std::shared_ptr<WorkerShared> current = weak.lock();

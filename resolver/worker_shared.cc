@@ -14,6 +14,7 @@ WorkerShared::WorkerShared(Config config_in, TcpSlots* tcp_slots_in)
       proxies(config.server.proxy_protocol_from),
       dot_context(config.server.tls.listen.empty() ? nullptr
                                                    : make_dot_context(config.server.tls)),
+      client_groups(config.clients),
       tcp_slots(tcp_slots_in) {}
 
 }  // namespace dnsvagt

@@ -1,6 +1,6 @@
 // WorkerShared: what all workers of one configuration share (config, answer cache, ACL and
-// PROXY sources, the TLS context, the published blocklist policy, rate limiter, TCP slots). A
-// reload builds a new one, which reads the certificate and key again.
+// PROXY sources, client groups, the TLS context, the published blocklist policy, rate limiter,
+// TCP slots). A reload builds a new one, which reads the certificate and key again.
 #pragma once
 
 #include <memory>
@@ -9,6 +9,7 @@
 #include "config/config.h"
 #include "resolver/access_list.h"
 #include "resolver/answer_cache.h"
+#include "resolver/client_groups.h"
 #include "resolver/rate_limiter.h"
 #include "resolver/tcp_slots.h"
 #include "resolver/tls_context.h"
@@ -22,6 +23,7 @@ struct WorkerShared {
   AccessList access_list;
   AccessList proxies;  // server.proxy_protocol_from
   std::shared_ptr<SSL_CTX> dot_context;  // server.tls; null without DNS over TLS
+  ClientGroups client_groups;  // config `clients`, numbered as the published policy's groups
   PublishedPolicy policy;  // the blocklists of this config; the list updater publishes here
   // server.rate_limit, null when off. The Server sets it, and keeps it over a reload that
   // leaves the limit as it was, so a SIGHUP does not refill every client's bucket.

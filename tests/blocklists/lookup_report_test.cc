@@ -11,6 +11,13 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
+PolicyList named(std::string name, bool allow_list = false) {
+  PolicyList list;
+  list.name = std::move(name);
+  list.allow_list = allow_list;
+  return list;
+}
+
 std::shared_ptr<const Policy> two_lists_and_an_allow() {
   PolicyBuilder builder(BlockAction::nxdomain);
   PolicyList malware;
@@ -49,6 +56,36 @@ TEST(LookupReport, SaysWhenAnAllowEntryOverrides) {
   EXPECT_THAT(report.text, HasSubstr("allow list \"exceptions\": allow entry \"ok.evil.example\""));
   EXPECT_THAT(report.text, HasSubstr("result: not blocked, allow entry \"ok.evil.example\" of allow "
                                      "list \"exceptions\" wins over 2 block entries"));
+}
+
+TEST(LookupReport, ForAClientUsesAndNamesItsGroup) {
+  PolicyBuilder builder(BlockAction::nxdomain);
+  builder.add_list(named("malware"), parse_list("evil.example\n", ListFormat::domains));
+  builder.add_list(named("tif"), parse_list("www.evil.example\n", ListFormat::domains));
+  builder.add_list(named("exceptions", true),
+                   parse_list("ok.evil.example\n", ListFormat::domains));
+  builder.set_client_groups({ClientGroup{"guests", {}, {"tif"}, {}, BlockAction::refused},
+                             ClientGroup{"servers", {}, {}, {"exceptions"},
+                                         BlockAction::nxdomain}});
+  auto policy = std::move(builder).build();
+  LookupReport report = lookup_report(*policy, "www.evil.example", LookupClient{"10.0.0.7", 1});
+  EXPECT_TRUE(report.blocked);
+  EXPECT_THAT(report.text, HasSubstr("client 10.0.0.7: group \"guests\": block lists \"tif\"; "
+                                     "allow lists none; answer refused\n"));
+  EXPECT_THAT(report.text, HasSubstr("list \"malware\": block entry \"evil.example\", answer "
+                                     "refused (the list does not apply to this client)\n"));
+  EXPECT_THAT(report.text, HasSubstr("result: blocked by list \"tif\", entry "
+                                     "\"www.evil.example\", answer refused\n"));
+  report = lookup_report(*policy, "evil.example", LookupClient{"10.0.0.8", 2});
+  EXPECT_FALSE(report.blocked);
+  EXPECT_THAT(report.text, HasSubstr("client 10.0.0.8: group \"servers\": block lists none; "
+                                     "allow lists \"exceptions\"; answer nxdomain\n"));
+  EXPECT_THAT(report.text,
+              HasSubstr("result: not blocked, no list that applies to this client matches\n"));
+  report = lookup_report(*policy, "evil.example", LookupClient{"192.0.2.1", 0});
+  EXPECT_TRUE(report.blocked);
+  EXPECT_THAT(report.text, HasSubstr("client 192.0.2.1: in no client group: every list "
+                                     "applies; answer nxdomain\n"));
 }
 
 TEST(LookupReport, SaysWhenNothingMatches) {

@@ -51,6 +51,105 @@ TEST(Policy, BlocksWithTheConfiguredActionAndNamesListAndEntry) {
   EXPECT_FALSE(policy->check("notevil.example").blocked);
 }
 
+// Lists A and B both block shared.example; A's allow list allows a name below it. Groups:
+// 1 "b_only" (list B, no allow list, action refused), 2 "a_allow" (both lists, A's allow list),
+// 3 "rpz" (the RPZ list only, action null).
+std::shared_ptr<const Policy> grouped_policy() {
+  PolicyBuilder builder(BlockAction::nxdomain);
+  builder.add_list(list_named("a"), parse_list("shared.example\nonly-a.example\n",
+                                               ListFormat::domains));
+  builder.add_list(list_named("b"), parse_list("shared.example\n", ListFormat::domains));
+  builder.add_list(list_named("rpz"), parse_list("nx.example CNAME .\nnull.example CNAME *.\n"
+                                                 "plain.example A 192.0.2.7\n",
+                                                 ListFormat::rpz));
+  builder.add_list(list_named("a_allow", true),
+                   parse_list("ok.shared.example\n", ListFormat::domains));
+  builder.set_client_groups({
+      ClientGroup{"b_only", {}, {"b"}, {}, BlockAction::refused},
+      ClientGroup{"a_allow", {}, {"a", "b"}, {"a_allow"}, BlockAction::nxdomain},
+      ClientGroup{"rpz", {}, {"rpz"}, {}, BlockAction::null},
+  });
+  return std::move(builder).build();
+}
+
+TEST(PolicyGroups, AGroupSeesOnlyItsListsWithItsAction) {
+  auto policy = grouped_policy();
+  ASSERT_EQ(policy->groups().size(), 4u);
+  EXPECT_EQ(policy->groups()[1].name, "b_only");
+  // Default group: every list; A, listed first, decides.
+  PolicyVerdict verdict = policy->check("shared.example");
+  ASSERT_TRUE(verdict.blocked);
+  EXPECT_EQ(policy->lists()[verdict.list].name, "a");
+  EXPECT_EQ(verdict.action, PolicyAction::nxdomain);
+  EXPECT_TRUE(policy->check("ok.shared.example").allowed);
+  // B only: blocked by B with the group's action; A's entries and allow list do not apply.
+  verdict = policy->check("shared.example", 1);
+  ASSERT_TRUE(verdict.blocked);
+  EXPECT_EQ(policy->lists()[verdict.list].name, "b");
+  EXPECT_EQ(verdict.action, PolicyAction::refused);
+  EXPECT_FALSE(policy->check("only-a.example", 1).blocked);
+  verdict = policy->check("ok.shared.example", 1);
+  EXPECT_TRUE(verdict.blocked);
+  EXPECT_FALSE(verdict.allowed);
+  // With A's allow list the allow entry wins over both lists.
+  EXPECT_TRUE(policy->check("ok.shared.example", 2).allowed);
+  EXPECT_TRUE(policy->check("only-a.example", 2).blocked);
+  // Not in the group's lists: nothing matches.
+  EXPECT_FALSE(policy->check("nx.example", 1).blocked);
+}
+
+TEST(PolicyGroups, RpzEntriesKeepTheirOwnActionInEveryGroup) {
+  auto policy = grouped_policy();
+  EXPECT_EQ(policy->check("nx.example", 3).action, PolicyAction::nxdomain);
+  EXPECT_EQ(policy->check("null.example", 3).action, PolicyAction::nodata);
+  EXPECT_EQ(policy->check("plain.example", 3).action, PolicyAction::local_data);
+  // An RPZ entry with an explicit NXDOMAIN is no entry "without an action" even where the
+  // configured action is nxdomain too.
+  EXPECT_EQ(policy->check("nx.example", Policy::kDefaultGroup).action, PolicyAction::nxdomain);
+}
+
+TEST(PolicyGroups, ExplicitRpzNxdomainIsNotTheGroupActionWhenTheyShareAClass) {
+  PolicyBuilder builder(BlockAction::nxdomain);
+  builder.add_list(list_named("mixed"), parse_list("nx.example CNAME .\n", ListFormat::rpz));
+  builder.add_list(list_named("plain"), parse_list("plain.example\n", ListFormat::domains));
+  builder.set_client_groups({ClientGroup{"g", {}, {"mixed", "plain"}, {}, BlockAction::null}});
+  auto policy = std::move(builder).build();
+  EXPECT_EQ(policy->check("nx.example", 1).action, PolicyAction::nxdomain);
+  EXPECT_EQ(policy->check("plain.example", 1).action, PolicyAction::null);
+}
+
+TEST(PolicyGroups, CnameTargetsAreJudgedWithTheGroupsLists) {
+  auto policy = grouped_policy();
+  struct Name {
+    std::vector<uint8_t> bytes;
+    std::span<const uint8_t> wire() const { return bytes; }
+  };
+  // "www.example." then "x.only-a.example."
+  std::vector<Name> targets{{{1, 'x', 6, 'o', 'n', 'l', 'y', '-', 'a', 7, 'e', 'x', 'a', 'm', 'p',
+                              'l', 'e', 0}}};
+  const std::vector<uint8_t> qname{3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0};
+  size_t target = 99;
+  EXPECT_TRUE(policy->check_answer(qname, targets, &target).blocked);
+  EXPECT_EQ(target, 0u);
+  EXPECT_FALSE(policy->check_answer(qname, targets, &target, 1).blocked);
+}
+
+TEST(PolicyGroups, AllMatchesSayWhetherTheirListApplies) {
+  auto policy = grouped_policy();
+  std::vector<Policy::Match> matches = policy->all_matches("shared.example", 1);
+  ASSERT_EQ(matches.size(), 2u);
+  for (const Policy::Match& match : matches) {
+    EXPECT_EQ(match.applies, policy->lists()[match.list].name == "b");
+    EXPECT_EQ(match.action, PolicyAction::refused);
+  }
+}
+
+TEST(PolicyGroups, APolicyBuiltWithoutGroupsAnswersEveryGroupAsTheDefault) {
+  auto policy = example_policy();
+  EXPECT_TRUE(policy->check("evil.example", 3).blocked);
+  EXPECT_FALSE(Policy().check("evil.example", 3).blocked);
+}
+
 TEST(Policy, AllowEntryOnTheNameOrAParentWins) {
   auto policy = example_policy();
   PolicyVerdict verdict = policy->check("good.evil.example");

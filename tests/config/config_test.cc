@@ -113,6 +113,13 @@ blocking:
     - {name: local.block_1, file: /etc/dnsvagt/block.txt, format: adblock}
   allow:
     - {name: exceptions, file: /etc/dnsvagt/allow.txt, format: domains}
+clients:
+  - name: guests
+    networks: ["192.168.100.0/24", "FD00:100::/64"]
+    lists: [local.block_1]
+    allow: []
+    action: refused
+  - {name: servers, networks: ["10.0.5.0/24"], lists: []}
 metrics:
   listen: "[::1]:9100"
 logging:
@@ -444,6 +451,7 @@ std::set<std::string> all_keys() {
   Config c = parse_config(
       "upstream:\n  zones: [{name: z.example, servers: [\"192.0.2.1\"]}]\n"
       "blocking:\n  lists: [{name: a, file: /a}]\n  allow: [{name: b, file: /b}]\n"
+      "clients: [{name: g, networks: [\"10.0.0.0/8\"]}]\n"
       "audit:\n  domains: [{name: example.dk, subdomains: [{name: www.example.dk}]}]\n",
       "t.yaml");
   std::set<std::string> keys;
@@ -625,7 +633,7 @@ TEST(ConfigServerTls, OffByDefaultAndNeedsACertificateAndKeyToListen) {
 TEST(ConfigErrors, UnknownKeys) {
   EXPECT_EQ(error_of("server: {}\nserverr:\n  threads: 2\n"),
             "t.yaml:2: serverr: unknown key, expected one of server, upstream, dnssec, cache, "
-            "blocking, metrics, logging, audit");
+            "blocking, clients, metrics, logging, audit");
   EXPECT_EQ(error_of("server:\n  threads: 2\n  lisen: [\"127.0.0.1\"]\n"),
             "t.yaml:3: server.lisen: unknown key, expected one of listen, threads, allow, "
             "proxy_protocol_from, tcp_idle_timeout, tcp_query_timeout, tcp_write_timeout, "
@@ -891,6 +899,65 @@ TEST(ConfigErrors, Audit) {
             "(letters, digits, '-', '_', '.'), got \"s 1\"");
   EXPECT_EQ(error_of("audit:\n  domains:\n    - {name: a.dk, foreign_cooperation: 1}\n"),
             "t.yaml:3: audit.domains[0].foreign_cooperation: expected true or false, got \"1\"");
+}
+
+TEST(ConfigClients, GroupsTakeListsAndActionWithDefaults) {
+  Config c = parse_config(kFullConfig, "full.yaml");
+  ASSERT_EQ(c.clients.size(), 2u);
+  const ClientGroup& guests = c.clients[0];
+  EXPECT_EQ(guests.name, "guests");
+  ASSERT_EQ(guests.networks.size(), 2u);
+  EXPECT_EQ(guests.networks[1].family, AF_INET6);
+  EXPECT_EQ(guests.networks[1].length, 64);
+  EXPECT_EQ(guests.lists, std::vector<std::string>{"local.block_1"});
+  EXPECT_TRUE(guests.allow.empty());
+  EXPECT_EQ(guests.action, BlockAction::refused);
+  // Absent keys: every list of the kind, and blocking.action.
+  const ClientGroup& servers = c.clients[1];
+  EXPECT_TRUE(servers.lists.empty());
+  EXPECT_EQ(servers.allow, std::vector<std::string>{"exceptions"});
+  EXPECT_EQ(servers.action, BlockAction::sinkhole);
+  EXPECT_TRUE(default_config().clients.empty());
+  EXPECT_NE(to_yaml(c).find("clients:\n  - name: \"guests\"\n    networks: [\"192.168.100.0/24\", "
+                            "\"FD00:100::/64\"]\n    lists: [\"local.block_1\"]\n    allow: []\n"
+                            "    action: refused\n"),
+            std::string::npos)
+      << to_yaml(c);
+  EXPECT_NE(to_yaml(default_config()).find("\nclients: []\n"), std::string::npos);
+}
+
+TEST(ConfigErrors, Clients) {
+  const std::string lists =
+      "blocking:\n  lists: [{name: a, file: /a}]\n  allow: [{name: ok, file: /b}]\n";
+  EXPECT_EQ(error_of(lists + "clients:\n  - {name: g, networks: [\"10.0.0.0/8\"], lists: [b]}\n"),
+            "t.yaml:5: clients[0].lists[0]: \"b\" is not a list of blocking.lists");
+  EXPECT_EQ(error_of(lists + "clients:\n  - {name: g, networks: [\"10.0.0.0/8\"], allow: [a]}\n"),
+            "t.yaml:5: clients[0].allow[0]: \"a\" is not a list of blocking.allow");
+  EXPECT_EQ(error_of(lists + "clients:\n  - {name: g, networks: [\"10.0.0.0/8\"]}\n"
+                             "  - {name: g, networks: [\"10.1.0.0/16\"]}\n"),
+            "t.yaml:6: clients[1]: group name \"g\" is listed twice");
+  EXPECT_EQ(error_of(lists + "clients:\n  - {name: g, networks: [\"10.0.0.0/8\"]}\n"
+                             "  - name: h\n    networks: [\"192.0.2.1\", \"10.0.0.0/8\"]\n"),
+            "t.yaml:7: clients[1].networks: network \"10.0.0.0/8\" is already in group \"g\"");
+  EXPECT_EQ(error_of("clients:\n  - {name: g, networks: []}\n"),
+            "t.yaml:2: clients[0].networks: expected at least one network");
+  EXPECT_EQ(error_of("clients:\n  - {name: g}\n"),
+            "t.yaml:2: clients[0]: expected networks, like networks: [\"192.168.100.0/24\"]");
+  EXPECT_EQ(error_of("clients:\n  - {name: Guests, networks: [\"10.0.0.0/8\"]}\n"),
+            "t.yaml:2: clients[0].name: expected a name of at most 63 of a-z, 0-9, '_' and '-', "
+            "got \"Guests\"");
+  EXPECT_EQ(error_of("clients:\n  - {name: g, networks: [\"10.0.0.1/8\"]}\n").rfind(
+                "t.yaml:2: clients[0].networks[0]: ", 0),
+            0u);
+  EXPECT_EQ(error_of("clients:\n  - {name: g, networks: [\"10.0.0.0/8\"], action: block}\n"),
+            "t.yaml:2: clients[0].action: expected one of nxdomain, nodata, null, refused, "
+            "sinkhole, got \"block\"");
+  EXPECT_EQ(error_of("blocking:\n  sinkhole: []\nclients:\n"
+                     "  - {name: g, networks: [\"10.0.0.0/8\"], action: sinkhole}\n"),
+            "t.yaml:4: clients[0].action: action sinkhole needs addresses in blocking.sinkhole");
+  EXPECT_EQ(error_of("clients:\n  - {name: g, networks: [\"10.0.0.0/8\"], certificate: x}\n"),
+            "t.yaml:2: clients[0].certificate: unknown key, expected one of name, networks, "
+            "lists, allow, action");
 }
 
 TEST(ConfigErrors, SinkholeActionNeedsAddresses) {

@@ -14,6 +14,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 import unittest
 
 import world
@@ -42,6 +43,21 @@ def dnsvagt_settings(world_, directory, port, allow=None, threads=2):
         "blocking": {"cache_dir": os.path.join(directory, "lists")},
     }
     return config
+
+
+def logged_lines(query_log, name, timeout):
+    """The lines of the JSON query log at `query_log` for `name` (as logged, with the trailing
+    dot). A thread writes the log: waits up to `timeout` seconds until there is one."""
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = []
+        if os.path.exists(query_log):
+            with open(query_log) as log:
+                lines = [json.loads(line) for line in log if line.strip()]
+        found = [line for line in lines if line["name"] == name]
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
 
 
 def config_text(settings):
@@ -110,12 +126,17 @@ class Environment:
         if Options.dnsvagt is None:
             raise unittest.SkipTest("dnsvagt only: " + dnsvagt_only_because)
         env = cls()
-        try:
-            env.start_world()
-        except BaseException:
-            env.stop()
-            raise
+        env.started(env.start_world)
         return env
+
+    def started(self, start):
+        """What start() returns (it starts servers that go into self.daemons); if it fails,
+        everything started so far is stopped."""
+        try:
+            return start()
+        except BaseException:
+            self.stop()
+            raise
 
     def start_subject(self, name, allow=None):
         port, daemon = start_subject(self.world, self.directory, name, allow)

@@ -8,7 +8,6 @@ Blocked names are answered locally; every other name is forwarded to the test wo
 only, so no query ever leaves the machine.  Run: test_blocking.py --dnsvagt PATH
 """
 
-import json
 import os
 import random
 import re
@@ -163,16 +162,7 @@ class Instance:
 
     def logged(self, name, timeout=10):
         """The query log lines for `name` (written by a thread: waits until there is one)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            lines = []
-            if os.path.exists(self.query_log):
-                with open(self.query_log) as log:
-                    lines = [json.loads(line) for line in log if line.strip()]
-            found = [line for line in lines if line["name"] == name]
-            if found or time.monotonic() > deadline:
-                return found
-            time.sleep(0.2)
+        return subject.logged_lines(self.query_log, name, timeout)
 
     def wait_for(self, test, name, qtype, predicate, what, timeout=20):
         """Polls `name` until predicate(result) holds (a reload or a list change is applied)."""

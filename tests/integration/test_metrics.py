@@ -212,10 +212,12 @@ class MetricsTest(unittest.TestCase):
         self.assertEqual(len(entries), 8, lines)
         for entry in entries:
             self.assertEqual(sorted(entry), sorted(["time", "client", "name", "type", "rcode",
-                                                    "dnssec", "list", "cache_hit", "latency_us"]))
+                                                    "dnssec", "list", "group", "cache_hit",
+                                                    "latency_us"]))
             self.assertRegex(entry["time"], TIME_FORMAT)
             self.assertIsInstance(entry["latency_us"], int)
             self.assertIsNone(entry["list"])
+            self.assertIsNone(entry["group"])  # no client groups configured
         # The order of the mix: each query was answered before the next was sent.
         secure, insecure, bogus = ("www.%s.world.test." % zone
                                    for zone in ("secure", "insecure", "bogus"))

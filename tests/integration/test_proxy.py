@@ -6,7 +6,6 @@
 """PROXY protocol v2 over UDP and TCP from a trusted and an untrusted loopback source."""
 
 import ipaddress
-import json
 import os
 import socket
 import struct
@@ -74,16 +73,7 @@ class Server:
 
     def logged_clients(self, name):
         """The clients the query log names for `name` (a thread writes it: waits for one)."""
-        deadline = time.monotonic() + BOUND
-        while True:
-            lines = []
-            if os.path.exists(self.query_log):
-                with open(self.query_log) as log:
-                    lines = [json.loads(line) for line in log if line.strip()]
-            found = [line["client"] for line in lines if line["name"] == name + "."]
-            if found or time.monotonic() > deadline:
-                return found
-            time.sleep(0.2)
+        return [line["client"] for line in subject.logged_lines(self.query_log, name + ".", BOUND)]
 
 
 def setUpModule():

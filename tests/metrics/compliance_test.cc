@@ -220,6 +220,27 @@ TEST(ComplianceTest, HtmlIsSelfContainedAndShowsVerdictsAndLists) {
   EXPECT_THAT(html, Not(HasSubstr("<link")));
 }
 
+TEST(ComplianceTest, ClientGroupsAreShownBesideRequirement22) {
+  MetricsSnapshot data = healthy();
+  std::string json = to_json(build_compliance_report(data));
+  EXPECT_THAT(json, HasSubstr("\"client_groups\": [],\n"));
+  EXPECT_THAT(to_html(build_compliance_report(data)),
+              HasSubstr("<h3>Client groups</h3>\n<p>A client gets"));
+  data.client_groups = {ClientGroup{"guests",
+                                    {parse_prefix("192.168.100.0/24"), parse_prefix("fd00::/64")},
+                                    {"urlhaus", "adult"},
+                                    {},
+                                    BlockAction::refused}};
+  const ComplianceReport report = build_compliance_report(data);
+  EXPECT_THAT(to_json(report),
+              HasSubstr("\"client_groups\": [\n      {\"name\": \"guests\", \"networks\": "
+                        "[\"192.168.100.0/24\", \"fd00::/64\"], \"lists\": [\"urlhaus\", "
+                        "\"adult\"], \"allow\": [], \"action\": \"refused\"}\n    ],\n"));
+  EXPECT_THAT(to_html(report),
+              HasSubstr("<tr><td>guests</td><td>192.168.100.0/24, fd00::/64</td><td>urlhaus, "
+                        "adult</td><td>none</td><td>refused</td></tr>"));
+}
+
 AuditReport domain_audit() {
   AuditReport report;
   report.finished_at = kStart + hours(1);

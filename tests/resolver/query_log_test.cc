@@ -65,7 +65,7 @@ TEST(QueryLogLineTest, ExactFormat) {
   EXPECT_EQ(line_of(entry),
             "{\"time\":\"2026-11-28T01:02:03.456Z\",\"client\":\"192.0.2.1\","
             "\"name\":\"www.example.\",\"type\":\"A\",\"rcode\":\"NOERROR\",\"dnssec\":\"secure\","
-            "\"list\":null,\"cache_hit\":true,\"latency_us\":120}\n");
+            "\"list\":null,\"group\":null,\"cache_hit\":true,\"latency_us\":120}\n");
 }
 
 TEST(QueryLogLineTest, BlockedIpv6UnknownTypeAndOddName) {
@@ -75,11 +75,13 @@ TEST(QueryLogLineTest, BlockedIpv6UnknownTypeAndOddName) {
   entry.qtype = 65280;
   entry.rcode = 3;
   entry.set_list("urlhaus \"main\"");
+  entry.set_group("guests");
   entry.latency_us = 7;
   EXPECT_EQ(line_of(entry),
             "{\"time\":\"2026-11-28T01:02:03.456Z\",\"client\":\"2001:db8::1\","
             "\"name\":\"a\\\\\\\"\\\\.\\\\001.com.\",\"type\":\"TYPE65280\",\"rcode\":\"NXDOMAIN\","
-            "\"dnssec\":null,\"list\":\"urlhaus \\\"main\\\"\",\"cache_hit\":false,"
+            "\"dnssec\":null,\"list\":\"urlhaus \\\"main\\\"\",\"group\":\"guests\","
+            "\"cache_hit\":false,"
             "\"latency_us\":7}\n");
 }
 

@@ -177,7 +177,7 @@ class PolicyStageTest : public testing::Test {
 TEST_F(PolicyStageTest, ABlockedNameIsAnsweredAndMarkedWithItsList) {
   PolicyStage stage(BlockingConfig{}, accounting_);
   ClientQuery query("x.ads.example", kTypeA, true);
-  std::optional<PolicyStage::Blocked> blocked = stage.check_name(policy_, query.query);
+  std::optional<PolicyStage::Blocked> blocked = stage.check_name(policy_, query.query, Policy::kDefaultGroup);
   ASSERT_TRUE(blocked);
   EXPECT_EQ(blocked->list, metrics_.list_index("rpz"));
   const Outcome outcome = PolicyStage::render(*blocked, query.query,
@@ -186,13 +186,13 @@ TEST_F(PolicyStageTest, ABlockedNameIsAnsweredAndMarkedWithItsList) {
   EXPECT_EQ(outcome.facts.list, blocked->list);
   EXPECT_EQ(out_[3] & 0x0f, kRcodeNxDomain);
   ClientQuery allowed("www.example", kTypeA, true);
-  EXPECT_FALSE(stage.check_name(policy_, allowed.query));
+  EXPECT_FALSE(stage.check_name(policy_, allowed.query, Policy::kDefaultGroup));
 }
 
 TEST_F(PolicyStageTest, AnRpzDropIsASilentOutcomeThatIsCounted) {
   PolicyStage stage(BlockingConfig{}, accounting_);
   ClientQuery query("drop.example", kTypeA, true);
-  std::optional<PolicyStage::Blocked> blocked = stage.check_name(policy_, query.query);
+  std::optional<PolicyStage::Blocked> blocked = stage.check_name(policy_, query.query, Policy::kDefaultGroup);
   ASSERT_TRUE(blocked);
   EXPECT_EQ(blocked->answer, nullptr);
   const Outcome outcome = PolicyStage::render(*blocked, query.query, ReplyFacts{}, 512, out_);
@@ -201,16 +201,45 @@ TEST_F(PolicyStageTest, AnRpzDropIsASilentOutcomeThatIsCounted) {
   EXPECT_TRUE(outcome.counted());
 }
 
+// A group without the list: the same cached answer is blocked for one client and not for
+// another, and the same entry is answered with each group's action.
+TEST_F(PolicyStageTest, EachClientGroupGetsItsOwnVerdictAndAnswer) {
+  PolicyBuilder builder(BlockAction::nxdomain);
+  PolicyList ads;
+  ads.name = "ads";
+  builder.add_list(ads, parse_list("ads.example\n", ListFormat::domains));
+  builder.set_client_groups({ClientGroup{"servers", {}, {}, {}, BlockAction::nxdomain},
+                             ClientGroup{"guests", {}, {"ads"}, {}, BlockAction::refused}});
+  policy_ = std::move(builder).build();
+  PolicyStage stage(BlockingConfig{}, accounting_);
+  ClientQuery query("www.example", kTypeA, true);
+  const std::shared_ptr<const Answer> answer = cloaked_answer();
+  ASSERT_TRUE(answer);
+  EXPECT_TRUE(stage.check_cname_chain(policy_, query.query, *answer, Policy::kDefaultGroup));
+  EXPECT_FALSE(stage.check_cname_chain(policy_, query.query, *answer, 1));
+  ClientQuery blocked_query("x.ads.example", kTypeA, true);
+  EXPECT_FALSE(stage.check_name(policy_, blocked_query.query, 1));
+  // One worker's answer store must not hand the default group's NXDOMAIN to a guest.
+  for (auto [group, rcode] : {std::pair{Policy::kDefaultGroup, kRcodeNxDomain},
+                              std::pair{size_t{2}, kRcodeRefused}}) {
+    std::optional<PolicyStage::Blocked> blocked =
+        stage.check_name(policy_, blocked_query.query, group);
+    ASSERT_TRUE(blocked);
+    PolicyStage::render(*blocked, blocked_query.query, ReplyFacts{}, 512, out_);
+    EXPECT_EQ(out_[3] & 0x0f, rcode) << "group " << group;
+  }
+}
+
 TEST_F(PolicyStageTest, ACnameChainIsCheckedOnlyWithCnameCheckOn) {
   ClientQuery query("www.example", kTypeA, true);
   const std::shared_ptr<const Answer> answer = cloaked_answer();
   ASSERT_TRUE(answer);
   PolicyStage checking(BlockingConfig{}, accounting_);
-  EXPECT_TRUE(checking.check_cname_chain(policy_, query.query, *answer));
+  EXPECT_TRUE(checking.check_cname_chain(policy_, query.query, *answer, Policy::kDefaultGroup));
   BlockingConfig off;
   off.cname_check = false;
   PolicyStage not_checking(off, accounting_);
-  EXPECT_FALSE(not_checking.check_cname_chain(policy_, query.query, *answer));
+  EXPECT_FALSE(not_checking.check_cname_chain(policy_, query.query, *answer, Policy::kDefaultGroup));
 }
 
 }  // namespace

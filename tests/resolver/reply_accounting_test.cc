@@ -63,6 +63,7 @@ TEST_F(ReplyAccountingTest, AResolvedReplyCountsRcodeStatusDurationAndLogLine) {
   EXPECT_EQ(entries[0].dnssec, static_cast<int8_t>(DnssecStatus::secure));
   EXPECT_TRUE(entries[0].cache_hit);
   EXPECT_EQ(entries[0].list_length, 0u);
+  EXPECT_EQ(entries[0].group_length, 0u);
 }
 
 TEST_F(ReplyAccountingTest, AnExtendedRcodeComesFromTheFactsNotTheHeader) {
@@ -77,6 +78,7 @@ TEST_F(ReplyAccountingTest, ABlockedReplyIsCountedByListNeverAsADnssecAnswer) {
   ReplyFacts facts{query_.query.qname, kTypeA};
   facts.validated = true;  // e.g. a cached answer whose CNAME chain is blocked
   facts.list = accounting_.list_index("urlhaus");
+  facts.group = "guests";
   EXPECT_EQ(accounting_.list_index("urlhaus"), facts.list);
   count(facts, reply_with_rcode(kRcodeNxDomain));
   const CounterTotals t = totals();
@@ -85,6 +87,7 @@ TEST_F(ReplyAccountingTest, ABlockedReplyIsCountedByListNeverAsADnssecAnswer) {
   EXPECT_EQ(t.responses[kRcodeNxDomain], 1u);
   const QueryLogEntry entry = logged().at(0);
   EXPECT_EQ(std::string(entry.list, entry.list_length), "urlhaus");
+  EXPECT_EQ(std::string(entry.group, entry.group_length), "guests");
   EXPECT_EQ(entry.dnssec, QueryLogEntry::kNoDnssec);
   const MetricsSnapshot snapshot = metrics_.snapshot();
   ASSERT_EQ(snapshot.recent_blocks.size(), 1u);
