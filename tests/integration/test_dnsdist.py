@@ -102,16 +102,18 @@ class Dnsdist:
             return {s["name"]: s["state"] for s in json.load(reply)["servers"]}
 
 
+def start_servers():
+    """Two dnsvagt instances and dnsdist in front of them."""
+    global dnsdist
+    for number in (1, 2):
+        instances.append(Instance("dnsvagt-%d" % number))
+    dnsdist = Dnsdist()
+
+
 def setUpModule():
-    global env, dnsdist
+    global env
     env = subject.Environment.with_world("dnsdist passes the client to dnsvagt's PROXY support")
-    try:
-        for number in (1, 2):
-            instances.append(Instance("dnsvagt-%d" % number))
-        dnsdist = Dnsdist()
-    except BaseException:
-        env.stop()
-        raise
+    env.started(start_servers)
 
 
 def tearDownModule():

@@ -63,23 +63,25 @@ def logged_clients(instance, name):
         time.sleep(0.2)
 
 
+def start_servers():
+    """The test PKI and the two DoT instances."""
+    global plain, mutual
+    directory = os.path.join(env.directory, "pki")
+    os.makedirs(directory)
+    ca = pki.make_ca(directory, "test-ca")
+    pki_files["ca"] = ca[0]
+    pki_files["other_ca"] = pki.make_ca(directory, "other-ca")[0]
+    pki_files["server"] = pki.make_certificate(directory, ca, TLS_NAME)
+    pki_files["client"] = pki.make_certificate(directory, ca, "client.test", client=True,
+                                               base="client")
+    plain = start_dot_instance("dot")
+    mutual = start_dot_instance("dot-mtls", client_ca=ca[0])
+
+
 def setUpModule():
-    global env, plain, mutual
+    global env
     env = subject.Environment.with_world("server.tls is dnsvagt's config key")
-    try:
-        directory = os.path.join(env.directory, "pki")
-        os.makedirs(directory)
-        ca = pki.make_ca(directory, "test-ca")
-        pki_files["ca"] = ca[0]
-        pki_files["other_ca"] = pki.make_ca(directory, "other-ca")[0]
-        pki_files["server"] = pki.make_certificate(directory, ca, TLS_NAME)
-        pki_files["client"] = pki.make_certificate(directory, ca, "client.test", client=True,
-                                                   base="client")
-        plain = start_dot_instance("dot")
-        mutual = start_dot_instance("dot-mtls", client_ca=ca[0])
-    except BaseException:
-        env.stop()
-        raise
+    env.started(start_servers)
 
 
 def tearDownModule():

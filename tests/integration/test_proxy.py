@@ -79,11 +79,7 @@ class Server:
 def setUpModule():
     global env, server
     env = subject.Environment.with_world("server.proxy_protocol_from is dnsvagt's config key")
-    try:
-        server = Server()
-    except BaseException:
-        env.stop()
-        raise
+    server = env.started(Server)
 
 
 def tearDownModule():

@@ -53,18 +53,19 @@ def libunbound_tls():
     raise RuntimeError("no libunbound in ldd %s" % subject.Options.dnsvagt)
 
 
+def make_pki():
+    """Two test CAs and a server certificate of the first."""
+    directory = os.path.join(env.directory, "pki")
+    os.makedirs(directory)
+    env.test_ca = pki.make_ca(directory, "test-ca")
+    env.other_ca = pki.make_ca(directory, "other-ca")
+    env.server_tls = pki.make_certificate(directory, env.test_ca, TLS_NAME)
+
+
 def setUpModule():
     global env
     env = subject.Environment.with_world("tests dnsvagt's upstream.tls_ca_file")
-    try:
-        directory = os.path.join(env.directory, "pki")
-        os.makedirs(directory)
-        env.test_ca = pki.make_ca(directory, "test-ca")
-        env.other_ca = pki.make_ca(directory, "other-ca")
-        env.server_tls = pki.make_certificate(directory, env.test_ca, TLS_NAME)
-    except BaseException:
-        env.stop()
-        raise
+    env.started(make_pki)
 
 
 def tearDownModule():
