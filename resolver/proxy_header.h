@@ -62,4 +62,10 @@ struct ProxyStart {
 // `whole`: `start` is all there is (a datagram), so nothing is incomplete.
 ProxyStart judge_proxy_start(std::span<const uint8_t> start, bool from_proxy, bool whole);
 
+// False if judge_proxy_start would find no header in `start` from a peer that is no proxy:
+// the datagram path's way around building a ProxyStart for every query.
+inline bool may_start_proxy_header(std::span<const uint8_t> start) {
+  return start.empty() || start[0] == kProxySignature[0];
+}
+
 }  // namespace dnsvagt

@@ -117,15 +117,17 @@ void UdpTransport::read(int fd) {
       client.address_length = m.msg_namelen;
       client.proxied_client_length = 0;
       std::span<const uint8_t> query(b.queries[i], b.messages[i].msg_len);
-      const ProxyStart start =
-          judge_proxy_start(query, shared_.proxies.allows(client.peer()), true);
-      if (start.kind == ProxyStart::Kind::refused) {
-        counters_.proxy_refused(Transport::udp, start.refusal);
-        continue;
-      }
-      if (start.kind == ProxyStart::Kind::header) {
-        client.take_client_from(start.header);
-        query = query.subspan(start.header.length);
+      const bool from_proxy = shared_.proxies.allows(client.peer());
+      if (from_proxy || may_start_proxy_header(query)) {
+        const ProxyStart start = judge_proxy_start(query, from_proxy, true);
+        if (start.kind == ProxyStart::Kind::refused) {
+          counters_.proxy_refused(Transport::udp, start.refusal);
+          continue;
+        }
+        if (start.kind == ProxyStart::Kind::header) {
+          client.take_client_from(start.header);
+          query = query.subspan(start.header.length);
+        }
       }
       client.control_length = reply_control(m, client.control);
       const Outcome outcome = engine_.answer(Request{query, client, received_ns},

@@ -38,6 +38,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       FUZZ_CHECK(taken == (from_proxy && whole.status == ProxyHeader::Status::ok));
       if (taken) FUZZ_CHECK(judged.header.length == whole.length);
       if (datagram) FUZZ_CHECK(judged.kind != ProxyStart::Kind::incomplete);
+      // The datagram path skips the judgement when this says there is nothing to find.
+      if (!from_proxy && !may_start_proxy_header({data, size})) {
+        FUZZ_CHECK(judged.kind == ProxyStart::Kind::no_header);
+      }
     }
   }
   return 0;
