@@ -19,7 +19,9 @@
 #include <cstring>
 #include <initializer_list>
 #include <map>
+#include <optional>
 #include <sstream>
+#include <string_view>
 #include <tuple>
 
 #include "config/config.h"
@@ -29,6 +31,23 @@ namespace dnsvagt {
 namespace {
 
 std::string quoted(const std::string& text) { return "\"" + text + "\""; }
+
+// Where `text` has a C0 or C1 control character, DEL, U+2028/U+2029, or a byte that is not
+// UTF-8: yaml-cpp 0.7 decodes the escape "\N" (U+0085) to the lone byte 0x85.
+std::optional<size_t> control_character(std::string_view text) {
+  for (size_t at = 0; at < text.size();) {
+    const size_t length = utf8_sequence_length(text.substr(at));
+    const std::string_view character = text.substr(at, length);
+    const auto byte = [&](size_t i) { return static_cast<unsigned char>(character[i]); };
+    if (length == 0 || (length == 1 && (byte(0) < 0x20 || byte(0) == 0x7f)) ||
+        (length == 2 && byte(0) == 0xc2 && byte(1) < 0xa0) ||
+        character == "\u2028" || character == "\u2029") {
+      return at;
+    }
+    at += length;
+  }
+  return std::nullopt;
+}
 
 // `path` opened for OpenSSL's PEM readers: a regular file (O_NONBLOCK: a FIFO must not hang
 // the loader); else throws std::invalid_argument.
@@ -226,7 +245,15 @@ std::vector<Item> ConfigReader::elements(const Item& list, const std::string& ex
 
 std::string ConfigReader::scalar(const Item& item, const std::string& expected) const {
   if (!item.node.IsScalar()) fail(item, "expected " + expected + ", got " + describe(item.node));
-  return item.node.Scalar();
+  const std::string& value = item.node.Scalar();
+  // No value needs a control character or a line break, and YAML's escapes ("\N" is U+0085,
+  // a line break) make them easy to write by mistake; to_yaml could not write them back so
+  // that they read the same.
+  if (const std::optional<size_t> at = control_character(value)) {
+    fail(item, "expected " + expected + ", got a control character, line break or non-UTF-8 " +
+                   "byte (byte " + std::to_string(*at) + " of the value)");
+  }
+  return value;
 }
 
 template <typename Enum>

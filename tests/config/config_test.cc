@@ -630,6 +630,21 @@ TEST(ConfigServerTls, OffByDefaultAndNeedsACertificateAndKeyToListen) {
             "t.yaml:3: server.tls.listen[1]: 127.0.0.1:853 is listed twice");
 }
 
+// Found by the config_loader fuzzer: "\N" (U+0085, a YAML line break) in a trust anchor was
+// written back by to_yaml so that it read as another value.
+TEST(ConfigErrors, ControlCharactersAndLineBreaksInValues) {
+  EXPECT_EQ(error_of("dnssec:\n  trust_anchors:\n    - \"example. IN DS 1 13 2 \\N AB\"\n"),
+            "t.yaml:3: dnssec.trust_anchors[0]: expected a DS or DNSKEY record in zone-file "
+            "syntax, like \"example. DS 31406 8 2 F78C...\", got a control character, line "
+            "break or non-UTF-8 byte (byte 22 of the value)");
+  EXPECT_EQ(error_of("logging:\n  query_log: \"/var/log/a\\tb\"\n"),
+            "t.yaml:2: logging.query_log: expected a string, got a control character, line "
+            "break or non-UTF-8 byte (byte 10 of the value)");
+  EXPECT_EQ(error_of("server:\n  user: \"a\\u2028b\"\n"),
+            "t.yaml:2: server.user: expected a user name, got a control character, line break or "
+            "non-UTF-8 byte (byte 1 of the value)");
+}
+
 TEST(ConfigErrors, UnknownKeys) {
   EXPECT_EQ(error_of("server: {}\nserverr:\n  threads: 2\n"),
             "t.yaml:2: serverr: unknown key, expected one of server, upstream, dnssec, cache, "
