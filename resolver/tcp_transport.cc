@@ -192,6 +192,9 @@ void TcpTransport::on_resume(int, short, void* connection) {
 }
 
 void TcpTransport::read(Connection* connection) {
+  // read_start may close the connection (a refused PROXY header, a client outside the ACL),
+  // which frees it unless this keeps it until the end.
+  const std::shared_ptr<Connection> keep = connections_.at(connection);
   if (connection->start_read || read_start(connection)) read_queries(connection);
   if (!connection->bev) return;
   evbuffer* input = bufferevent_get_input(connection->bev);
