@@ -80,15 +80,13 @@ std::unique_ptr<X509, void (*)(X509*)> read_certificate(const std::string& path)
   return {certificate, X509_free};
 }
 
-// `path` if it is "" (none) or a readable file with a PEM certificate in it, as a CA bundle
-// must be (libunbound's tls-cert-bundle); else throws std::invalid_argument. A wrong path is
-// then a config error with its key and line, not DNS over TLS failing query by query.
-std::string ca_bundle_path(const std::string& path) {
+// `path` if it is "" (none) or a readable file with a PEM certificate in it, as a certificate
+// chain or a CA bundle must be; else throws std::invalid_argument. A wrong path is then a
+// config error with its key and line, not DNS over TLS failing connection by connection.
+std::string pem_certificate_path(const std::string& path) {
   if (!path.empty()) read_certificate(path);
   return path;
 }
-
-std::string certificate_path(const std::string& path) { return ca_bundle_path(path); }
 
 std::unique_ptr<EVP_PKEY, void (*)(EVP_PKEY*)> read_private_key(const std::string& path) {
   EVP_PKEY* key = PEM_read_bio_PrivateKey(open_pem_file(path).get(), nullptr, nullptr, nullptr);
@@ -472,10 +470,10 @@ void ConfigReader::read_server_tls(const Item& section, ServerTlsConfig& tls) co
   if (const Item* item = f.get("listen")) tls.listen = listen_endpoints(*item, 853);
   const Item* certificate = f.get("certificate");
   const Item* key = f.get("key");
-  if (certificate) tls.certificate = parsed(*certificate, "a file path", certificate_path);
+  if (certificate) tls.certificate = parsed(*certificate, "a file path", pem_certificate_path);
   if (key) tls.key = parsed(*key, "a file path", private_key_path);
   if (const Item* item = f.get("client_ca")) {
-    tls.client_ca = parsed(*item, "a file path", ca_bundle_path);
+    tls.client_ca = parsed(*item, "a file path", pem_certificate_path);
   }
   if (!tls.listen.empty() && (tls.certificate.empty() || tls.key.empty())) {
     fail(section, "DNS over TLS (listen) needs a certificate and a key");
@@ -503,7 +501,7 @@ void ConfigReader::read_upstream(const Item& section, UpstreamConfig& upstream) 
   if (const Item* item = f.get("tls")) upstream.tls = boolean(*item);
   // Accepted without TLS servers too: it is then unused, as the system bundle is.
   if (const Item* item = f.get("tls_ca_file")) {
-    upstream.tls_ca_file = parsed(*item, "a file path", ca_bundle_path);
+    upstream.tls_ca_file = parsed(*item, "a file path", pem_certificate_path);
   }
   const Item* servers = f.get("servers");
   if (servers) {
