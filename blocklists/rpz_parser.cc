@@ -144,7 +144,15 @@ class RpzReader {
  private:
   void record(const ldns_rr* rr, size_t line) {
     std::string owner = dname_text(ldns_rr_owner(rr));
-    ldns_rr_type type = ldns_rr_get_type(rr);
+    // ldns reads "TYPE98777600" into its enum unchecked: a value no ldns_rr_type can hold, so
+    // the number is copied out as the integer it is, not loaded as the enum.
+    uint32_t type = 0;
+    static_assert(sizeof rr->_rr_type == sizeof type);
+    std::memcpy(&type, &rr->_rr_type, sizeof type);
+    if (type > 0xFFFF) {
+      return collector_.invalid(line, problem_.text(),
+                                "type TYPE" + std::to_string(type) + " is over 65535");
+    }
     if (type == LDNS_RR_TYPE_SOA && !soa_seen_) {
       soa_seen_ = true;
       apex_ = owner;
@@ -184,7 +192,7 @@ class RpzReader {
                   std::min<size_t>(ldns_rdf_size(rdata), address.bytes.size()));
       action = EntryAction::local_data;
     } else {
-      char* type_name = ldns_rr_type2str(type);
+      char* type_name = ldns_rr_type2str(static_cast<ldns_rr_type>(type));
       std::string reason = std::string("local data of type ") + (type_name ? type_name : "?");
       std::free(type_name);
       return collector_.unsupported(line, problem_.text(), reason);

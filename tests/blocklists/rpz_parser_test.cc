@@ -159,6 +159,23 @@ TEST(RpzFormat, SyntaxErrorsAreCountedWithLineNumbersAndTheRestLoads) {
   EXPECT_EQ(parsed.stats.invalid_samples[1].line, 4u);
 }
 
+// ldns reads a type number past 16 bits into its enum as it is (a UBSan enum error in the
+// fuzzer); such a record is invalid, with its line, and the others load.
+TEST(RpzFormat, TypeNumberOver65535IsInvalid) {
+  const std::string text =
+      "a.example CNAME .\n"
+      "b.example TYPE98777600 \\# 0\n"
+      "c.example TYPE65535 \\# 0\n"
+      "d.example CNAME .\n";
+  ParsedList parsed = parse_list(text, ListFormat::rpz);
+  EXPECT_EQ(parsed.stats.entries, 2u);
+  EXPECT_EQ(parsed.stats.invalid, 1u);
+  ASSERT_EQ(parsed.stats.invalid_samples.size(), 1u);
+  EXPECT_EQ(parsed.stats.invalid_samples[0].line, 2u);
+  EXPECT_THAT(parsed.stats.invalid_samples[0].reason, HasSubstr("TYPE98777600 is over 65535"));
+  EXPECT_EQ(parsed.stats.unsupported, 1u);  // TYPE65535: local data of a type not served
+}
+
 // A zone with `records` A records of distinct addresses for `name`, 10.0.0.1 up.
 std::string local_data_zone(std::string_view name, int records) {
   std::string text;
