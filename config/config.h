@@ -66,9 +66,12 @@ enum class PrivateZones {
   forward,  // upstream.servers (forward mode only); localhost. and its reverses stay local
 };
 
-// DNS over TLS for clients (RFC 7858): on when `listen` names addresses.
+// DNS over TLS (RFC 7858) and DNS over HTTPS (RFC 8484) for clients: each on when its listen
+// addresses are named; one certificate for both.
 struct ServerTlsConfig {
-  std::vector<Endpoint> listen;  // default none; port 853 unless given
+  std::vector<Endpoint> listen;  // DNS over TLS; default none; port 853 unless given
+  std::vector<Endpoint> doh_listen;  // DNS over HTTPS; default none; port 443 unless given
+  std::string doh_path = "/dns-query";  // the path DNS over HTTPS answers on
   std::string certificate;       // PEM: the server's certificate, then its chain
   std::string key;               // PEM: its private key, unencrypted
   std::string client_ca;         // "" = no client certificates; else one chained to these

@@ -103,6 +103,18 @@ std::string private_key_path(const std::string& path) {
   return path;
 }
 
+// An absolute URL path without a query string, as DNS over HTTPS clients are given it
+// ("https://resolver.example/dns-query"); else throws std::invalid_argument.
+std::string doh_path(const std::string& path) {
+  if (!path.starts_with('/')) throw std::invalid_argument("it does not start with /");
+  for (const char c : path) {
+    if (c == '?' || c == '#' || static_cast<unsigned char>(c) <= ' ') {
+      throw std::invalid_argument("a path holds no '?', '#', spaces or control characters");
+    }
+  }
+  return path;
+}
+
 // A YAML node and where it came from, for error messages.
 struct Item {
   YAML::Node node;
@@ -466,8 +478,21 @@ std::vector<Endpoint> ConfigReader::listen_endpoints(const Item& item,
 }
 
 void ConfigReader::read_server_tls(const Item& section, ServerTlsConfig& tls) const {
-  Fields f = fields(section, {"listen", "certificate", "key", "client_ca"}, true);
+  Fields f = fields(section, {"listen", "doh_listen", "doh_path", "certificate", "key",
+                              "client_ca"}, true);
   if (const Item* item = f.get("listen")) tls.listen = listen_endpoints(*item, 853);
+  if (const Item* item = f.get("doh_listen")) {
+    tls.doh_listen = listen_endpoints(*item, 443);
+    for (const Endpoint& endpoint : tls.doh_listen) {
+      if (std::find(tls.listen.begin(), tls.listen.end(), endpoint) != tls.listen.end()) {
+        fail(*item, endpoint.to_string() + " is in listen too: DNS over TLS and DNS over HTTPS "
+                                           "need addresses of their own");
+      }
+    }
+  }
+  if (const Item* item = f.get("doh_path")) {
+    tls.doh_path = parsed(*item, "a path like \"/dns-query\"", doh_path);
+  }
   const Item* certificate = f.get("certificate");
   const Item* key = f.get("key");
   if (certificate) tls.certificate = parsed(*certificate, "a file path", pem_certificate_path);
@@ -477,6 +502,9 @@ void ConfigReader::read_server_tls(const Item& section, ServerTlsConfig& tls) co
   }
   if (!tls.listen.empty() && (tls.certificate.empty() || tls.key.empty())) {
     fail(section, "DNS over TLS (listen) needs a certificate and a key");
+  }
+  if (!tls.doh_listen.empty() && (tls.certificate.empty() || tls.key.empty())) {
+    fail(section, "DNS over HTTPS (doh_listen) needs a certificate and a key");
   }
   if (!tls.certificate.empty() && !tls.key.empty() &&
       X509_check_private_key(read_certificate(tls.certificate).get(),

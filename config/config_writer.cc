@@ -137,6 +137,8 @@ std::string to_yaml(const Config& config) {
   w.key("tls");
   w.out() << YAML::BeginMap;
   w.texts("listen", texts_of(server.tls.listen));
+  w.texts("doh_listen", texts_of(server.tls.doh_listen));
+  w.text("doh_path", server.tls.doh_path);
   w.text("certificate", server.tls.certificate);
   w.text("key", server.tls.key);
   w.text("client_ca", server.tls.client_ca);

@@ -243,6 +243,16 @@ std::vector<MetricFamily> metric_families(const MetricsSnapshot& snapshot) {
   }
   families.push_back(proxy_refused.take());
 
+  FamilyBuilder doh_errors("dnsvagt_doh_errors_total",
+                           "DNS over HTTPS requests refused with an HTTP error, by status (400 "
+                           "bad request or dns parameter, 404 path, 405 method, 413 body too "
+                           "large, 415 content type).",
+                           MetricType::Counter, {"status"});
+  for (size_t i = 0; i < kDohErrorStatuses.size(); ++i) {
+    doh_errors.add(totals.doh_errors[i], {std::to_string(kDohErrorStatuses[i])});
+  }
+  families.push_back(doh_errors.take());
+
   FamilyBuilder internal_errors("dnsvagt_internal_errors_total",
                                 "Queries (answered SERVFAIL) and events cut short by an internal "
                                 "error; the log says what it was.",

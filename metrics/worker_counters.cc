@@ -11,6 +11,7 @@ const char* to_string(Transport transport) {
     case Transport::udp: return "udp";
     case Transport::tcp: return "tcp";
     case Transport::dot: return "dot";
+    case Transport::doh: return "doh";
   }
   return "unknown";
 }
@@ -157,7 +158,13 @@ void WorkerCounters::add_to(CounterTotals& totals) const {
   add_all(totals.rate_limited, rate_limited_);
   add_all(totals.tcp_dropped, tcp_dropped_);
   for (size_t t = 0; t < kTransportCount; ++t) add_all(totals.proxy_refused[t], proxy_refused_[t]);
+  add_all(totals.doh_errors, doh_errors_);
   totals.internal_errors += internal_errors_.load(std::memory_order_relaxed);
+}
+
+void WorkerCounters::doh_error(int status) {
+  const auto* found = std::find(kDohErrorStatuses.begin(), kDohErrorStatuses.end(), status);
+  bump(doh_errors_[found == kDohErrorStatuses.end() ? 0 : found - kDohErrorStatuses.begin()]);
 }
 
 }  // namespace dnsvagt

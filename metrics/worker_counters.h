@@ -13,8 +13,8 @@
 
 namespace dnsvagt {
 
-enum class Transport : uint8_t { udp, tcp, dot };
-inline constexpr size_t kTransportCount = 3;
+enum class Transport : uint8_t { udp, tcp, dot, doh };
+inline constexpr size_t kTransportCount = 4;
 
 // The DNSSEC status of an answer's data, as libunbound reports it.
 enum class DnssecOutcome : uint8_t { secure, insecure, bogus, indeterminate };
@@ -51,6 +51,9 @@ enum class ProxyRefusal : uint8_t {
   invalid,    // a header that is malformed or not one we accept
 };
 inline constexpr size_t kProxyRefusalCount = 3;
+
+// The HTTP statuses a DNS over HTTPS request is refused with (resolver/doh_request.h).
+inline constexpr std::array<int, 5> kDohErrorStatuses = {400, 404, 405, 413, 415};
 
 const char* to_string(Transport transport);
 const char* to_string(DnssecOutcome outcome);
@@ -130,6 +133,7 @@ struct CounterTotals {
   std::array<uint64_t, kTransportCount> rate_limited{};
   std::array<uint64_t, kTcpDropReasonCount> tcp_dropped{};
   std::array<std::array<uint64_t, kProxyRefusalCount>, kTransportCount> proxy_refused{};
+  std::array<uint64_t, kDohErrorStatuses.size()> doh_errors{};
   uint64_t internal_errors = 0;
 
   uint64_t total_queries() const;
@@ -164,6 +168,8 @@ class alignas(64) WorkerCounters {
   void proxy_refused(Transport transport, ProxyRefusal refusal) {
     bump(proxy_refused_[static_cast<size_t>(transport)][static_cast<size_t>(refusal)]);
   }
+  // A DNS over HTTPS request refused with one of kDohErrorStatuses (another counts as 400).
+  void doh_error(int status);
   // A query (answered SERVFAIL) or an event that an internal error cut short.
   void internal_error() { bump(internal_errors_); }
 
@@ -202,6 +208,7 @@ class alignas(64) WorkerCounters {
   std::array<Counter, kTransportCount> rate_limited_{};
   std::array<Counter, kTcpDropReasonCount> tcp_dropped_{};
   std::array<std::array<Counter, kProxyRefusalCount>, kTransportCount> proxy_refused_{};
+  std::array<Counter, kDohErrorStatuses.size()> doh_errors_{};
   Counter internal_errors_{0};
   std::array<Counter, kMaxLists + 1> blocked_{};
   RecentEventRing recent_bogus_;

@@ -28,25 +28,6 @@ std::vector<uint8_t> to_wire(const ldns_pkt* pkt) {
   return wire;
 }
 
-// Every question and record of `packet` lies within it. ldns_wire2pkt leaks on some packets
-// that are not (a TSIG followed by a cut-off record), so they never reach it.
-bool records_in_bounds(std::span<const uint8_t> packet) {
-  if (packet.size() < kHeaderSize) return false;
-  uint8_t name[kMaxNameWire];
-  size_t pos = kHeaderSize;
-  for (uint16_t i = 0; i < read_u16(&packet[4]); ++i) {
-    if (read_wire_name(packet, pos, name, &pos) == 0 || pos + 4 > packet.size()) return false;
-    pos += 4;
-  }
-  const size_t records = size_t{read_u16(&packet[6])} + read_u16(&packet[8]) + read_u16(&packet[10]);
-  for (size_t i = 0; i < records; ++i) {
-    if (read_wire_name(packet, pos, name, &pos) == 0 || pos + 10 > packet.size()) return false;
-    pos += 10 + read_u16(&packet[pos + 8]);
-    if (pos > packet.size()) return false;
-  }
-  return true;
-}
-
 bool is_dnssec_type(ldns_rr_type type) {
   return type == LDNS_RR_TYPE_RRSIG || type == LDNS_RR_TYPE_NSEC || type == LDNS_RR_TYPE_NSEC3;
 }
@@ -130,7 +111,9 @@ std::shared_ptr<const Answer> Answer::from_upstream(std::span<const uint8_t> pac
                                                     bool keep_dnssec_records,
                                                     uint32_t max_ttl) {
   ldns_pkt* parsed = nullptr;
-  if (!records_in_bounds(packet) ||
+  // ldns_wire2pkt leaks on some packets whose records are not all within them (a TSIG
+  // followed by a cut-off record), so those never reach it.
+  if (!walk_records(packet) ||
       ldns_wire2pkt(&parsed, packet.data(), packet.size()) != LDNS_STATUS_OK) {
     return nullptr;
   }

@@ -205,7 +205,8 @@ void QueryEngine::reply_to_waiters(InFlight::Entry& pending, ReplyFacts facts,
       if (length > 0) waiter.target.send(out.first(length));
       reply.facts.qname = query.qname;
       reply.facts.qtype = query.qtype;
-      accounting_.count(reply.facts, waiter.target.client(), out.first(length),
+      accounting_.count(reply.facts, waiter.target.client(), waiter.target.transport,
+                        out.first(length),
                         waiter.received_ns, sent_ns, sent_wall_ns);
     }
     waiter.target.done();

@@ -108,6 +108,8 @@ void append_query_log_line(const QueryLogEntry& entry, std::string& out) {
   out += time;
   out += "\",\"client\":\"";
   out += client;
+  out += "\",\"transport\":\"";
+  out += to_string(entry.transport);
   out += "\",\"name\":";
   if (entry.name_length) {
     append_json_string(name_text({entry.name, entry.name_length}), out);

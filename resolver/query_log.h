@@ -37,6 +37,7 @@ struct QueryLogEntry {
   uint16_t rcode = 0;
   int8_t dnssec = kNoDnssec;   // a DnssecStatus for answers that came through validation
   bool cache_hit = false;
+  Transport transport = Transport::udp;
   uint8_t family = 0;          // AF_INET or AF_INET6
   uint8_t name_length = 0;     // 0: the query had no question
   uint8_t list_length = 0;     // 0: not blocked

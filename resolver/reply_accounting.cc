@@ -26,7 +26,7 @@ uint32_t ReplyAccounting::list_index(std::string_view list_name) {
   return found->second;
 }
 
-void ReplyAccounting::count(const ReplyFacts& facts, const sockaddr* client,
+void ReplyAccounting::count(const ReplyFacts& facts, const sockaddr* client, Transport transport,
                             std::span<const uint8_t> reply, int64_t received_ns,
                             int64_t sent_ns, int64_t sent_wall_ns) {
   const bool dropped = reply.empty();
@@ -54,6 +54,7 @@ void ReplyAccounting::count(const ReplyFacts& facts, const sockaddr* client,
   entry.dnssec = validated ? static_cast<int8_t>(facts.dnssec) : QueryLogEntry::kNoDnssec;
   entry.cache_hit = facts.cache_hit;
   entry.set_client(client);
+  entry.transport = transport;
   entry.set_name(facts.qname);
   if (facts.list != kNoList) entry.set_list(list_names_[facts.list]);
   entry.set_group(facts.group);

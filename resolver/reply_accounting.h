@@ -48,8 +48,9 @@ class ReplyAccounting {
   // Counts one reply sent (or handed to the socket): rcode, DNSSEC status, blocked list,
   // duration since `received_ns`, and its query log line. An empty `reply` is a query an RPZ
   // drop answered with silence: counted as blocked and logged (rcode DROPPED), no response.
-  void count(const ReplyFacts& facts, const sockaddr* client, std::span<const uint8_t> reply,
-             int64_t received_ns, int64_t sent_ns, int64_t sent_wall_ns);
+  void count(const ReplyFacts& facts, const sockaddr* client, Transport transport,
+             std::span<const uint8_t> reply, int64_t received_ns, int64_t sent_ns,
+             int64_t sent_wall_ns);
 
  private:
   Metrics& metrics_;

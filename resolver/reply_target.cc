@@ -4,7 +4,7 @@ namespace dnsvagt {
 
 void ReplyTarget::send(std::span<const uint8_t> reply) const {
   if (connection) {
-    connection->send(reply);
+    connection->send(request, reply);
     return;
   }
   iovec vector{const_cast<uint8_t*>(reply.data()), reply.size()};

@@ -15,19 +15,20 @@
 
 namespace dnsvagt {
 
-// A client connection of a stream transport (TCP today) as the query engine sees it, for the
-// replies that come after the query was read: those of queries that waited for upstream.
-// Kept alive by the targets that still owe it a reply, also after the client is gone.
+// A client connection of a stream transport (TCP, DNS over TLS or HTTPS) as the query engine
+// sees it, for the replies that come after the query was read: those of queries that waited
+// for upstream. Kept alive by the targets that still owe it a reply, also after the client is
+// gone. `request` tells a DNS over HTTPS connection's requests apart (0 on the others).
 class StreamConnection {
  public:
   virtual ~StreamConnection() = default;
   // Queues one reply (framed as the transport frames it); nowhere once the connection closed.
-  virtual void send(std::span<const uint8_t> reply) = 0;
+  virtual void send(uint32_t request, std::span<const uint8_t> reply) = 0;
   // One of its queries waits for upstream: done() follows for it, perhaps before the
   // transport's call to the engine returns (an answer from a local zone).
   virtual void query_waiting() = 0;
   // One query that waited has had its reply (or its silence, an RPZ drop).
-  virtual void done() = 0;
+  virtual void done(uint32_t request) = 0;
 };
 
 // Room for one IP_PKTINFO or IPV6_PKTINFO control message.
@@ -44,6 +45,7 @@ struct ReplyTarget {
   alignas(cmsghdr) uint8_t control[kControlSize];
   size_t control_length = 0;
   std::shared_ptr<StreamConnection> connection;  // set for a stream transport
+  uint32_t request = 0;  // DNS over HTTPS: which of the connection's requests asked
 
   const sockaddr* peer() const { return reinterpret_cast<const sockaddr*>(&address); }
   // Who asked, for the ACL, the rate limit, the query log and the metrics.
@@ -68,7 +70,7 @@ struct ReplyTarget {
   }
   // The end of a late reply, sent or not.
   void done() const {
-    if (connection) connection->done();
+    if (connection) connection->done(request);
   }
 };
 

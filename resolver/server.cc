@@ -57,6 +57,7 @@ Server::~Server() {
     for (int fd : sockets.udp) close(fd);
     for (int fd : sockets.tcp) close(fd);
     for (int fd : sockets.dot) close(fd);
+    for (int fd : sockets.doh) close(fd);
   }
 }
 
@@ -71,6 +72,9 @@ void Server::bind_sockets() {
     }
     for (const Endpoint& endpoint : config_.server.tls.listen) {
       sockets.dot.push_back(open_tcp_listener(endpoint));
+    }
+    for (const Endpoint& endpoint : config_.server.tls.doh_listen) {
+      sockets.doh.push_back(open_tcp_listener(endpoint));
     }
   }
 }
@@ -181,10 +185,12 @@ int Server::run() {
 
   generation_ = start_generation(config_);
   start_audit(config_);
-  log_info("dnsvagt %s serving on %s%s%s (%u threads, upstream %s, DNSSEC validation %s)",
+  log_info("dnsvagt %s serving on %s%s%s%s%s (%u threads, upstream %s, DNSSEC validation %s)",
            DNSVAGT_VERSION, endpoints_text(config_.server.listen).c_str(),
            config_.server.tls.listen.empty() ? "" : ", DNS over TLS on ",
-           endpoints_text(config_.server.tls.listen).c_str(), threads_,
+           endpoints_text(config_.server.tls.listen).c_str(),
+           config_.server.tls.doh_listen.empty() ? "" : ", DNS over HTTPS on ",
+           endpoints_text(config_.server.tls.doh_listen).c_str(), threads_,
            to_string(config_.upstream.mode), config_.dnssec.validate ? "on" : "off");
   sd_notify(0, "READY=1");
   if (sd_watchdog_enabled(0, &watchdog_usec_) <= 0) watchdog_usec_ = 0;
@@ -221,11 +227,14 @@ void Server::reload() {
     // Sockets and privileges were set up as root at start; these need a restart.
     if (next.server.listen != config_.server.listen ||
         next.server.tls.listen != config_.server.tls.listen ||
+        next.server.tls.doh_listen != config_.server.tls.doh_listen ||
         next.server.threads != config_.server.threads || next.server.user != config_.server.user) {
-      log_warning("server.listen, server.tls.listen, server.threads and server.user changes take "
-                  "effect at the next restart; keeping the running values");
+      log_warning("server.listen, server.tls.listen, server.tls.doh_listen, server.threads and "
+                  "server.user changes take effect at the next restart; keeping the running "
+                  "values");
       next.server.listen = config_.server.listen;
       next.server.tls.listen = config_.server.tls.listen;
+      next.server.tls.doh_listen = config_.server.tls.doh_listen;
       next.server.threads = config_.server.threads;
       next.server.user = config_.server.user;
     }

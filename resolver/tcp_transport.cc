@@ -1,5 +1,7 @@
 #include "resolver/tcp_transport.h"
 
+#include <openssl/ssl.h>
+
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -9,6 +11,9 @@
 #include <algorithm>
 #include <cstring>
 #include <optional>
+
+#include "resolver/doh_session.h"
+#include "resolver/tls_context.h"
 
 namespace dnsvagt {
 namespace {
@@ -36,30 +41,53 @@ std::optional<size_t> whole_message(evbuffer* input) {
 
 // A client's connection: its bufferevent, the replies it is owed and the state its bounds and
 // deadlines are judged by. Targets waiting for upstream hold it, so their answers find it even
-// after a close.
-struct TcpTransport::Connection : StreamConnection {
-  void send(std::span<const uint8_t> reply) override {
+// after a close. DNS over HTTPS: the peer of its HTTP session.
+struct TcpTransport::Connection : StreamConnection, DohSession::Peer {
+  void send(uint32_t request, std::span<const uint8_t> reply) override {
     if (!bev) return;
+    if (http) {
+      http->reply(request, reply);
+      return;
+    }
     const uint8_t length[2] = {static_cast<uint8_t>(reply.size() >> 8),
                                static_cast<uint8_t>(reply.size())};
     evbuffer* output = bufferevent_get_output(bev);
     evbuffer_add(output, length, 2);
     evbuffer_add(output, reply.data(), reply.size());
   }
+  // No reply for `request` (an RPZ drop): silence on DNS over TCP and TLS.
+  void drop(uint32_t request) {
+    if (bev && http) http->drop(request);
+  }
   void query_waiting() override { ++waiting; }
-  void done() override {
+  void done(uint32_t request) override {
     --waiting;
     if (!bev) return;
+    drop(request);  // nothing if it was answered
     idle_since_ns = clock_ns(CLOCK_MONOTONIC);
     transport->update(this);
   }
+
+  void write(std::span<const uint8_t> bytes) override {
+    if (bev) evbuffer_add(bufferevent_get_output(bev), bytes.data(), bytes.size());
+  }
+  void query(uint32_t request, std::span<const uint8_t> message) override {
+    ReplyTarget target = client;
+    target.connection = transport->connections_.at(this);
+    target.request = request;
+    transport->errors_.guarded("answering a DNS over HTTPS query",
+                               [&] { transport->answer(this, target, message); });
+  }
+  void refused(int status) override { transport->counters_.doh_error(status); }
 
   TcpTransport* transport;
   bufferevent* bev;  // null once closed; replies still in flight then go nowhere
   ReplyTarget client;
   bool from_proxy = false;    // in server.proxy_protocol_from: a PROXY header comes first
   bool start_read = false;    // the header, or that there is none, has been read
-  bool handshaken = false;    // DNS over TLS: the handshake is done
+  bool handshaken = false;    // DNS over TLS or HTTPS: the handshake is done
+  std::unique_ptr<DohSession> http;  // DNS over HTTPS, once handshaken
+  bool receiving = false;     // inside http->receive(): not to be closed under it
   bool tls_after_start = false;  // DNS over TLS from a proxy: after the header, the handshake
   event* deadline = nullptr;  // fires at next_deadline()
   event* resume = nullptr;    // reads the queries left in the input once under the bounds again
@@ -100,7 +128,10 @@ void TcpTransport::drain() {
   for (evconnlistener* listener : listeners_) evconnlistener_disable(listener);
   std::vector<Connection*> open;
   for (auto& [raw, connection] : connections_) open.push_back(raw);
-  for (Connection* connection : open) update(connection);
+  for (Connection* connection : open) {
+    if (connection->http) connection->http->shut_down();
+    update(connection);
+  }
 }
 
 void TcpTransport::on_accept(evconnlistener*, int fd, sockaddr* address, int length,
@@ -134,7 +165,8 @@ void TcpTransport::accept(int fd, const sockaddr* address, int length) {
     return;
   }
   // A load balancer's PROXY header comes in the clear, before the TLS handshake.
-  const bool tls_now = transport_ == Transport::dot && !from_proxy;
+  const bool tls = transport_ != Transport::tcp;
+  const bool tls_now = tls && !from_proxy;
   bufferevent* bev = tls_now ? tls_bufferevent(fd, nullptr)
                              : bufferevent_socket_new(base_, fd, BEV_OPT_CLOSE_ON_FREE);
   if (!bev) {
@@ -144,7 +176,7 @@ void TcpTransport::accept(int fd, const sockaddr* address, int length) {
   }
   auto connection = std::make_shared<Connection>();
   connection->transport = this;
-  connection->tls_after_start = transport_ == Transport::dot && !tls_now;
+  connection->tls_after_start = tls && !tls_now;
   connection->client.transport = transport_;
   memcpy(&connection->client.address, address, length);
   connection->client.address_length = length;
@@ -159,7 +191,8 @@ void TcpTransport::accept(int fd, const sockaddr* address, int length) {
 }
 
 bufferevent* TcpTransport::tls_bufferevent(int fd, bufferevent* underlying) {
-  SSL* ssl = SSL_new(shared_.dot_context.get());
+  SSL* ssl = SSL_new(transport_ == Transport::doh ? shared_.doh_context.get()
+                                                  : shared_.dot_context.get());
   if (!ssl) return nullptr;
   // The SSL (and `underlying`) are freed with the bufferevent (BEV_OPT_CLOSE_ON_FREE), or by
   // libevent if it cannot be made.
@@ -200,8 +233,9 @@ void TcpTransport::read(Connection* connection) {
   evbuffer* input = bufferevent_get_input(connection->bev);
   // The query deadline runs from the first byte of a query (or of a PROXY header) we are
   // ready to read.
+  // (An HTTP/1.1 request that waits behind an answer being owed is ours to wait for.)
   const bool partial =
-      !connection->paused &&
+      !connection->paused && (!connection->http || connection->http->reading()) &&
       !over_bounds(connection->waiting,
                    evbuffer_get_length(bufferevent_get_output(connection->bev))) &&
       evbuffer_get_length(input) > 0;
@@ -252,6 +286,10 @@ bool TcpTransport::read_start(Connection* connection) {
 }
 
 void TcpTransport::read_queries(Connection* connection) {
+  if (transport_ == Transport::doh) {
+    read_requests(connection);
+    return;
+  }
   QueryEngine::PolicyLease lease(engine_);
   evbuffer* input = bufferevent_get_input(connection->bev);
   ReplyTarget client = connection->client;
@@ -263,18 +301,39 @@ void TcpTransport::read_queries(Connection* connection) {
     if (!length) break;
     evbuffer_drain(input, 2);
     evbuffer_remove(input, query_.data(), *length);
-    const int64_t received_ns = clock_ns(CLOCK_MONOTONIC);
-    connection->idle_since_ns = received_ns;
-    connection->query_since_ns = 0;
-    const Outcome outcome =
-        engine_.answer(Request{{query_.data(), *length}, client, received_ns}, reply_);
-    if (outcome.counted()) {
-      std::span<const uint8_t> reply(reply_.data(), outcome.length);
-      if (!reply.empty()) connection->send(reply);
-      accounting_.count(outcome.facts, client.client(), reply, received_ns,
-                        clock_ns(CLOCK_MONOTONIC), accounting_.wall_clock_ns());
-    }
+    answer(connection, client, {query_.data(), *length});
   }
+}
+
+void TcpTransport::read_requests(Connection* connection) {
+  // Before the handshake is done no bytes are the client's requests.
+  if (!connection->http || !connection->http->reading() || connection->paused) return;
+  QueryEngine::PolicyLease lease(engine_);
+  evbuffer* input = bufferevent_get_input(connection->bev);
+  const size_t length = evbuffer_get_length(input);
+  if (length == 0) return;
+  const uint8_t* bytes = evbuffer_pullup(input, -1);
+  connection->receiving = true;
+  const size_t taken = connection->http->receive({bytes, length});
+  connection->receiving = false;
+  if (connection->bev) evbuffer_drain(input, taken);
+}
+
+void TcpTransport::answer(Connection* connection, ReplyTarget& client,
+                          std::span<const uint8_t> query) {
+  const int64_t received_ns = clock_ns(CLOCK_MONOTONIC);
+  connection->idle_since_ns = received_ns;
+  connection->query_since_ns = 0;
+  const Outcome outcome = engine_.answer(Request{query, client, received_ns}, reply_);
+  if (!outcome.counted()) return;  // it waits for upstream
+  std::span<const uint8_t> reply(reply_.data(), outcome.length);
+  if (reply.empty()) {
+    connection->drop(client.request);
+  } else {
+    connection->send(client.request, reply);
+  }
+  accounting_.count(outcome.facts, client.client(), transport_, reply, received_ns,
+                    clock_ns(CLOCK_MONOTONIC), accounting_.wall_clock_ns());
 }
 
 void TcpTransport::on_write(bufferevent*, void* connection) {
@@ -287,10 +346,10 @@ void TcpTransport::on_event(bufferevent* bev, short events, void* connection) {
   TcpTransport* transport = c->transport;
   transport->errors_.guarded("closing a TCP connection", [&] {
     if (events & BEV_EVENT_CONNECTED) {  // a TLS handshake done: queries come next
-      c->handshaken = true;
+      transport->handshaken(c);
       return;
     }
-    if (!c->handshaken && transport->transport_ == Transport::dot) {
+    if (!c->handshaken && transport->transport_ != Transport::tcp) {
       transport->counters_.tcp_dropped(TcpDropReason::tls_handshake);
       transport->close(c);
     } else if (events & BEV_EVENT_EOF) {
@@ -302,6 +361,16 @@ void TcpTransport::on_event(bufferevent* bev, short events, void* connection) {
       transport->close(c);
     }
   });
+}
+
+void TcpTransport::handshaken(Connection* connection) {
+  connection->handshaken = true;
+  if (transport_ != Transport::doh) return;
+  const bool http2 = alpn_chose_http2(bufferevent_openssl_get_ssl(connection->bev));
+  connection->http =
+      DohSession::make(http2 ? DohSession::Protocol::http2 : DohSession::Protocol::http1,
+                       shared_.config.server.tls.doh_path, *connection);
+  update(connection);
 }
 
 TcpTransport::Deadline TcpTransport::next_deadline(const Connection& connection) const {
@@ -327,19 +396,23 @@ TcpTransport::Deadline TcpTransport::next_deadline(const Connection& connection)
 }
 
 void TcpTransport::update(Connection* connection) {
-  if (!connection->bev) return;
+  // read() updates it once its HTTP session has taken the input.
+  if (!connection->bev || connection->receiving) return;
   const int64_t now = clock_ns(CLOCK_MONOTONIC);
-  const size_t unwritten = evbuffer_get_length(bufferevent_get_output(connection->bev));
+  DohSession* http = connection->http.get();
+  const size_t unwritten = evbuffer_get_length(bufferevent_get_output(connection->bev)) +
+                           (http ? http->unsent() : 0);
   if (unwritten == 0 && connection->unwritten_since_ns) {
     connection->unwritten_since_ns = 0;
     connection->idle_since_ns = now;
   } else if (unwritten > 0 && connection->unwritten_since_ns == 0) {
     connection->unwritten_since_ns = now;
   }
-  // Done: the client half-closed (or we drain), every answer given and written, and no whole
-  // query left unread in the input.
-  if ((connection->input_closed || draining_) && connection->waiting == 0 && unwritten == 0 &&
-      !whole_message(bufferevent_get_input(connection->bev))) {
+  // Done: the client half-closed (or we drain, or its HTTP session ended), every answer given
+  // and written, and no whole query left unread in the input.
+  evbuffer* input = bufferevent_get_input(connection->bev);
+  if ((connection->input_closed || draining_ || (http && http->finished())) &&
+      connection->waiting == 0 && unwritten == 0 && (http || !whole_message(input))) {
     close(connection);
     return;
   }
@@ -354,6 +427,8 @@ void TcpTransport::update(Connection* connection) {
     // Queries already in the input raise no read event: read them in a callback of their own,
     // not inside whatever gave back room (an upstream answer, a write).
     event_active(connection->resume, EV_TIMEOUT, 0);
+  } else if (!over && http && http->reading() && evbuffer_get_length(input) > 0) {
+    event_active(connection->resume, EV_TIMEOUT, 0);  // HTTP/1.1 requests behind an answer
   }
   const Deadline next = next_deadline(*connection);
   if (next.at_ns == INT64_MAX) {

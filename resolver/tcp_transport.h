@@ -1,7 +1,8 @@
-// TcpTransport: one worker's TCP listeners and client connections (RFC 7766), plain or DNS over
-// TLS (RFC 7858): the ACL and connection limits at accept, the PROXY header of a connection
-// from a load balancer, queries read from each connection within its bounds, and the idle,
-// query and write deadlines. Hands each query to the query engine.
+// TcpTransport: one worker's TCP listeners and client connections (RFC 7766), plain, DNS over
+// TLS (RFC 7858) or DNS over HTTPS (RFC 8484, through a DohSession): the ACL and connection
+// limits at accept, the PROXY header of a connection from a load balancer, queries read from
+// each connection within its bounds, and the idle, query and write deadlines. Hands each query
+// to the query engine.
 #pragma once
 
 #include <event2/event.h>
@@ -26,7 +27,7 @@ namespace dnsvagt {
 class TcpTransport {
  public:
   // Accepts on `sockets` (owned by the Server: a reload's workers take them over) on `base`;
-  // `transport` dot: each connection is TLS with shared.dot_context.
+  // `transport` dot or doh: each connection is TLS with shared.dot_context or doh_context.
   TcpTransport(event_base* base, Transport transport, const std::vector<int>& sockets,
                const WorkerShared& shared, QueryEngine& engine, WorkerCounters& counters,
                ReplyAccounting& accounting, InternalErrors& errors);
@@ -46,8 +47,8 @@ class TcpTransport {
   };
 
   void accept(int fd, const sockaddr* address, int length);
-  // DNS over TLS: a TLS bufferevent on `fd`, or over `underlying` (a connection whose PROXY
-  // header came in the clear before the handshake); null if none can be made.
+  // DNS over TLS or HTTPS: a TLS bufferevent on `fd`, or over `underlying` (a connection whose
+  // PROXY header came in the clear before the handshake); null if none can be made.
   bufferevent* tls_bufferevent(int fd, bufferevent* underlying);
   void attach(Connection* connection, bufferevent* bev);
   void read(Connection* connection);
@@ -55,6 +56,12 @@ class TcpTransport {
   // needed, when the connection was closed for it, and when its TLS handshake begins now.
   bool read_start(Connection* connection);
   void read_queries(Connection* connection);
+  // DNS over HTTPS: what the connection's input holds, to its HTTP session.
+  void read_requests(Connection* connection);
+  // Answers one query of `client` (its connection's target) at once, or has it wait.
+  void answer(Connection* connection, ReplyTarget& client, std::span<const uint8_t> query);
+  // The handshake is done: DNS over HTTPS starts the HTTP version ALPN chose.
+  void handshaken(Connection* connection);
   // After a reply was queued or written, or a query's answer arrived: closes a connection
   // that is done, reads on once it is back under its bounds, and sets its next deadline.
   void update(Connection* connection);

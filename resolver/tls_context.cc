@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 
+#include <span>
 #include <stdexcept>
 #include <string>
 
@@ -15,24 +16,37 @@ namespace {
   throw std::runtime_error("server.tls: " + what + ": " + reason);
 }
 
-constexpr unsigned char kDotProtocol[] = {3, 'd', 'o', 't'};
+// ALPN protocol lists in wire form, in the server's order of preference.
+constexpr unsigned char kDotProtocols[] = {3, 'd', 'o', 't'};
+constexpr unsigned char kDohProtocols[] = {2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
 
-// RFC 7858 does not ask a client for ALPN; one that offers it and not "dot" (RFC 8310 section
-// 7.1; an HTTP client at the wrong port) gets the no_application_protocol alert.
-int select_alpn(SSL*, const unsigned char** selected, unsigned char* selected_length,
-                const unsigned char* offered, unsigned int offered_length, void*) {
+// RFC 7858 does not ask a client for ALPN; one that offers it and none of ours (RFC 8310
+// section 7.1: an HTTP client at the DNS over TLS port, a DoT client at the HTTPS one) gets
+// the no_application_protocol alert.
+int select_alpn(std::span<const unsigned char> ours, const unsigned char** selected,
+                unsigned char* selected_length, const unsigned char* offered,
+                unsigned int offered_length) {
   unsigned char* chosen = nullptr;
-  if (SSL_select_next_proto(&chosen, selected_length, kDotProtocol, sizeof kDotProtocol,
-                            offered, offered_length) != OPENSSL_NPN_NEGOTIATED) {
+  if (SSL_select_next_proto(&chosen, selected_length, ours.data(),
+                            static_cast<unsigned int>(ours.size()), offered,
+                            offered_length) != OPENSSL_NPN_NEGOTIATED) {
     return SSL_TLSEXT_ERR_ALERT_FATAL;
   }
   *selected = chosen;
   return SSL_TLSEXT_ERR_OK;
 }
+int select_dot_alpn(SSL*, const unsigned char** selected, unsigned char* selected_length,
+                    const unsigned char* offered, unsigned int offered_length, void*) {
+  return select_alpn(kDotProtocols, selected, selected_length, offered, offered_length);
+}
+int select_doh_alpn(SSL*, const unsigned char** selected, unsigned char* selected_length,
+                    const unsigned char* offered, unsigned int offered_length, void*) {
+  return select_alpn(kDohProtocols, selected, selected_length, offered, offered_length);
+}
 
 }  // namespace
 
-std::shared_ptr<SSL_CTX> make_dot_context(const ServerTlsConfig& tls) {
+std::shared_ptr<SSL_CTX> make_tls_context(const ServerTlsConfig& tls, Transport transport) {
   std::shared_ptr<SSL_CTX> context(SSL_CTX_new(TLS_server_method()), SSL_CTX_free);
   SSL_CTX* c = context.get();
   if (!c) fail("cannot create a TLS context");
@@ -44,11 +58,13 @@ std::shared_ptr<SSL_CTX> make_dot_context(const ServerTlsConfig& tls) {
     fail("cannot use the key in " + tls.key);
   }
   if (SSL_CTX_check_private_key(c) != 1) fail(tls.key + " is not the certificate's key");
-  SSL_CTX_set_alpn_select_cb(c, select_alpn, nullptr);
+  SSL_CTX_set_alpn_select_cb(c, transport == Transport::doh ? select_doh_alpn : select_dot_alpn,
+                             nullptr);
   // Session IDs (TLS 1.2) are kept in this context's cache, tickets are sealed with its keys:
   // either resumes on every worker of this configuration.
-  static constexpr unsigned char kSessionContext[] = "dnsvagt dot";
-  SSL_CTX_set_session_id_context(c, kSessionContext, sizeof kSessionContext - 1);
+  const std::string session_context = std::string("dnsvagt ") + to_string(transport);
+  SSL_CTX_set_session_id_context(c, reinterpret_cast<const unsigned char*>(session_context.data()),
+                                 session_context.size());
   // An idle connection keeps no read and write buffers (about 34 KiB each).
   SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
   SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION);
@@ -62,6 +78,13 @@ std::shared_ptr<SSL_CTX> make_dot_context(const ServerTlsConfig& tls) {
     SSL_CTX_set_verify(c, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
   }
   return context;
+}
+
+bool alpn_chose_http2(const SSL* ssl) {
+  const unsigned char* chosen = nullptr;
+  unsigned int length = 0;
+  SSL_get0_alpn_selected(ssl, &chosen, &length);
+  return length == 2 && chosen[0] == 'h' && chosen[1] == '2';
 }
 
 }  // namespace dnsvagt

@@ -1,5 +1,6 @@
-// The OpenSSL context of the DNS over TLS listener (server.tls, RFC 7858): certificate and
-// key, TLS 1.2 or later, ALPN "dot", session resumption, client certificates with client_ca.
+// The OpenSSL contexts of the DNS over TLS (RFC 7858) and DNS over HTTPS (RFC 8484) listeners
+// (server.tls): certificate and key, TLS 1.2 or later, ALPN "dot" or "h2"/"http/1.1", session
+// resumption, client certificates with client_ca.
 #pragma once
 
 #include <openssl/ssl.h>
@@ -7,11 +8,17 @@
 #include <memory>
 
 #include "config/config.h"
+#include "metrics/worker_counters.h"
 
 namespace dnsvagt {
 
-// One context for all workers of a configuration, so that a session ticket from one worker
-// resumes on any other. Throws std::runtime_error naming the file OpenSSL could not use.
-std::shared_ptr<SSL_CTX> make_dot_context(const ServerTlsConfig& tls);
+// One context per transport (dot or doh) for all workers of a configuration, so that a
+// session ticket from one worker resumes on any other. Throws std::runtime_error naming the
+// file OpenSSL could not use.
+std::shared_ptr<SSL_CTX> make_tls_context(const ServerTlsConfig& tls, Transport transport);
+
+// The HTTP version a DNS over HTTPS client chose by ALPN: HTTP/2 for "h2", else HTTP/1.1
+// (also for a client that offered none).
+bool alpn_chose_http2(const SSL* ssl);
 
 }  // namespace dnsvagt

@@ -135,7 +135,7 @@ void UdpTransport::read(int fd) {
       const size_t length = outcome.length;
       if (length == 0) {
         if (outcome.counted()) {  // an RPZ drop: its silence is "sent" now
-          accounting_.count(outcome.facts, client.client(), {}, received_ns,
+          accounting_.count(outcome.facts, client.client(), Transport::udp, {}, received_ns,
                             clock_ns(CLOCK_MONOTONIC), accounting_.wall_clock_ns());
         }
         continue;
@@ -166,7 +166,7 @@ void UdpTransport::read(int fd) {
       int64_t sent_wall_ns = accounting_.wall_clock_ns();
       for (int r = 0; r < replies; ++r) {
         accounting_.count(b.facts[r], reinterpret_cast<const sockaddr*>(&b.clients[r]),
-                          {b.reply_packets[r], b.reply_vectors[r].iov_len}, received_ns,
+                          Transport::udp, {b.reply_packets[r], b.reply_vectors[r].iov_len}, received_ns,
                           sent_ns, sent_wall_ns);
       }
     }

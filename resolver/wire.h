@@ -4,6 +4,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <span>
 #include <string_view>
 
 #include "dns/dns_name.h"
@@ -57,5 +59,11 @@ inline std::string_view cache_key(const Query& query, uint8_t (&buffer)[kMaxCach
   buffer[length + 4] = static_cast<uint8_t>((query.do_bit ? 1 : 0) | (query.cd ? 2 : 0));
   return {reinterpret_cast<const char*>(buffer), length + 5};
 }
+
+// Checks that every question and record of `packet` lies within it, calling `record` (if set)
+// with the offset of each record's fixed fields (type, class, TTL, data length) on the way;
+// false at the first that does not.
+bool walk_records(std::span<const uint8_t> packet,
+                  const std::function<void(size_t fixed)>& record = nullptr);
 
 }  // namespace dnsvagt

@@ -37,6 +37,8 @@ Worker::Worker(std::shared_ptr<WorkerShared> shared, WorkerSockets sockets,
                errors_);
   dot_.emplace(base_, Transport::dot, sockets_.dot, *shared_, *engine_, counters_, accounting_,
                errors_);
+  doh_.emplace(base_, Transport::doh, sockets_.doh, *shared_, *engine_, counters_, accounting_,
+               errors_);
   stop_event_ = event_new(base_, -1, 0, on_stop, this);
   heartbeat_event_ = event_new(base_, -1, EV_PERSIST, on_heartbeat, this);
   event_add(heartbeat_event_, &kHeartbeat);
@@ -47,6 +49,7 @@ Worker::Worker(std::shared_ptr<WorkerShared> shared, WorkerSockets sockets,
 Worker::~Worker() {
   join();
   // The thread has ended: this thread owns the counters now.
+  doh_.reset();
   dot_.reset();
   tcp_.reset();
   udp_.reset();
@@ -75,6 +78,7 @@ void Worker::begin_drain() {
   udp_->stop_reading();
   tcp_->drain();
   dot_->drain();
+  doh_->drain();
   evtimer_add(drain_deadline_, &kDrainTime);
   end_if_drained();
 }

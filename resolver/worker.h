@@ -29,6 +29,7 @@ struct WorkerSockets {
   std::vector<int> udp;
   std::vector<int> tcp;
   std::vector<int> dot;  // TCP listeners for DNS over TLS
+  std::vector<int> doh;  // TCP listeners for DNS over HTTPS
 };
 
 class Worker {
@@ -71,6 +72,7 @@ class Worker {
   std::optional<UdpTransport> udp_;
   std::optional<TcpTransport> tcp_;
   std::optional<TcpTransport> dot_;
+  std::optional<TcpTransport> doh_;
   event* stop_event_ = nullptr;
   event* heartbeat_event_ = nullptr;
   event* drain_deadline_ = nullptr;

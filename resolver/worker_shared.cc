@@ -12,8 +12,12 @@ WorkerShared::WorkerShared(Config config_in, TcpSlots* tcp_slots_in)
                                  86400, config.cache.prefetch}),
       access_list(config.server.allow),
       proxies(config.server.proxy_protocol_from),
-      dot_context(config.server.tls.listen.empty() ? nullptr
-                                                   : make_dot_context(config.server.tls)),
+      dot_context(config.server.tls.listen.empty()
+                      ? nullptr
+                      : make_tls_context(config.server.tls, Transport::dot)),
+      doh_context(config.server.tls.doh_listen.empty()
+                      ? nullptr
+                      : make_tls_context(config.server.tls, Transport::doh)),
       client_groups(config.clients),
       tcp_slots(tcp_slots_in) {}
 

@@ -1,5 +1,5 @@
 // WorkerShared: what all workers of one configuration share (config, answer cache, ACL and
-// PROXY sources, client groups, the TLS context, the published blocklist policy, rate limiter,
+// PROXY sources, client groups, the TLS contexts, the published blocklist policy, rate limiter,
 // TCP slots). A reload builds a new one, which reads the certificate and key again.
 #pragma once
 
@@ -23,6 +23,7 @@ struct WorkerShared {
   AccessList access_list;
   AccessList proxies;  // server.proxy_protocol_from
   std::shared_ptr<SSL_CTX> dot_context;  // server.tls; null without DNS over TLS
+  std::shared_ptr<SSL_CTX> doh_context;  // server.tls; null without DNS over HTTPS
   ClientGroups client_groups;  // config `clients`, numbered as the published policy's groups
   PublishedPolicy policy;  // the blocklists of this config; the list updater publishes here
   // server.rate_limit, null when off. The Server sets it, and keeps it over a reload that

@@ -8,6 +8,7 @@ packages=(
   build-essential cmake pkg-config
   libunbound-dev libevent-dev libldns-dev libssl-dev libyaml-cpp-dev
   prometheus-cpp-dev libcurl4-openssl-dev libsystemd-dev libidn2-dev
+  libnghttp2-dev libhttp-parser-dev   # DNS over HTTPS: HTTP/2 and HTTP/1.1
   libgtest-dev libgmock-dev libbenchmark-dev
   # fuzzing (scripts/fuzz.sh): clang's libFuzzer and sanitizer runtimes
   clang libclang-rt-14-dev

@@ -454,11 +454,13 @@ HIT_TIMEOUT = 1
 
 
 def run_dnsperf(server, datafile, log_path, cpus, seconds=None, clients=16, outstanding=500,
-                qps=None, max_runs=None, timeout=None, verbose=False, watch_pids=(), mode="udp"):
+                qps=None, max_runs=None, timeout=None, verbose=False, watch_pids=(), mode="udp",
+                options=()):
     """Runs dnsperf (pinned to `cpus`) against `server`; returns the parsed statistics plus
     server_cpu_s (utime+stime delta of the server process), client_cpu_s (dnsperf's rusage),
     client_share, watch_cpu_s (delta over `watch_pids`, e.g. the NSD) and udp_drops.
-    timeout: dnsperf -t, seconds until a query counts as lost and frees its -q slot."""
+    timeout: dnsperf -t, seconds until a query counts as lost and frees its -q slot.
+    options: more dnsperf arguments (-O doh-uri=... for -m doh)."""
     args = ["taskset", "-c", cpus, "dnsperf", "-s", LOOPBACK, "-p", str(server.port),
             "-d", datafile, "-c", str(clients), "-q", str(outstanding)]
     if seconds:
@@ -473,6 +475,7 @@ def run_dnsperf(server, datafile, log_path, cpus, seconds=None, clients=16, outs
         args.append("-v")
     if mode != "udp":
         args += ["-m", mode]
+    args += list(options)
     server_before = cpu_seconds(server.pid)
     watch_before = cpu_seconds_of(watch_pids)
     drops_before = udp_receive_buffer_errors()

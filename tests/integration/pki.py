@@ -33,3 +33,15 @@ def make_certificate(directory, ca, name, client=False, base="server"):
     openssl(directory, "x509", "-req", "-in", csr, "-CA", ca[0], "-CAkey", ca[1],
             "-CAcreateserial", "-days", "2", "-extfile", extensions, "-out", cert)
     return key, cert
+
+
+def make_test_pki(directory, server_name):
+    """In `directory` (made here): a CA with a server certificate for `server_name` and a
+    client certificate, and another CA that signed neither. Returns {"ca", "other_ca": CA
+    certificate paths, "server", "client": (key, cert)}."""
+    os.makedirs(directory)
+    ca = make_ca(directory, "test-ca")
+    return {"ca": ca[0], "other_ca": make_ca(directory, "other-ca")[0],
+            "server": make_certificate(directory, ca, server_name),
+            "client": make_certificate(directory, ca, "client.test", client=True,
+                                       base="client")}

@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -58,6 +59,20 @@ def logged_lines(query_log, name, timeout):
         if found or time.monotonic() > deadline:
             return found
         time.sleep(0.2)
+
+
+def check_tls_config(directory, tls):
+    """`dnsvagt check-config` of a config that sets server.tls's keys to the YAML texts in
+    `tls` (from line 3 on, in order); returns its exit code and its stdout + stderr with the
+    file's path written as CONF."""
+    conf = os.path.join(directory, "check-tls.yaml")
+    with open(conf, "w") as out:
+        out.write("server:\n  tls:\n")
+        for key, value in tls.items():
+            out.write("    %s: %s\n" % (key, value))
+    result = subprocess.run([Options.dnsvagt, "check-config", "-c", conf],
+                            capture_output=True, text=True, timeout=20)
+    return result.returncode, (result.stdout + result.stderr).replace(conf, "CONF")
 
 
 def config_text(settings):

@@ -66,16 +66,9 @@ def logged_clients(instance, name):
 def start_servers():
     """The test PKI and the two DoT instances."""
     global plain, mutual
-    directory = os.path.join(env.directory, "pki")
-    os.makedirs(directory)
-    ca = pki.make_ca(directory, "test-ca")
-    pki_files["ca"] = ca[0]
-    pki_files["other_ca"] = pki.make_ca(directory, "other-ca")[0]
-    pki_files["server"] = pki.make_certificate(directory, ca, TLS_NAME)
-    pki_files["client"] = pki.make_certificate(directory, ca, "client.test", client=True,
-                                               base="client")
+    pki_files.update(pki.make_test_pki(os.path.join(env.directory, "pki"), TLS_NAME))
     plain = start_dot_instance("dot")
-    mutual = start_dot_instance("dot-mtls", client_ca=ca[0])
+    mutual = start_dot_instance("dot-mtls", client_ca=pki_files["ca"])
 
 
 def setUpModule():
@@ -264,15 +257,9 @@ class DotConfigErrorTest(unittest.TestCase):
     """A bad certificate or key is a check-config error naming file, line and key."""
 
     def check_config(self, tls):
-        conf = os.path.join(env.directory, "bad-tls.yaml")
-        with open(conf, "w") as out:
-            out.write("server:\n  tls:\n")
-            for key, value in tls.items():
-                out.write("    %s: %s\n" % (key, value))
-        result = subprocess.run([subject.Options.dnsvagt, "check-config", "-c", conf],
-                                capture_output=True, text=True, timeout=20)
-        self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
-        return result.stderr.replace(conf, "CONF")
+        returncode, output = subject.check_tls_config(env.directory, tls)
+        self.assertEqual(returncode, 1, output)
+        return output
 
     def test_errors(self):
         key, cert = pki_files["server"]

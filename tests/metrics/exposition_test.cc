@@ -125,6 +125,7 @@ TEST(ExpositionTest, EveryContractFamilyHasItsTypeAndLabels) {
       {"dnsvagt_rate_limited_total", "counter"},
       {"dnsvagt_tcp_connections_dropped_total", "counter"},
       {"dnsvagt_proxy_headers_refused_total", "counter"},
+      {"dnsvagt_doh_errors_total", "counter"},
       {"dnsvagt_internal_errors_total", "counter"},
       {"dnsvagt_list_last_attempt_timestamp_seconds", "gauge"},
       {"dnsvagt_list_refresh_interval_seconds", "gauge"}, {"dnsvagt_list_info", "gauge"}};

@@ -63,7 +63,7 @@ TEST(QueryLogLineTest, ExactFormat) {
   entry.cache_hit = true;
   entry.latency_us = 120;
   EXPECT_EQ(line_of(entry),
-            "{\"time\":\"2026-11-28T01:02:03.456Z\",\"client\":\"192.0.2.1\","
+            "{\"time\":\"2026-11-28T01:02:03.456Z\",\"client\":\"192.0.2.1\",\"transport\":\"udp\","
             "\"name\":\"www.example.\",\"type\":\"A\",\"rcode\":\"NOERROR\",\"dnssec\":\"secure\","
             "\"list\":null,\"group\":null,\"cache_hit\":true,\"latency_us\":120}\n");
 }
@@ -77,8 +77,10 @@ TEST(QueryLogLineTest, BlockedIpv6UnknownTypeAndOddName) {
   entry.set_list("urlhaus \"main\"");
   entry.set_group("guests");
   entry.latency_us = 7;
+  entry.transport = Transport::doh;
   EXPECT_EQ(line_of(entry),
             "{\"time\":\"2026-11-28T01:02:03.456Z\",\"client\":\"2001:db8::1\","
+            "\"transport\":\"doh\","
             "\"name\":\"a\\\\\\\"\\\\.\\\\001.com.\",\"type\":\"TYPE65280\",\"rcode\":\"NXDOMAIN\","
             "\"dnssec\":null,\"list\":\"urlhaus \\\"main\\\"\",\"group\":\"guests\","
             "\"cache_hit\":false,"

@@ -22,8 +22,8 @@ class ReplyAccountingTest : public testing::Test {
     inet_pton(AF_INET, "192.0.2.7", &client_.sin_addr);
   }
   void count(const ReplyFacts& facts, std::vector<uint8_t> reply) {
-    accounting_.count(facts, reinterpret_cast<const sockaddr*>(&client_), reply, 1000000,
-                      3000000, 42);
+    accounting_.count(facts, reinterpret_cast<const sockaddr*>(&client_), Transport::tcp, reply,
+                      1000000, 3000000, 42);
   }
   CounterTotals totals() const { return metrics_.snapshot().totals; }
   std::vector<QueryLogEntry> logged() {
@@ -89,6 +89,7 @@ TEST_F(ReplyAccountingTest, ABlockedReplyIsCountedByListNeverAsADnssecAnswer) {
   EXPECT_EQ(std::string(entry.list, entry.list_length), "urlhaus");
   EXPECT_EQ(std::string(entry.group, entry.group_length), "guests");
   EXPECT_EQ(entry.dnssec, QueryLogEntry::kNoDnssec);
+  EXPECT_EQ(entry.transport, Transport::tcp);
   const MetricsSnapshot snapshot = metrics_.snapshot();
   ASSERT_EQ(snapshot.recent_blocks.size(), 1u);
   EXPECT_EQ(snapshot.recent_blocks[0].name, "ads.example.");

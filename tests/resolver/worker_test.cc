@@ -46,7 +46,7 @@ class WorkerTest : public testing::Test {
     tcp_ = open_tcp_listener(Endpoint{"127.0.0.1", 0});
     auto shared = std::make_shared<WorkerShared>(config_, &tcp_slots_);
     if (policy) shared->policy.publish(std::move(policy));
-    worker_ = std::make_unique<Worker>(shared, WorkerSockets{{udp_}, {tcp_}, {}}, 1, metrics_, 0,
+    worker_ = std::make_unique<Worker>(shared, WorkerSockets{{udp_}, {tcp_}, {}, {}}, 1, metrics_, 0,
                                        nullptr);
     worker_->start();
   }
