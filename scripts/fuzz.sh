@@ -14,11 +14,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-targets=(query_answer upstream_answer list_parser config_loader dns_name proxy_header)
+targets=(query_answer upstream_answer list_parser config_loader dns_name proxy_header doh_session)
 
 # The longest input worth trying: a UDP query with EDNS; a large upstream answer; a few
 # dozen list lines (longer ones ran at a quarter of the speed); the example config, which
-# uses every key; a PROXY v2 header with a few TLVs.
+# uses every key; a PROXY v2 header with a few TLVs; a few HTTP requests (the default 4096).
 max_len() {
   case "$1" in
     query_answer | dns_name | proxy_header) echo 600 ;;
