@@ -211,9 +211,9 @@ class MetricsTest(unittest.TestCase):
         entries = [json.loads(line) for line in lines]
         self.assertEqual(len(entries), 8, lines)
         for entry in entries:
-            self.assertEqual(sorted(entry), sorted(["time", "client", "name", "type", "rcode",
-                                                    "dnssec", "list", "group", "cache_hit",
-                                                    "latency_us"]))
+            self.assertEqual(sorted(entry), sorted(["time", "client", "transport", "name",
+                                                    "type", "rcode", "dnssec", "list", "group",
+                                                    "cache_hit", "latency_us"]))
             self.assertRegex(entry["time"], TIME_FORMAT)
             self.assertIsInstance(entry["latency_us"], int)
             self.assertIsNone(entry["list"])
@@ -222,16 +222,16 @@ class MetricsTest(unittest.TestCase):
         secure, insecure, bogus = ("www.%s.world.test." % zone
                                    for zone in ("secure", "insecure", "bogus"))
         self.assertEqual(
-            [(e["client"], e["name"], e["type"], e["rcode"], e["dnssec"], e["cache_hit"])
-             for e in entries],
-            [("127.0.0.1", secure, "A", "NOERROR", "secure", False),
-             ("127.0.0.1", secure, "A", "NOERROR", "secure", True),
-             ("127.0.0.1", secure, "A", "NOERROR", "secure", True),
-             ("127.0.0.1", insecure, "A", "NOERROR", "insecure", False),
-             ("127.0.0.1", insecure, "A", "NOERROR", "insecure", True),
-             ("127.0.0.1", bogus, "A", "SERVFAIL", "bogus", False),
-             ("127.0.0.2", secure, "A", "REFUSED", None, False),
-             ("127.0.0.1", None, None, "FORMERR", None, False)])
+            [(e["client"], e["transport"], e["name"], e["type"], e["rcode"], e["dnssec"],
+              e["cache_hit"]) for e in entries],
+            [("127.0.0.1", "udp", secure, "A", "NOERROR", "secure", False),
+             ("127.0.0.1", "udp", secure, "A", "NOERROR", "secure", True),
+             ("127.0.0.1", "tcp", secure, "A", "NOERROR", "secure", True),
+             ("127.0.0.1", "udp", insecure, "A", "NOERROR", "insecure", False),
+             ("127.0.0.1", "udp", insecure, "A", "NOERROR", "insecure", True),
+             ("127.0.0.1", "udp", bogus, "A", "SERVFAIL", "bogus", False),
+             ("127.0.0.2", "udp", secure, "A", "REFUSED", None, False),
+             ("127.0.0.1", "udp", None, None, "FORMERR", None, False)])
 
 
 class RateLimitTest(unittest.TestCase):
