@@ -630,6 +630,27 @@ TEST(ConfigServerTls, OffByDefaultAndNeedsACertificateAndKeyToListen) {
             "t.yaml:3: server.tls.listen[1]: 127.0.0.1:853 is listed twice");
 }
 
+TEST(ConfigServerTls, DnsOverHttpsKeys) {
+  EXPECT_TRUE(default_config().server.tls.doh_listen.empty());
+  EXPECT_EQ(default_config().server.tls.doh_path, "/dns-query");
+  EXPECT_EQ(parse_config("server:\n  tls:\n    doh_path: /resolve\n", "t.yaml").server.tls.doh_path,
+            "/resolve");
+  EXPECT_EQ(error_of("server:\n  tls:\n    doh_listen: [\"127.0.0.1\"]\n"),
+            "t.yaml:2: server.tls: DNS over HTTPS (doh_listen) needs a certificate and a key");
+  EXPECT_EQ(error_of("server:\n  tls:\n    listen: [\"127.0.0.1:853\"]\n"
+                     "    doh_listen: [\"127.0.0.1:853\"]\n"),
+            "t.yaml:4: server.tls.doh_listen: 127.0.0.1:853 is in listen too: DNS over TLS and "
+            "DNS over HTTPS need addresses of their own");
+  EXPECT_EQ(error_of("server:\n  tls:\n    doh_path: dns-query\n"),
+            "t.yaml:3: server.tls.doh_path: it does not start with /");
+  EXPECT_EQ(error_of("server:\n  tls:\n    doh_path: \"/dns query\"\n"),
+            "t.yaml:3: server.tls.doh_path: a path holds no '?', '#', spaces or control "
+            "characters");
+  EXPECT_EQ(error_of("server:\n  tls:\n    doh_path: /dns-query?x=1\n"),
+            "t.yaml:3: server.tls.doh_path: a path holds no '?', '#', spaces or control "
+            "characters");
+}
+
 // Found by the config_loader fuzzer: "\N" (U+0085, a YAML line break) in a trust anchor was
 // written back by to_yaml so that it read as another value.
 TEST(ConfigErrors, ControlCharactersAndLineBreaksInValues) {
