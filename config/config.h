@@ -165,12 +165,17 @@ struct BlockingConfig {
 // longest of all groups' `networks` holding its address (a tie: the first group listed).
 struct ClientGroup {
   std::string name;  // unique; [a-z0-9_-], at most 63 characters (the query log's field)
-  std::vector<NetworkPrefix> networks;  // not empty; a prefix is in one group only
+  std::vector<NetworkPrefix> networks;  // a prefix is in one group only
   // Names from blocking.lists and blocking.allow. The loader fills in every list of the kind
   // when the key is absent, so the effective config shows what applies.
   std::vector<std::string> lists;
   std::vector<std::string> allow;
   BlockAction action = BlockAction::nxdomain;  // the loader's default: blocking.action
+  // mTLS (server.tls.client_ca): subjects in RFC 4514 form, most specific RDN first; a client
+  // whose certificate has one of them, or one below ("OU=guests,O=X" holds "CN=pc1,OU=guests,
+  // O=X"), is in this group whatever its address. A subject is in one group only. A group has
+  // networks, subjects or both.
+  std::vector<std::string> certificate_subjects;
   bool operator==(const ClientGroup&) const = default;
 };
 

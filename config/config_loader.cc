@@ -200,9 +200,17 @@ class ConfigReader {
   void read_cache(const Item& section, CacheConfig& cache) const;
   void read_blocking(const Item& section, BlockingConfig& blocking) const;
   ListSource read_list(const Item& entry, std::map<std::string, std::string>& names_seen) const;
-  void read_clients(const Item& section, const BlockingConfig& blocking,
+  void read_clients(const Item& section, const BlockingConfig& blocking, bool mutual_tls,
                     std::vector<ClientGroup>& groups) const;
-  ClientGroup read_client_group(const Item& entry, const BlockingConfig& blocking) const;
+  // Where each prefix and subject was given: one in two groups would make the choice depend
+  // on order.
+  struct ClientGroupsSeen {
+    bool mutual_tls = false;  // server.tls.client_ca is set: certificates have subjects
+    std::map<std::string, std::string> prefixes;  // to the group's name
+    std::map<std::string, std::string> subjects;
+  };
+  ClientGroup read_client_group(const Item& entry, const BlockingConfig& blocking,
+                                ClientGroupsSeen& seen) const;
   void read_metrics(const Item& section, MetricsConfig& metrics) const;
   void read_logging(const Item& section, LoggingConfig& logging) const;
   void read_audit(const Item& section, AuditConfig& audit) const;
@@ -377,7 +385,7 @@ Config ConfigReader::read(const YAML::Node& document) {
   if (const Item* item = sections.get("blocking")) read_blocking(*item, config.blocking);
   // After blocking: groups name its lists and default to its action.
   if (const Item* item = sections.get("clients")) {
-    read_clients(*item, config.blocking, config.clients);
+    read_clients(*item, config.blocking, !config.server.tls.client_ca.empty(), config.clients);
   }
   if (const Item* item = sections.get("metrics")) read_metrics(*item, config.metrics);
   if (const Item* item = sections.get("logging")) read_logging(*item, config.logging);
@@ -729,37 +737,25 @@ ListSource ConfigReader::read_list(const Item& entry,
 }
 
 void ConfigReader::read_clients(const Item& section, const BlockingConfig& blocking,
-                                std::vector<ClientGroup>& groups) const {
-  // Where each prefix was given: one in two groups would make the choice depend on order.
-  std::map<std::string, std::string> prefixes_seen;
+                                bool mutual_tls, std::vector<ClientGroup>& groups) const {
+  ClientGroupsSeen seen;
+  seen.mutual_tls = mutual_tls;
   for (const Item& element :
        elements(section, "groups like {name: guests, networks: [\"192.168.100.0/24\"]}")) {
-    ClientGroup group = read_client_group(element, blocking);
+    ClientGroup group = read_client_group(element, blocking, seen);
     for (const ClientGroup& other : groups) {
       if (other.name == group.name) {
         fail(element, "group name " + quoted(group.name) + " is listed twice");
-      }
-    }
-    const Item networks{element.node["networks"], element.key + ".networks",
-                        line_of(element.node["networks"], element.line)};
-    for (const NetworkPrefix& prefix : group.networks) {
-      // Keyed by the parsed prefix, so 10.0.0.0/8 and 010.0.0.0/8 are one.
-      const std::string key(reinterpret_cast<const char*>(prefix.address), sizeof prefix.address);
-      auto [first, added] = prefixes_seen.emplace(
-          key + "/" + std::to_string(prefix.family) + "/" + std::to_string(prefix.length),
-          group.name);
-      if (!added) {
-        fail(networks, "network " + quoted(prefix.text) + " is already in group " +
-                           quoted(first->second));
       }
     }
     groups.push_back(std::move(group));
   }
 }
 
-ClientGroup ConfigReader::read_client_group(const Item& entry,
-                                            const BlockingConfig& blocking) const {
-  Fields f = fields(entry, {"name", "networks", "lists", "allow", "action"}, false);
+ClientGroup ConfigReader::read_client_group(const Item& entry, const BlockingConfig& blocking,
+                                            ClientGroupsSeen& seen) const {
+  Fields f = fields(entry, {"name", "networks", "certificate_subjects", "lists", "allow", "action"},
+                    false);
   ClientGroup group;
   const Item* name = f.get("name");
   if (!name) fail(entry, "expected a name, like name: guests");
@@ -771,9 +767,42 @@ ClientGroup ConfigReader::read_client_group(const Item& entry,
     fail(*name, "expected " + name_expected + ", got " + quoted(group.name));
   }
   const Item* networks = f.get("networks");
-  if (!networks) fail(entry, "expected networks, like networks: [\"192.168.100.0/24\"]");
-  group.networks = prefixes(*networks);
-  if (group.networks.empty()) fail(*networks, "expected at least one network");
+  const Item* subjects = f.get("certificate_subjects");
+  if (!networks && !subjects) {
+    fail(entry, "expected networks, like networks: [\"192.168.100.0/24\"], or "
+                "certificate_subjects, like certificate_subjects: [\"OU=guests,O=Example\"]");
+  }
+  if (networks) {
+    group.networks = prefixes(*networks);
+    for (const NetworkPrefix& prefix : group.networks) {
+      // Keyed by the parsed prefix, so 10.0.0.0/8 and 010.0.0.0/8 are one.
+      const std::string key(reinterpret_cast<const char*>(prefix.address), sizeof prefix.address);
+      auto [first, added] = seen.prefixes.emplace(
+          key + "/" + std::to_string(prefix.family) + "/" + std::to_string(prefix.length),
+          group.name);
+      if (!added) {
+        fail(*networks, "network " + quoted(prefix.text) + " is already in group " +
+                            quoted(first->second));
+      }
+    }
+  }
+  if (subjects) {
+    for (const Item& element : elements(*subjects, "subjects like \"OU=guests,O=Example\"")) {
+      std::string subject = nonempty_string(element, "a subject like \"OU=guests,O=Example\"");
+      auto [first, added] = seen.subjects.emplace(subject, group.name);
+      if (!added) {
+        fail(*subjects, "subject " + quoted(subject) + " is already in group " +
+                            quoted(first->second));
+      }
+      group.certificate_subjects.push_back(std::move(subject));
+    }
+    if (!group.certificate_subjects.empty() && !seen.mutual_tls) {
+      fail(*subjects, "client certificates are asked for only with server.tls.client_ca");
+    }
+  }
+  if (group.networks.empty() && group.certificate_subjects.empty()) {
+    fail(networks ? *networks : *subjects, "expected at least one network or certificate subject");
+  }
   for (auto [key, target, configured] :
        {std::tuple{"lists", &group.lists, &blocking.lists},
         std::tuple{"allow", &group.allow, &blocking.allow}}) {

@@ -198,6 +198,7 @@ std::string to_yaml(const Config& config) {
     w.out() << YAML::BeginMap;
     w.text("name", group.name);
     w.texts("networks", prefix_texts(group.networks));
+    w.texts("certificate_subjects", group.certificate_subjects);
     w.texts("lists", group.lists);
     w.texts("allow", group.allow);
     w.plain("action", to_string(group.action));

@@ -122,6 +122,7 @@ std::string json_client_groups(const std::vector<ClientGroup>& groups) {
     const ClientGroup& group = groups[i];
     out += std::string(i ? "," : "") + "\n      {\"name\": " + json_string(group.name) +
            ", \"networks\": " + json_strings(prefix_texts(group.networks)) +
+           ", \"certificate_subjects\": " + json_strings(group.certificate_subjects) +
            ", \"lists\": " + json_strings(group.lists) +
            ", \"allow\": " + json_strings(group.allow) +
            ", \"action\": " + json_string(to_string(group.action)) + "}";
@@ -273,15 +274,17 @@ std::string html_names(const std::vector<std::string>& names, const char* when_e
 
 std::string html_client_groups(const std::vector<ClientGroup>& groups) {
   std::string out =
-      "<h3>Client groups</h3>\n<p>A client gets the lists and action of the group with the "
-      "longest network holding its address; a client in no group gets every list and "
-      "blocking.action.</p>\n";
+      "<h3>Client groups</h3>\n<p>A client gets the lists and action of the group whose "
+      "certificate subject its TLS client certificate has (or is below), else of the group "
+      "with the longest network holding its address; a client in no group gets every list "
+      "and blocking.action.</p>\n";
   if (groups.empty()) return out + "<p>None configured.</p>\n";
-  out += "<table>\n<tr><th>group</th><th>networks</th><th>block lists</th><th>allow lists</th>"
-         "<th>action</th></tr>\n";
+  out += "<table>\n<tr><th>group</th><th>networks</th><th>certificate subjects</th>"
+         "<th>block lists</th><th>allow lists</th><th>action</th></tr>\n";
   for (const ClientGroup& group : groups) {
     out += "<tr><td>" + html(group.name) + "</td><td>" +
            html_names(prefix_texts(group.networks), "") + "</td><td>" +
+           html_names(group.certificate_subjects, "") + "</td><td>" +
            html_names(group.lists, "none") + "</td><td>" + html_names(group.allow, "none") +
            "</td><td>" + to_string(group.action) + "</td></tr>\n";
   }

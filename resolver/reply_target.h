@@ -44,6 +44,9 @@ struct ReplyTarget {
   socklen_t proxied_client_length = 0;
   alignas(cmsghdr) uint8_t control[kControlSize];
   size_t control_length = 0;
+  // mTLS: the client group (policy group number) its certificate's subject named; 0: the
+  // client's address decides.
+  size_t certificate_group = 0;
   std::shared_ptr<StreamConnection> connection;  // set for a stream transport
   uint32_t request = 0;  // DNS over HTTPS: which of the connection's requests asked
 

@@ -372,8 +372,13 @@ void TcpTransport::on_event(bufferevent* bev, short events, void* connection) {
 
 void TcpTransport::handshaken(Connection* connection) {
   connection->handshaken = true;
+  const SSL* ssl = bufferevent_openssl_get_ssl(connection->bev);
+  if (shared_.client_groups.has_subjects()) {
+    connection->client.certificate_group =
+        shared_.client_groups.group_of_subject(peer_certificate_subject(ssl));
+  }
   if (transport_ != Transport::doh) return;
-  const bool http2 = alpn_chose_http2(bufferevent_openssl_get_ssl(connection->bev));
+  const bool http2 = alpn_chose_http2(ssl);
   connection->http =
       DohSession::make(http2 ? DohSession::Protocol::http2 : DohSession::Protocol::http1,
                        shared_.config.server.tls.doh_path, *connection);

@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 
+#include <algorithm>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -85,6 +86,20 @@ bool alpn_chose_http2(const SSL* ssl) {
   unsigned int length = 0;
   SSL_get0_alpn_selected(ssl, &chosen, &length);
   return length == 2 && chosen[0] == 'h' && chosen[1] == '2';
+}
+
+std::string peer_certificate_subject(const SSL* ssl) {
+  const X509* certificate = SSL_get0_peer_certificate(ssl);
+  if (!certificate) return {};
+  std::unique_ptr<BIO, decltype(&BIO_free)> text(BIO_new(BIO_s_mem()), BIO_free);
+  if (!text || X509_NAME_print_ex(text.get(), X509_get_subject_name(certificate), 0,
+                                  XN_FLAG_RFC2253) < 0) {
+    ERR_clear_error();
+    return {};
+  }
+  char* data = nullptr;
+  const long length = BIO_get_mem_data(text.get(), &data);
+  return std::string(data, static_cast<size_t>(std::max(length, 0L)));
 }
 
 }  // namespace dnsvagt

@@ -6,6 +6,7 @@
 #include <openssl/ssl.h>
 
 #include <memory>
+#include <string>
 
 #include "config/config.h"
 #include "metrics/worker_counters.h"
@@ -20,5 +21,9 @@ std::shared_ptr<SSL_CTX> make_tls_context(const ServerTlsConfig& tls, Transport 
 // The HTTP version a DNS over HTTPS client chose by ALPN: HTTP/2 for "h2", else HTTP/1.1
 // (also for a client that offered none).
 bool alpn_chose_http2(const SSL* ssl);
+
+// The subject of the client's verified certificate in RFC 4514 form ("CN=pc1,OU=guests,O=X"),
+// "" without one.
+std::string peer_certificate_subject(const SSL* ssl);
 
 }  // namespace dnsvagt

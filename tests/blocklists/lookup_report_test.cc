@@ -64,9 +64,9 @@ TEST(LookupReport, ForAClientUsesAndNamesItsGroup) {
   builder.add_list(named("tif"), parse_list("www.evil.example\n", ListFormat::domains));
   builder.add_list(named("exceptions", true),
                    parse_list("ok.evil.example\n", ListFormat::domains));
-  builder.set_client_groups({ClientGroup{"guests", {}, {"tif"}, {}, BlockAction::refused},
+  builder.set_client_groups({ClientGroup{"guests", {}, {"tif"}, {}, BlockAction::refused, {}},
                              ClientGroup{"servers", {}, {}, {"exceptions"},
-                                         BlockAction::nxdomain}});
+                                         BlockAction::nxdomain, {}}});
   auto policy = std::move(builder).build();
   LookupReport report = lookup_report(*policy, "www.evil.example", LookupClient{"10.0.0.7", 1});
   EXPECT_TRUE(report.blocked);

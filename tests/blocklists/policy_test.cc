@@ -65,9 +65,9 @@ std::shared_ptr<const Policy> grouped_policy() {
   builder.add_list(list_named("a_allow", true),
                    parse_list("ok.shared.example\n", ListFormat::domains));
   builder.set_client_groups({
-      ClientGroup{"b_only", {}, {"b"}, {}, BlockAction::refused},
-      ClientGroup{"a_allow", {}, {"a", "b"}, {"a_allow"}, BlockAction::nxdomain},
-      ClientGroup{"rpz", {}, {"rpz"}, {}, BlockAction::null},
+      ClientGroup{"b_only", {}, {"b"}, {}, BlockAction::refused, {}},
+      ClientGroup{"a_allow", {}, {"a", "b"}, {"a_allow"}, BlockAction::nxdomain, {}},
+      ClientGroup{"rpz", {}, {"rpz"}, {}, BlockAction::null, {}},
   });
   return std::move(builder).build();
 }
@@ -112,7 +112,7 @@ TEST(PolicyGroups, ExplicitRpzNxdomainIsNotTheGroupActionWhenTheyShareAClass) {
   PolicyBuilder builder(BlockAction::nxdomain);
   builder.add_list(list_named("mixed"), parse_list("nx.example CNAME .\n", ListFormat::rpz));
   builder.add_list(list_named("plain"), parse_list("plain.example\n", ListFormat::domains));
-  builder.set_client_groups({ClientGroup{"g", {}, {"mixed", "plain"}, {}, BlockAction::null}});
+  builder.set_client_groups({ClientGroup{"g", {}, {"mixed", "plain"}, {}, BlockAction::null, {}}});
   auto policy = std::move(builder).build();
   EXPECT_EQ(policy->check("nx.example", 1).action, PolicyAction::nxdomain);
   EXPECT_EQ(policy->check("plain.example", 1).action, PolicyAction::null);

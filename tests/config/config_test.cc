@@ -955,8 +955,8 @@ TEST(ConfigClients, GroupsTakeListsAndActionWithDefaults) {
   EXPECT_EQ(servers.action, BlockAction::sinkhole);
   EXPECT_TRUE(default_config().clients.empty());
   EXPECT_NE(to_yaml(c).find("clients:\n  - name: \"guests\"\n    networks: [\"192.168.100.0/24\", "
-                            "\"FD00:100::/64\"]\n    lists: [\"local.block_1\"]\n    allow: []\n"
-                            "    action: refused\n"),
+                            "\"FD00:100::/64\"]\n    certificate_subjects: []\n"
+                            "    lists: [\"local.block_1\"]\n    allow: []\n    action: refused\n"),
             std::string::npos)
       << to_yaml(c);
   EXPECT_NE(to_yaml(default_config()).find("\nclients: []\n"), std::string::npos);
@@ -976,9 +976,11 @@ TEST(ConfigErrors, Clients) {
                              "  - name: h\n    networks: [\"192.0.2.1\", \"10.0.0.0/8\"]\n"),
             "t.yaml:7: clients[1].networks: network \"10.0.0.0/8\" is already in group \"g\"");
   EXPECT_EQ(error_of("clients:\n  - {name: g, networks: []}\n"),
-            "t.yaml:2: clients[0].networks: expected at least one network");
+            "t.yaml:2: clients[0].networks: expected at least one network or certificate "
+            "subject");
   EXPECT_EQ(error_of("clients:\n  - {name: g}\n"),
-            "t.yaml:2: clients[0]: expected networks, like networks: [\"192.168.100.0/24\"]");
+            "t.yaml:2: clients[0]: expected networks, like networks: [\"192.168.100.0/24\"], or "
+            "certificate_subjects, like certificate_subjects: [\"OU=guests,O=Example\"]");
   EXPECT_EQ(error_of("clients:\n  - {name: Guests, networks: [\"10.0.0.0/8\"]}\n"),
             "t.yaml:2: clients[0].name: expected a name of at most 63 of a-z, 0-9, '_' and '-', "
             "got \"Guests\"");
@@ -993,7 +995,32 @@ TEST(ConfigErrors, Clients) {
             "t.yaml:4: clients[0].action: action sinkhole needs addresses in blocking.sinkhole");
   EXPECT_EQ(error_of("clients:\n  - {name: g, networks: [\"10.0.0.0/8\"], certificate: x}\n"),
             "t.yaml:2: clients[0].certificate: unknown key, expected one of name, networks, "
-            "lists, allow, action");
+            "certificate_subjects, lists, allow, action");
+}
+
+TEST(ConfigClients, CertificateSubjectsNeedMutualTlsAndBelongToOneGroup) {
+  TempDir dir;
+  const std::string ca = dir.write("ca.pem", kTestCaPem);
+  const std::string server = "server:\n  tls:\n    client_ca: " + ca + "\n";
+  const Config config = parse_config(
+      server + "clients:\n  - {name: guests, certificate_subjects: [\"OU=guests,O=X\"]}\n"
+               "  - {name: staff, networks: [\"10.0.0.0/8\"], certificate_subjects: []}\n",
+      "t.yaml");
+  ASSERT_EQ(config.clients.size(), 2u);
+  EXPECT_EQ(config.clients[0].certificate_subjects, std::vector<std::string>{"OU=guests,O=X"});
+  EXPECT_TRUE(config.clients[0].networks.empty());
+  // What check-config prints loads as the same config.
+  EXPECT_EQ(parse_config(to_yaml(config), "effective.yaml").clients, config.clients);
+  EXPECT_EQ(error_of("clients:\n  - name: g\n    certificate_subjects: [\"CN=a\"]\n"),
+            "t.yaml:3: clients[0].certificate_subjects: client certificates are asked for only "
+            "with server.tls.client_ca");
+  EXPECT_EQ(error_of(server + "clients:\n  - {name: g, certificate_subjects: [\"CN=a\"]}\n"
+                              "  - name: h\n    certificate_subjects: [\"CN=b\", \"CN=a\"]\n"),
+            "t.yaml:7: clients[1].certificate_subjects: subject \"CN=a\" is already in group "
+            "\"g\"");
+  EXPECT_EQ(error_of(server + "clients:\n  - {name: g, certificate_subjects: [\"\"]}\n"),
+            "t.yaml:5: clients[0].certificate_subjects[0]: expected a subject like "
+            "\"OU=guests,O=Example\", got \"\"");
 }
 
 TEST(ConfigErrors, SinkholeActionNeedsAddresses) {

@@ -149,10 +149,10 @@ class ClientGroupsTest(unittest.TestCase):
             page = json.loads(reply.read().decode())
         groups = page["requirement_22_blocking"]["client_groups"]
         self.assertEqual(groups, [
-            {"name": "guests", "networks": [GUEST + "/32"], "lists": ["common", "extra"],
-             "allow": [], "action": "refused"},
+            {"name": "guests", "networks": [GUEST + "/32"], "certificate_subjects": [],
+             "lists": ["common", "extra"], "allow": [], "action": "refused"},
             {"name": "servers", "networks": [SERVER + "/32", "fd00:30::/64"],
-             "lists": [], "allow": [], "action": "nxdomain"},
+             "certificate_subjects": [], "lists": [], "allow": [], "action": "nxdomain"},
         ])
 
 

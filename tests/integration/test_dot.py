@@ -31,7 +31,7 @@ plain = None   # the DoT instance without client certificates: (dns port, dot po
 mutual = None  # the one that asks for a client certificate of the test CA
 
 
-def start_dot_instance(name, client_ca=None):
+def start_dot_instance(name, client_ca=None, clients=None):
     dot_port = world.free_port()
     query_log = []
 
@@ -42,6 +42,8 @@ def start_dot_instance(name, client_ca=None):
             tls["client_ca"] = client_ca
         settings["server"]["tls"] = tls
         settings["server"]["proxy_protocol_from"] = [PROXY + "/32"]
+        if clients:
+            settings["clients"] = clients
         query_log.append(os.path.join(conf_dir, "queries.jsonl"))
         settings["logging"] = {"query_log": query_log[-1]}
 
@@ -49,14 +51,15 @@ def start_dot_instance(name, client_ca=None):
     return port, dot_port, metrics_port, query_log[-1]
 
 
-def logged_clients(instance, name):
-    """The clients the query log of `instance` names for `name` (waits for one)."""
+def logged_clients(instance, name, field="client"):
+    """The clients (or another `field`) the query log of `instance` names for `name` (waits
+    for one)."""
     deadline = time.monotonic() + BOUND
     while True:
         found = []
         if os.path.exists(instance[3]):
             with open(instance[3]) as log:
-                found = [entry["client"] for entry in map(json.loads, filter(str.strip, log))
+                found = [entry[field] for entry in map(json.loads, filter(str.strip, log))
                          if entry["name"] == name]
         if found or time.monotonic() > deadline:
             return found
@@ -68,7 +71,8 @@ def start_servers():
     global plain, mutual
     pki_files.update(pki.make_test_pki(os.path.join(env.directory, "pki"), TLS_NAME))
     plain = start_dot_instance("dot")
-    mutual = start_dot_instance("dot-mtls", client_ca=pki_files["ca"])
+    mutual = start_dot_instance("dot-mtls", client_ca=pki_files["ca"], clients=[
+        {"name": "cert-guests", "certificate_subjects": ["OU=guests,O=dnsvagt test"]}])
 
 
 def setUpModule():
@@ -198,6 +202,18 @@ class DotTest(unittest.TestCase):
         with tls_connect(mutual[1], client_context(client_certificate=pki_files["client"])) \
                 as sock:
             self.assertEqual(exchange(sock).rcode, "NOERROR")
+
+    def test_a_client_certificate_subject_chooses_the_client_group(self):
+        # The guest certificate's subject is below the group's DN; the other one's is not,
+        # and both come from 127.0.0.1, which no group's networks hold.
+        for certificate, group in (("guest", "cert-guests"), ("client", None)):
+            with self.subTest(certificate=certificate):
+                name = "group-%s.secure.%s." % (certificate, W)
+                with tls_connect(mutual[1],
+                                 client_context(client_certificate=pki_files[certificate])) \
+                        as sock:
+                    self.assertEqual(exchange(sock, name).rcode, "NXDOMAIN")
+                self.assertEqual(logged_clients(mutual, name, "group"), [group])
 
 
 class DotProxyTest(unittest.TestCase):

@@ -230,14 +230,17 @@ TEST(ComplianceTest, ClientGroupsAreShownBesideRequirement22) {
                                     {parse_prefix("192.168.100.0/24"), parse_prefix("fd00::/64")},
                                     {"urlhaus", "adult"},
                                     {},
-                                    BlockAction::refused}};
+                                    BlockAction::refused,
+                                    {"OU=guests,O=Authority"}}};
   const ComplianceReport report = build_compliance_report(data);
   EXPECT_THAT(to_json(report),
               HasSubstr("\"client_groups\": [\n      {\"name\": \"guests\", \"networks\": "
-                        "[\"192.168.100.0/24\", \"fd00::/64\"], \"lists\": [\"urlhaus\", "
+                        "[\"192.168.100.0/24\", \"fd00::/64\"], \"certificate_subjects\": "
+                        "[\"OU=guests,O=Authority\"], \"lists\": [\"urlhaus\", "
                         "\"adult\"], \"allow\": [], \"action\": \"refused\"}\n    ],\n"));
   EXPECT_THAT(to_html(report),
-              HasSubstr("<tr><td>guests</td><td>192.168.100.0/24, fd00::/64</td><td>urlhaus, "
+              HasSubstr("<tr><td>guests</td><td>192.168.100.0/24, fd00::/64</td><td>OU=guests,"
+                        "O=Authority</td><td>urlhaus, "
                         "adult</td><td>none</td><td>refused</td></tr>"));
 }
 

@@ -57,6 +57,29 @@ TEST(ClientGroupsTest, ATieGoesToTheGroupListedFirst) {
   EXPECT_EQ(group_of(groups, "10.0.0.1"), 1u);
 }
 
+ClientGroup subject_group(std::string name, std::vector<std::string> subjects) {
+  ClientGroup result;
+  result.name = std::move(name);
+  result.certificate_subjects = std::move(subjects);
+  return result;
+}
+
+TEST(ClientGroupsTest, ACertificateSubjectIsInTheGroupOfItsNearestNamedDn) {
+  const ClientGroups groups({group("internal", {"10.0.0.0/8"}),
+                             subject_group("guests", {"OU=guests,O=Authority"}),
+                             subject_group("kiosk", {"CN=kiosk-1,OU=guests,O=Authority"})});
+  EXPECT_TRUE(groups.has_subjects());
+  EXPECT_EQ(groups.group_of_subject("OU=guests,O=Authority"), 2u);
+  EXPECT_EQ(groups.group_of_subject("CN=pc-17,OU=guests,O=Authority"), 2u);
+  EXPECT_EQ(groups.group_of_subject("CN=kiosk-1,OU=guests,O=Authority"), 3u);
+  // Not below it: another OU, a longer RDN value, an escaped comma, no certificate.
+  EXPECT_EQ(groups.group_of_subject("CN=pc-17,OU=staff,O=Authority"), Policy::kDefaultGroup);
+  EXPECT_EQ(groups.group_of_subject("CN=x,OU=xguests,O=Authority"), Policy::kDefaultGroup);
+  EXPECT_EQ(groups.group_of_subject("CN=a\\,OU=guests,O=Authority"), Policy::kDefaultGroup);
+  EXPECT_EQ(groups.group_of_subject(""), Policy::kDefaultGroup);
+  EXPECT_FALSE(ClientGroups({group("internal", {"10.0.0.0/8"})}).has_subjects());
+}
+
 TEST(ClientGroupsTest, NoGroupsPutEveryClientInTheDefaultGroup) {
   ClientGroups groups({});
   EXPECT_EQ(group_of(groups, "127.0.0.1"), Policy::kDefaultGroup);

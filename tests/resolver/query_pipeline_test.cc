@@ -208,8 +208,8 @@ TEST_F(PolicyStageTest, EachClientGroupGetsItsOwnVerdictAndAnswer) {
   PolicyList ads;
   ads.name = "ads";
   builder.add_list(ads, parse_list("ads.example\n", ListFormat::domains));
-  builder.set_client_groups({ClientGroup{"servers", {}, {}, {}, BlockAction::nxdomain},
-                             ClientGroup{"guests", {}, {"ads"}, {}, BlockAction::refused}});
+  builder.set_client_groups({ClientGroup{"servers", {}, {}, {}, BlockAction::nxdomain, {}},
+                             ClientGroup{"guests", {}, {"ads"}, {}, BlockAction::refused, {}}});
   policy_ = std::move(builder).build();
   PolicyStage stage(BlockingConfig{}, accounting_);
   ClientQuery query("www.example", kTypeA, true);
