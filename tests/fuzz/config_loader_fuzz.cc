@@ -9,9 +9,9 @@
 #include "config/config.h"
 #include "tests/fuzz/fuzz_input.h"
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace dnsvagt;
-  fuzz::FuzzInput input(data, size);
+namespace dnsvagt {
+
+void fuzz_one(fuzz::FuzzInput& input) {
   const uint8_t flags = input.byte();
   const std::string text(input.rest_text());
 
@@ -19,7 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     config = (flags & 1) ? load_config(fuzz::scratch_file(text)) : parse_config(text, "fuzz.yaml");
   } catch (const ConfigError&) {
-    return 0;
+    return;
   }
   const std::string effective = to_yaml(config);
   Config again;
@@ -35,5 +35,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::fprintf(stderr, "the effective config loads as another config:\n%s", effective.c_str());
     FUZZ_CHECK(false);
   }
-  return 0;
 }
+
+}  // namespace dnsvagt

@@ -45,24 +45,21 @@ void check_name(const DnsName& name) {
 }
 
 }  // namespace
-}  // namespace dnsvagt
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace dnsvagt;
-  fuzz::FuzzInput input(data, size);
+void fuzz_one(fuzz::FuzzInput& input) {
   const uint8_t flags = input.byte();
   const size_t offset = input.byte();
 
   if (flags & 1) {
     const std::string_view text = input.rest_text();
     const std::optional<DnsName> name = DnsName::from_text(text);
-    if (!name) return 0;
+    if (!name) return;
     check_name(*name);
     std::string lower(text);
     for (char& c : lower) c = static_cast<char>(fold_case(static_cast<uint8_t>(c)));
     const std::optional<DnsName> folded = DnsName::from_text(lower);
     FUZZ_CHECK(folded.has_value() && *folded == *name);
-    return 0;
+    return;
   }
 
   const std::span<const uint8_t> packet = input.rest();
@@ -71,11 +68,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t length = read_wire_name(packet, offset, out, &read_end);
   const std::optional<DnsName> name = DnsName::from_wire(packet, offset, &end);
   FUZZ_CHECK(name.has_value() == (length > 0));
-  if (!name) return 0;
+  if (!name) return;
   FUZZ_CHECK(end == read_end && end > offset && end <= packet.size());
   FUZZ_CHECK(name->wire().size() == length && std::memcmp(name->wire().data(), out, length) == 0);
   // An uncompressed name is the bytes at `offset` themselves.
   if (end - offset == length) FUZZ_CHECK(std::memcmp(packet.data() + offset, out, length) == 0);
   check_name(*name);
-  return 0;
 }
+
+}  // namespace dnsvagt

@@ -50,11 +50,8 @@ class Peer : public DohSession::Peer {
 };
 
 }  // namespace
-}  // namespace dnsvagt
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace dnsvagt;
-  fuzz::FuzzInput input(data, size);
+void fuzz_one(fuzz::FuzzInput& input) {
   const uint8_t flags = input.byte();
   const size_t piece = std::max<size_t>(1, input.byte() * 4);
   Peer peer(flags & 2);
@@ -78,7 +75,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         session->reply(request, kAnswer);
       }
     }
-    if ((flags & 16) && !shut && rest.size() < size / 2) {
+    if ((flags & 16) && !shut && rest.size() < input.size() / 2) {
       session->shut_down();
       shut = true;
     }
@@ -86,5 +83,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // A session that has taken everything and owes nothing has said something or nothing, but
   // an HTTP/1.1 session with nothing owed never holds answer bytes back.
   if (!(flags & 1)) FUZZ_CHECK(session->unsent() == 0);
-  return 0;
 }
+
+}  // namespace dnsvagt

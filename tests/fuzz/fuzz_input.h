@@ -18,7 +18,7 @@ namespace dnsvagt::fuzz {
 // so every input is valid and a short one still reaches the code under test.
 class FuzzInput {
  public:
-  FuzzInput(const uint8_t* data, size_t size) : rest_(data, size) {}
+  FuzzInput(const uint8_t* data, size_t size) : size_(size), rest_(data, size) {}
 
   uint8_t byte() {
     if (rest_.empty()) return 0;
@@ -35,11 +35,14 @@ class FuzzInput {
     return taken;
   }
   std::span<const uint8_t> rest() const { return rest_; }
+  // The whole input's size, parameters included.
+  size_t size() const { return size_; }
   std::string_view rest_text() const {
     return {reinterpret_cast<const char*>(rest_.data()), rest_.size()};
   }
 
  private:
+  size_t size_;
   std::span<const uint8_t> rest_;
 };
 
@@ -72,3 +75,9 @@ inline std::string scratch_file(std::string_view content) {
 }
 
 }  // namespace dnsvagt::fuzz
+
+namespace dnsvagt {
+// What one input tests. Each target defines it; fuzz_entry.cc hands it every input, from
+// libFuzzer or from the replay of the committed ones.
+void fuzz_one(fuzz::FuzzInput& input);
+}  // namespace dnsvagt

@@ -44,11 +44,8 @@ void check_policy(const ParsedList& list) {
 }
 
 }  // namespace
-}  // namespace dnsvagt
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace dnsvagt;
-  fuzz::FuzzInput input(data, size);
+void fuzz_one(fuzz::FuzzInput& input) {
   const uint8_t flags = input.byte();
   const ListFormat format = kFormats[(flags & 7) % std::size(kFormats)];
   const std::string_view text = input.rest_text();
@@ -70,5 +67,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   if (flags & 16) check_policy(list);
-  return 0;
 }
+
+}  // namespace dnsvagt

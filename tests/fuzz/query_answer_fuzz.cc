@@ -156,11 +156,8 @@ void answer_blocked(const Setup& setup, const Query& query, const PolicyVerdict&
 }
 
 }  // namespace
-}  // namespace dnsvagt
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace dnsvagt;
-  FuzzInput input(data, size);
+void fuzz_one(fuzz::FuzzInput& input) {
   const uint8_t flags = input.byte();
   const size_t max_size = input.u16();
   const std::span<const uint8_t> target_wire = input.bytes(input.byte());
@@ -168,7 +165,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   Query query;
   const QueryParse parsed = parse_query(packet, query);
-  if (parsed == QueryParse::drop) return 0;
+  if (parsed == QueryParse::drop) return;
   if (query.has_question) FUZZ_CHECK(query.qname.size() <= kMaxNameWire);
 
   const Ede ede{6, "DNSSEC Bogus"};
@@ -182,7 +179,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                                                     std::min(max_size, small_reply.size())));
   FUZZ_CHECK(error_length <= max_size);
   if (error_length > 0) check_reply(std::span(small_reply).first(error_length), query);
-  if (parsed != QueryParse::ok) return 0;
+  if (parsed != QueryParse::ok) return;
 
   const Setup& setup = setup_for(flags);
   std::optional<DnsName> cname_target;
@@ -193,5 +190,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (verdict.blocked) {
     answer_blocked(setup, query, verdict, cname_target ? &*cname_target : nullptr, max_size);
   }
-  return 0;
 }
+
+}  // namespace dnsvagt

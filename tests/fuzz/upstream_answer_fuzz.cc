@@ -26,18 +26,15 @@ void check_stale_length(size_t stale, size_t length, size_t max_size) {
 }
 
 }  // namespace
-}  // namespace dnsvagt
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using namespace dnsvagt;
-  fuzz::FuzzInput input(data, size);
+void fuzz_one(fuzz::FuzzInput& input) {
   const uint8_t flags = input.byte();
   const uint32_t max_ttl = input.u32();
   const uint32_t age = input.u32();
   const size_t max_size = input.u16();
   const std::span<const uint8_t> query_packet = input.bytes(input.u16());
   const std::span<const uint8_t> upstream = input.rest();
-  if (upstream.size() > reply.size()) return 0;
+  if (upstream.size() > reply.size()) return;
 
   std::memcpy(reply.data(), upstream.data(), upstream.size());
   check_stale_length(mark_reply_stale(reply, upstream.size(), max_size), upstream.size(),
@@ -46,7 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto status = static_cast<DnssecStatus>(flags & 3);
   const std::shared_ptr<const Answer> answer =
       Answer::from_upstream(upstream, status, (flags & 4) != 0, max_ttl);
-  if (!answer) return 0;
+  if (!answer) return;
   FUZZ_CHECK(answer->status() == status);
   FUZZ_CHECK(answer->ttl() <= max_ttl);
   for (const DnsName& target : answer->cname_targets()) {
@@ -54,16 +51,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   Query query;
-  if (parse_query(query_packet, query) != QueryParse::ok) return 0;
+  if (parse_query(query_packet, query) != QueryParse::ok) return;
   // Whatever the client's limit, a reply fits in a TCP message.
   FUZZ_CHECK(answer->render(query, age, reply.size(), reply) > 0);
   const size_t length = answer->render(query, age, max_size, reply);
   FUZZ_CHECK(length <= max_size);
-  if (length == 0) return 0;
+  if (length == 0) return;
   FUZZ_CHECK((reply[0] << 8 | reply[1]) == query.id && (reply[2] & 0x80) != 0);
   // Our own reply must parse for the stale marking.
   const size_t stale = mark_reply_stale(reply, length, max_size);
   FUZZ_CHECK(stale != 0);
   check_stale_length(stale, length, max_size);
-  return 0;
 }
+
+}  // namespace dnsvagt
