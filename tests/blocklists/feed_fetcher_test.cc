@@ -13,6 +13,7 @@
 
 #include "blocklists/sha256.h"
 #include "tests/blocklists/feed_server_process.h"
+#include "tests/temp_dir.h"
 
 namespace dnsvagt {
 namespace {
@@ -30,19 +31,13 @@ std::string domains(int count) {
 class FeedFetcherTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char pattern[] = "/tmp/feed_fetcher_test.XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
     fs::create_directory(dir_ + "/feeds");
     server_ = std::make_unique<FeedServerProcess>(dir_ + "/feeds");
     body_path_ = dir_ + "/feed.incoming.tmp";
     limits_.connect_timeout = 5s;
     limits_.total_timeout = 20s;
   }
-  void TearDown() override {
-    server_.reset();
-    fs::remove_all(dir_);
-  }
+  void TearDown() override { server_.reset(); }
 
   void serve(const std::string& name, const std::string& content) {
     std::ofstream(dir_ + "/feeds/" + name, std::ios::binary) << content;
@@ -74,7 +69,8 @@ class FeedFetcherTest : public ::testing::Test {
   // A leftover of an earlier download at the body's path, to see it truncated or removed.
   void leave_stale_body() { std::ofstream(body_path_) << "stale bytes of an earlier download\n"; }
 
-  std::string dir_;
+  const TempDir temp_dir_{"feed_fetcher_test"};
+  const std::string dir_ = temp_dir_.path();
   std::unique_ptr<FeedServerProcess> server_;
   std::string body_path_;
   FetchLimits limits_;

@@ -12,6 +12,8 @@
 #include <stdexcept>
 #include <unordered_set>
 
+#include "tests/temp_dir.h"
+
 namespace dnsvagt {
 namespace {
 
@@ -221,19 +223,12 @@ constexpr size_t kMiB = 1024 * 1024;
 // A file in a directory of its own, removed with it.
 class TempFile {
  public:
-  explicit TempFile(const std::string& content) {
-    char pattern[] = "/tmp/list_parser_test.XXXXXX";
-    if (mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp failed");
-    dir_ = pattern;
-    path_ = dir_ + "/list.txt";
-    std::ofstream(path_, std::ios::binary) << content;
-  }
-  ~TempFile() { std::filesystem::remove_all(dir_); }
+  explicit TempFile(const std::string& content) : path_(dir_.write("list.txt", content)) {}
   const std::string& path() const { return path_; }
 
  private:
-  std::string dir_;
-  std::string path_;
+  const TempDir dir_{"list_parser_test"};
+  const std::string path_;
 };
 
 void expect_same_issues(const std::vector<LineIssue>& file, const std::vector<LineIssue>& whole) {

@@ -11,6 +11,7 @@
 
 #include "blocklists/sha256.h"
 #include "tests/blocklists/store_content.h"
+#include "tests/temp_dir.h"
 
 namespace dnsvagt {
 namespace {
@@ -21,13 +22,6 @@ std::string sha256_of(const std::string& data) { return Sha256().update(data).he
 
 class ListStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/list_store_test.XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
   void write(const std::string& file, const std::string& data) {
     std::ofstream(dir_ + "/" + file, std::ios::binary) << data;
   }
@@ -58,7 +52,8 @@ class ListStoreTest : public ::testing::Test {
     return info;
   }
 
-  std::string dir_;
+  const TempDir temp_dir_{"list_store_test"};
+  const std::string dir_ = temp_dir_.path();
 };
 
 TEST_F(ListStoreTest, MissingListIsMissing) {

@@ -12,6 +12,8 @@
 
 #include "tests/blocklists/feed_server_process.h"
 #include "tests/blocklists/store_content.h"
+#include "tests/eventually.h"
+#include "tests/temp_dir.h"
 
 namespace dnsvagt {
 namespace {
@@ -25,31 +27,15 @@ std::string domains(int count, const std::string& prefix) {
   return text;
 }
 
-// Waits (bounded) until `condition` holds.
-template <typename Condition>
-bool eventually(Condition condition) {
-  for (int i = 0; i < 500; ++i) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return condition();
-}
-
 class ListUpdaterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char pattern[] = "/tmp/list_updater_test.XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
     config_.cache_dir = dir_ + "/cache";
     options_.file_poll_interval = 20ms;
     options_.first_retry = 50ms;
     options_.connect_timeout = 2s;
   }
-  void TearDown() override {
-    updater_.reset();
-    fs::remove_all(dir_);
-  }
+  void TearDown() override { updater_.reset(); }
 
   void write_file(const std::string& path, const std::string& data) {
     // Via rename, as editors and deploy tools do: a poll never sees half a file.
@@ -103,7 +89,8 @@ class ListUpdaterTest : public ::testing::Test {
                         [](const std::string& name) { return name.ends_with(".tmp"); });
   }
 
-  std::string dir_;
+  const TempDir temp_dir_{"list_updater_test"};
+  const std::string dir_ = temp_dir_.path();
   BlockingConfig config_;
   UpdaterOptions options_;
   PublishedPolicy policy_;

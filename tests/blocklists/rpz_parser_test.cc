@@ -4,15 +4,20 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <chrono>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "blocklists/list_parser.h"
 
 namespace dnsvagt {
 namespace {
 
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::Field;
 using ::testing::HasSubstr;
+using ::testing::UnorderedElementsAre;
 
 // The index of the entry (name, scope) or -1.
 int find_entry(const ParsedList& parsed, std::string_view name, EntryScope scope) {
@@ -20,6 +25,35 @@ int find_entry(const ParsedList& parsed, std::string_view name, EntryScope scope
     if (parsed.name(i) == name && parsed.scope(i) == scope) return static_cast<int>(i);
   }
   return -1;
+}
+
+// The names of all entries, "*." before those that cover the names below.
+std::vector<std::string> entry_names(const ParsedList& parsed) {
+  std::vector<std::string> names;
+  for (size_t i = 0; i < parsed.size(); ++i) {
+    names.push_back((parsed.scope(i) == EntryScope::below ? "*." : "") +
+                    std::string(parsed.name(i)));
+  }
+  return names;
+}
+
+// Matches the sample of a problem line: its number and part of the reason.
+auto line_issue(size_t line, const std::string& reason_part) {
+  return AllOf(Field(&LineIssue::line, line), Field(&LineIssue::reason, HasSubstr(reason_part)));
+}
+
+// What the entry (name, scope) does, or nothing without such an entry.
+std::optional<EntryAction> action_of(const ParsedList& parsed, std::string_view name,
+                                     EntryScope scope = EntryScope::name) {
+  const int i = find_entry(parsed, name, scope);
+  if (i < 0) return std::nullopt;
+  return parsed.action(i);
+}
+
+std::optional<EntryKind> kind_of(const ParsedList& parsed, std::string_view name) {
+  const int i = find_entry(parsed, name, EntryScope::name);
+  if (i < 0) return std::nullopt;
+  return parsed.kind(i);
 }
 
 TEST(RpzFormat, TriggersAndActions) {
@@ -53,24 +87,13 @@ TEST(RpzFormat, TriggersAndActions) {
   EXPECT_EQ(parsed.stats.unsupported, 7u);
   EXPECT_EQ(parsed.stats.invalid, 0u);
 
-  int nx = find_entry(parsed, "nx.example", EntryScope::name);
-  ASSERT_GE(nx, 0);
-  EXPECT_EQ(parsed.action(nx), EntryAction::nxdomain);
-  int below = find_entry(parsed, "nx.example", EntryScope::below);
-  ASSERT_GE(below, 0);
-  EXPECT_EQ(parsed.action(below), EntryAction::nxdomain);
-  int nodata = find_entry(parsed, "nodata.example", EntryScope::name);
-  ASSERT_GE(nodata, 0);
-  EXPECT_EQ(parsed.action(nodata), EntryAction::nodata);
-  int pass = find_entry(parsed, "pass.example", EntryScope::name);
-  ASSERT_GE(pass, 0);
-  EXPECT_EQ(parsed.kind(pass), EntryKind::allow);
-  int drop = find_entry(parsed, "drop.example", EntryScope::name);
-  ASSERT_GE(drop, 0);
-  EXPECT_EQ(parsed.action(drop), EntryAction::drop);
-  int local = find_entry(parsed, "local.example", EntryScope::name);
-  ASSERT_GE(local, 0);
-  EXPECT_EQ(parsed.action(local), EntryAction::local_data);
+  EXPECT_EQ(action_of(parsed, "nx.example"), EntryAction::nxdomain);
+  EXPECT_EQ(action_of(parsed, "nx.example", EntryScope::below), EntryAction::nxdomain);
+  EXPECT_EQ(action_of(parsed, "nodata.example"), EntryAction::nodata);
+  EXPECT_EQ(kind_of(parsed, "pass.example"), EntryKind::allow);
+  EXPECT_EQ(action_of(parsed, "drop.example"), EntryAction::drop);
+  EXPECT_EQ(action_of(parsed, "local.example"), EntryAction::local_data);
+  const int local = find_entry(parsed, "local.example", EntryScope::name);
   std::vector<LocalAddress> addresses = parsed.local_data(local);
   ASSERT_EQ(addresses.size(), 3u);
   EXPECT_EQ(addresses[0].family, AF_INET);
@@ -104,10 +127,9 @@ TEST(RpzFormat, MultiLineSoaWithCommentsClassAndBlankLines) {
       "b.example IN CNAME .\r\n";
   ParsedList parsed = parse_list(text, ListFormat::auto_detect);
   EXPECT_EQ(parsed.stats.format, ListFormat::rpz);
-  EXPECT_EQ(parsed.stats.entries, 2u);
   EXPECT_EQ(parsed.stats.invalid, 0u) << parsed.stats.summary();
-  EXPECT_GE(find_entry(parsed, "0-10--app-final.agent.datadoghq.com", EntryScope::name), 0);
-  EXPECT_GE(find_entry(parsed, "b.example", EntryScope::name), 0);
+  EXPECT_THAT(entry_names(parsed),
+              UnorderedElementsAre("0-10--app-final.agent.datadoghq.com", "b.example"));
 }
 
 TEST(RpzFormat, OwnersAreRelativeToTheOrigin) {
@@ -123,24 +145,16 @@ TEST(RpzFormat, OwnersAreRelativeToTheOrigin) {
       "deep CNAME .\n"
       "relative-target.example CNAME rpz-passthru\n";
   ParsedList parsed = parse_list(text, ListFormat::rpz);
-  EXPECT_GE(find_entry(parsed, "bad.example", EntryScope::name), 0);
-  EXPECT_GE(find_entry(parsed, "absolute.example", EntryScope::name), 0);
-  EXPECT_GE(find_entry(parsed, "deep.sub", EntryScope::name), 0);
-  int pass = find_entry(parsed, "relative-target.example.sub", EntryScope::name);
-  ASSERT_GE(pass, 0);
-  EXPECT_EQ(parsed.kind(pass), EntryKind::allow);
-  EXPECT_EQ(parsed.stats.entries, 4u);
+  EXPECT_THAT(entry_names(parsed), UnorderedElementsAre("bad.example", "absolute.example",
+                                                        "deep.sub", "relative-target.example.sub"));
+  EXPECT_EQ(kind_of(parsed, "relative-target.example.sub"), EntryKind::allow);
   EXPECT_EQ(parsed.stats.invalid, 1u);
-  ASSERT_EQ(parsed.stats.invalid_samples.size(), 1u);
-  EXPECT_EQ(parsed.stats.invalid_samples[0].line, 7u);
-  EXPECT_THAT(parsed.stats.invalid_samples[0].reason, HasSubstr("outside the zone"));
+  EXPECT_THAT(parsed.stats.invalid_samples, ElementsAre(line_issue(7, "outside the zone")));
 }
 
 TEST(RpzFormat, ZoneFragmentWithoutSoa) {
   ParsedList parsed = parse_list("a.example CNAME .\n*.b.example CNAME .\n", ListFormat::rpz);
-  EXPECT_EQ(parsed.stats.entries, 2u);
-  EXPECT_GE(find_entry(parsed, "a.example", EntryScope::name), 0);
-  EXPECT_GE(find_entry(parsed, "b.example", EntryScope::below), 0);
+  EXPECT_THAT(entry_names(parsed), UnorderedElementsAre("a.example", "*.b.example"));
 }
 
 TEST(RpzFormat, SyntaxErrorsAreCountedWithLineNumbersAndTheRestLoads) {
@@ -153,10 +167,10 @@ TEST(RpzFormat, SyntaxErrorsAreCountedWithLineNumbersAndTheRestLoads) {
   ParsedList parsed = parse_list(text, ListFormat::rpz);
   EXPECT_EQ(parsed.stats.entries, 3u);
   EXPECT_EQ(parsed.stats.invalid, 2u);
-  ASSERT_EQ(parsed.stats.invalid_samples.size(), 2u);
-  EXPECT_EQ(parsed.stats.invalid_samples[0].line, 2u);
-  EXPECT_EQ(parsed.stats.invalid_samples[0].text, "broken.example A not-an-address");
-  EXPECT_EQ(parsed.stats.invalid_samples[1].line, 4u);
+  EXPECT_THAT(parsed.stats.invalid_samples,
+              ElementsAre(AllOf(line_issue(2, ""),
+                                Field(&LineIssue::text, "broken.example A not-an-address")),
+                          line_issue(4, "")));
 }
 
 // ldns reads a type number past 16 bits into its enum as it is (a UBSan enum error in the
@@ -170,9 +184,8 @@ TEST(RpzFormat, TypeNumberOver65535IsInvalid) {
   ParsedList parsed = parse_list(text, ListFormat::rpz);
   EXPECT_EQ(parsed.stats.entries, 2u);
   EXPECT_EQ(parsed.stats.invalid, 1u);
-  ASSERT_EQ(parsed.stats.invalid_samples.size(), 1u);
-  EXPECT_EQ(parsed.stats.invalid_samples[0].line, 2u);
-  EXPECT_THAT(parsed.stats.invalid_samples[0].reason, HasSubstr("TYPE98777600 is over 65535"));
+  EXPECT_THAT(parsed.stats.invalid_samples,
+              ElementsAre(line_issue(2, "TYPE98777600 is over 65535")));
   EXPECT_EQ(parsed.stats.unsupported, 1u);  // TYPE65535: local data of a type not served
 }
 
@@ -207,11 +220,10 @@ TEST(RpzFormat, LocalDataPastTheCapPerNameIsInvalidWithLineAndNameAndTheRestLoad
 }
 
 // The cap keeps the merge of one name's records linear: 200000 records for one name took
-// minutes when each was compared with every earlier one.
-TEST(RpzFormat, ManyLocalDataRecordsForOneNameParseQuickly) {
-  const auto start = std::chrono::steady_clock::now();
+// minutes when each was compared with every earlier one (no clock here: the suite's timeout
+// is what a quadratic merge would run into).
+TEST(RpzFormat, ManyLocalDataRecordsForOneNameAreCappedAndCounted) {
   ParsedList parsed = parse_list(local_data_zone("big.example", 200000), ListFormat::rpz);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
   EXPECT_EQ(parsed.stats.entries, 1u);
   EXPECT_EQ(parsed.stats.invalid, 200000u - kMaxLocalDataPerName);
 }

@@ -14,6 +14,8 @@
 #include <iterator>
 #include <set>
 
+#include "tests/temp_dir.h"
+
 namespace dnsvagt {
 namespace {
 
@@ -40,24 +42,6 @@ std::string source_dir() {
   const char* dir = std::getenv("DNSVAGT_SOURCE_DIR");
   return dir ? dir : ".";
 }
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "config_test.XXXXXX").string();
-    path_ = mkdtemp(pattern.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string write(const std::string& name, const std::string& text) const {
-    std::string path = path_ + "/" + name;
-    std::ofstream(path) << text;
-    return path;
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 // A config that sets every key to something other than its default.
 const char* const kFullConfig = R"(

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "tests/eventually.h"
 #include "tests/metrics/http_get.h"
 
 namespace dnsvagt {
@@ -21,16 +22,6 @@ using testing::http_get;
 using testing::parse_response;
 using testing::TcpConnection;
 using namespace std::chrono_literals;
-
-// Waits (bounded) until `condition` holds.
-template <typename Condition>
-bool eventually(Condition condition) {
-  for (int i = 0; i < 200; ++i) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return condition();
-}
 
 // A GET of /healthz answered with 200 (false if refused or failed).
 bool healthy(uint16_t port) {

@@ -14,8 +14,10 @@
 #include <thread>
 
 #include "resolver/listen_socket.h"
+#include "tests/eventually.h"
 #include "tests/resolver/loopback_client.h"
 #include "tests/resolver/wire_test_util.h"
+#include "tests/temp_dir.h"
 
 namespace dnsvagt {
 namespace {
@@ -36,8 +38,6 @@ class ServerTest : public testing::Test {
     sigemptyset(&signals);
     for (int signal : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, signal);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-    char pattern[] = "/tmp/dnsvagt-server-test-XXXXXX";
-    directory_ = mkdtemp(pattern);
     black_hole_ = open_udp_socket(Endpoint{"127.0.0.1", 0});
     port_ = free_port();
     write_list("ads.example\n");
@@ -48,7 +48,6 @@ class ServerTest : public testing::Test {
       thread_.join();
     }
     close(black_hole_);
-    std::filesystem::remove_all(directory_);
   }
   void write_list(const std::string& entries) {
     std::ofstream(directory_ + "/blocked.txt") << entries;
@@ -97,14 +96,11 @@ class ServerTest : public testing::Test {
   }
   // Polls until `name` gets `rcode` (a reload takes effect when its generation has started).
   bool answered_with(const char* name, int rcode) {
-    for (int i = 0; i < 50; ++i) {
-      if (rcode_of(ask(name)) == rcode) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return false;
+    return eventually([&] { return rcode_of(ask(name)) == rcode; });
   }
 
-  std::string directory_;
+  const TempDir temp_dir_{"dnsvagt-server-test"};
+  const std::string directory_ = temp_dir_.path();
   int black_hole_ = -1;
   uint16_t port_ = 0;
   std::unique_ptr<Server> server_;

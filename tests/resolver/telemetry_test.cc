@@ -8,6 +8,7 @@
 
 #include "resolver/listen_socket.h"
 #include "tests/resolver/loopback_client.h"
+#include "tests/temp_dir.h"
 
 namespace dnsvagt {
 namespace {
@@ -32,15 +33,13 @@ Endpoint listen_on(uint16_t port) { return Endpoint{"127.0.0.1", port}; }
 class TelemetryTest : public testing::Test {
  protected:
   TelemetryTest() {
-    char pattern[] = "/tmp/dnsvagt-telemetry-test-XXXXXX";
-    directory_ = mkdtemp(pattern);
     config_ = default_config();
     config_.metrics.listen = std::nullopt;
     config_.logging.query_log = "";
   }
-  ~TelemetryTest() override { std::filesystem::remove_all(directory_); }
 
-  std::string directory_;
+  const TempDir temp_dir_{"dnsvagt-telemetry-test"};
+  const std::string directory_ = temp_dir_.path();
   Config config_;
 };
 

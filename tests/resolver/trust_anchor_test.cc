@@ -7,18 +7,15 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/temp_dir.h"
+
 namespace dnsvagt {
 namespace {
 
 class TrustAnchorTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char pattern[] = "/tmp/dnsvagt-anchor-test-XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    directory_ = pattern;
-  }
-  void TearDown() override { std::filesystem::remove_all(directory_); }
-  std::string directory_;
+  const TempDir temp_dir_{"dnsvagt-anchor-test"};
+  const std::string directory_ = temp_dir_.path();
 };
 
 std::string read(const std::string& path) {

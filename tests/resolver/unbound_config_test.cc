@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "tests/temp_dir.h"
+
 namespace dnsvagt {
 namespace {
 
@@ -163,24 +165,23 @@ TEST(UnboundConfigTest, TrustAnchorsAndNegativeAnchorsTakeTheirBuiltInZones) {
 }
 
 TEST(UnboundConfigTest, TrustAnchorFileOwnersTakeTheirBuiltInZones) {
-  char directory[] = "/tmp/dnsvagt-unbound-config-test-XXXXXX";
-  ASSERT_NE(mkdtemp(directory), nullptr);
-  std::string path = std::string(directory) + "/lab.key";
+  const TempDir directory("dnsvagt-unbound-config-test");
   // As trust-anchor-file reads it: comments, $ORIGIN and $TTL, a relative owner, parentheses.
-  std::ofstream(path) << "; lab anchors\n"
-                         "$ORIGIN arpa.\n"
-                         "$TTL 3600\n"
-                         "home IN DNSKEY 257 3 8 AwEAAagAIKlVZrpC6Ia7gEzahOR+9W29euxhJhVVLOyQbSEW0O8g"
-                         "cCjFFVQUTf6v58fLjwBd0YI0EzrAcQqBGCzh/RStIoO8g0NfnfL2MTJRkxoXbfDaUeVPQuYEhg37"
-                         "NZWAJQ9VnMVDxP/VHL496M/QZxkjf5/Efucp2gaDX6RS6CXpoY68LsvPVjR0ZSwzz1apAzvN9dlz"
-                         "EheX7ICJBBtuA6G3LQpzW5hOA2hzCTMjJPJ8LbqF6dsV6DoBQzgul0sGIcGOYl7OyQdXfZ57relS"
-                         "Qageu+ipAdTTJ25AsRTAoub8ONGcLmqrAmRLKBP1dfwhYB4N7knNnulqQxA+Uk1ihz0=\n"
-                         "hidden.example.onion. IN DS 12345 8 2 (\n"
-                         "    49FD46E6C4B45C55D4AC69CBD3CD34AC1AFE51DE )\n";
+  const std::string path = directory.write(
+      "lab.key",
+      "; lab anchors\n"
+      "$ORIGIN arpa.\n"
+      "$TTL 3600\n"
+      "home IN DNSKEY 257 3 8 AwEAAagAIKlVZrpC6Ia7gEzahOR+9W29euxhJhVVLOyQbSEW0O8g"
+      "cCjFFVQUTf6v58fLjwBd0YI0EzrAcQqBGCzh/RStIoO8g0NfnfL2MTJRkxoXbfDaUeVPQuYEhg37"
+      "NZWAJQ9VnMVDxP/VHL496M/QZxkjf5/Efucp2gaDX6RS6CXpoY68LsvPVjR0ZSwzz1apAzvN9dlz"
+      "EheX7ICJBBtuA6G3LQpzW5hOA2hzCTMjJPJ8LbqF6dsV6DoBQzgul0sGIcGOYl7OyQdXfZ57relS"
+      "Qageu+ipAdTTJ25AsRTAoub8ONGcLmqrAmRLKBP1dfwhYB4N7knNnulqQxA+Uk1ihz0=\n"
+      "hidden.example.onion. IN DS 12345 8 2 (\n"
+      "    49FD46E6C4B45C55D4AC69CBD3CD34AC1AFE51DE )\n");
   Config config = default_config();
   config.dnssec.trust_anchor_files = {path};
   std::string text = unbound_config_text(config, {});
-  std::filesystem::remove_all(directory);
   EXPECT_EQ(nodefault_zones(text), (Zones{"home.arpa.", "onion."})) << text;
 }
 
