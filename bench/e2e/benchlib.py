@@ -220,6 +220,13 @@ def add_load_arguments(parser, client_cpus_help="dnsperf and the NSD"):
                         help="keep logs, lists and configs here (default: temp, removed)")
 
 
+def add_rounds_arguments(parser, duration):
+    """--duration and --rounds of the benchmarks that measure the servers in turn, round by
+    round, with dnsperf runs of `duration` seconds by default."""
+    parser.add_argument("--duration", type=float, default=duration, help="seconds per dnsperf run")
+    parser.add_argument("--rounds", type=int, default=3)
+
+
 class Session:
     """One benchmark run as run_bench() drives it: the arguments and working directory, the
     processes it started and the world it built (both stopped at the end), and the problems
@@ -376,6 +383,13 @@ def run_bench(args, make_bench, prefix, make_report):
             out.write(text)
     print(text)
     return 1 if bench.problems else 0
+
+
+def main(argv, parse_args, make_bench, prefix, report):
+    """A script's main: parse_args(argv), then run_bench with report(args, bench, versions)
+    as its report. Returns the exit code."""
+    args = parse_args(argv)
+    return run_bench(args, make_bench, prefix, lambda bench, info: report(args, bench, info))
 
 
 # -- probes

@@ -37,17 +37,22 @@ TARGET_QPS_RATIO = 0.95
 
 def parse_args(argv):
     parser = benchlib.bench_parser(__doc__, dnsvagt_required=False)
-    parser.add_argument("--duration", type=float, default=10, help="seconds per dnsperf run")
-    parser.add_argument("--rounds", type=int, default=3)
+    benchlib.add_rounds_arguments(parser, duration=10)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--domains", type=int, default=1000000, help="list size")
-    parser.add_argument("--feed", default=os.path.abspath(FEED))
+    add_list_arguments(parser, "list size")
     parser.add_argument("--load-timeout", type=float, default=600,
                         help="seconds a server may take to load the list")
     parser.add_argument("--unbound-load", action="store_true",
                         help="also run the hit load against Unbound without and with RPZ")
     args = benchlib.parse_bench_args(parser, argv)
     return args
+
+
+def add_list_arguments(parser, domains_help):
+    """--domains (how many names the list has) and --feed (where the first ones come from),
+    for the scripts that build lists like write_lists."""
+    parser.add_argument("--domains", type=int, default=1000000, help=domains_help)
+    parser.add_argument("--feed", default=os.path.abspath(FEED))
 
 
 # -- the list
@@ -200,7 +205,9 @@ class Bench(benchlib.Session):
 
 
 def pair_ratios(records, pair):
-    runs = {name: [r for r in records if r["pair"] == pair and r["server"].endswith(name)]
+    # By the whole part after the server's name: "dnsvagt-nolist" also ends with "list".
+    runs = {name: [r for r in records
+                   if r["pair"] == pair and r["server"].split("-", 1)[1] == name]
             for name in ("nolist", "list", "norpz", "rpz")}
     without = runs["nolist"] or runs["norpz"]
     with_list = runs["list"] or runs["rpz"]
@@ -297,11 +304,5 @@ def report(args, bench, info):
     return "\n".join(out)
 
 
-def main(argv):
-    args = parse_args(argv)
-    return benchlib.run_bench(args, Bench, "dnsvagt-e2e-list-",
-                              lambda bench, info: report(args, bench, info))
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(benchlib.main(sys.argv, parse_args, Bench, "dnsvagt-e2e-list-", report))

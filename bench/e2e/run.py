@@ -34,8 +34,7 @@ GENERATOR_LIMITED = 0.90  # dnsperf CPU share of one core from which it is the b
 
 def parse_args(argv):
     parser = benchlib.bench_parser(__doc__, dnsvagt_required=False)
-    parser.add_argument("--duration", type=float, default=10, help="seconds per dnsperf run")
-    parser.add_argument("--rounds", type=int, default=3)
+    benchlib.add_rounds_arguments(parser, duration=10)
     parser.add_argument("--threads", default="1", help="comma list of worker thread counts")
     parser.add_argument("--miss-qps", type=int, default=2000, help="dnsperf -Q of miss-rate")
     parser.add_argument("--miss-saturated", action="store_true", help="add the miss-sat phase")

@@ -50,7 +50,6 @@ import time
 import urllib.request
 
 import benchlib
-import blocklist
 import swap
 from benchlib import fmt
 
@@ -76,10 +75,7 @@ def parse_args(argv):
     parser.add_argument("--load-share", type=float, default=0.8)
     parser.add_argument("--sample-every", type=float, default=2, help="VmRSS sampling seconds")
     parser.add_argument("--rss-tolerance", type=float, default=0.05)
-    parser.add_argument("--domains", type=int, default=1000000, help="list entries per version")
-    parser.add_argument("--changed", type=float, default=0.3,
-                        help="share of entries B does not share with A")
-    parser.add_argument("--feed", default=os.path.abspath(blocklist.FEED))
+    swap.add_version_arguments(parser, "list entries per version")
     parser.add_argument("--cache-size", default="4MiB",
                         help="cache.size: small, so the cache is full within the first minute")
     parser.add_argument("--threads", type=int, default=2)

@@ -44,10 +44,7 @@ SAMPLE_SECONDS = 0.1
 def parse_args(argv):
     parser = benchlib.bench_parser(__doc__, dnsvagt_required=True)
     parser.add_argument("--swaps", type=int, default=5, help="swaps after the first load of A")
-    parser.add_argument("--domains", type=int, default=1000000, help="entries per version")
-    parser.add_argument("--changed", type=float, default=0.3,
-                        help="share of entries B does not share with A")
-    parser.add_argument("--feed", default=os.path.abspath(blocklist.FEED))
+    add_version_arguments(parser, "entries per version")
     parser.add_argument("--qps", type=int, default=20000, help="dnsperf -Q")
     parser.add_argument("--run-seconds", type=float, default=25,
                         help="dnsperf -l of each run (the swap must be visible within it)")
@@ -58,6 +55,13 @@ def parse_args(argv):
     parser.add_argument("--threads", type=int, default=2)
     args = benchlib.parse_bench_args(parser, argv)
     return args
+
+
+def add_version_arguments(parser, domains_help):
+    """The options of write_versions: blocklist.py's list options and --changed."""
+    blocklist.add_list_arguments(parser, domains_help)
+    parser.add_argument("--changed", type=float, default=0.3,
+                        help="share of entries B does not share with A")
 
 
 # -- the two versions
@@ -261,11 +265,5 @@ def report(args, bench, info):
     return "\n".join(out)
 
 
-def main(argv):
-    args = parse_args(argv)
-    return benchlib.run_bench(args, Bench, "dnsvagt-e2e-swap-",
-                              lambda bench, info: report(args, bench, info))
-
-
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(benchlib.main(sys.argv, parse_args, Bench, "dnsvagt-e2e-swap-", report))

@@ -68,8 +68,7 @@ class Transport:
 
 def parse_args(argv, doc, transport):
     parser = benchlib.bench_parser(doc, dnsvagt_required=False)
-    parser.add_argument("--duration", type=float, default=8, help="seconds per dnsperf run")
-    parser.add_argument("--rounds", type=int, default=3)
+    benchlib.add_rounds_arguments(parser, duration=8)
     parser.add_argument("--handshakes", type=int, default=1000)
     parser.add_argument("--idle", type=int, default=10000, help="idle connections")
     transport.add_arguments(parser)

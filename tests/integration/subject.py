@@ -137,11 +137,14 @@ class Environment:
     @classmethod
     def with_world(cls, dnsvagt_only_because):
         """For setUpModule of a dnsvagt-only module: a new Environment with the world running,
-        stopped again if that fails; skips the module when the subject is the reference."""
+        stopped again if that fails; skips the module when the subject is the reference.
+        A module cleanup stops it after tearDownModule, and also when setUpModule fails after
+        this: the module needs no tearDownModule of its own for it."""
         if Options.dnsvagt is None:
             raise unittest.SkipTest("dnsvagt only: " + dnsvagt_only_because)
         env = cls()
         env.started(env.start_world)
+        unittest.addModuleCleanup(env.stop)
         return env
 
     def started(self, start):
@@ -160,7 +163,8 @@ class Environment:
 
     def start_dnsvagt(self, name, change, metrics=False, threads=1, probe=world.PARENT + "."):
         """Starts a dnsvagt on the world with dnsvagt_settings() changed by
-        change(settings, conf_dir); returns (port, metrics port or None, Daemon) once it
+        change(settings, conf_dir) and written to conf_dir/dnsvagt.yaml (conf_dir: `name` in
+        the environment's directory); returns (port, metrics port or None, Daemon) once it
         answers `probe`."""
         conf_dir = os.path.join(self.directory, name)
         os.makedirs(os.path.join(conf_dir, "lists"), exist_ok=True)

@@ -188,33 +188,21 @@ samples = None
 
 def setUpModule():
     global env, main, samples
-    if subject.Options.dnsvagt is None:
-        raise unittest.SkipTest("dnsvagt only: the reference Unbound has no blocklists")
-    env = subject.Environment()
-    try:
-        env.start_world()
-        samples = sample_feed_names()
-        lists_dir = os.path.join(env.directory, "local-lists")
-        os.makedirs(lists_dir)
-        write(os.path.join(lists_dir, "block.txt"), "\n".join(LOCAL_BLOCK + [TRACKER]) + "\n")
-        write(os.path.join(lists_dir, "allow.txt"), "\n".join(ALLOW) + "\n")
-        write(os.path.join(lists_dir, "rpz.txt"), RPZ)
-        lists = [{"name": name, "file": os.path.join(FEEDS, relative), "format": fmt}
-                 for name, (fmt, relative) in FEED_LISTS.items()]
-        lists.append({"name": "local", "file": os.path.join(lists_dir, "block.txt")})
-        lists.append({"name": "local-rpz", "file": os.path.join(lists_dir, "rpz.txt"),
-                      "format": "rpz"})
-        main = Instance("main", {"lists": lists, "ttl": 600, "allow": [
-            {"name": "exceptions", "file": os.path.join(lists_dir, "allow.txt")}]})
-        main.lists_dir = lists_dir
-    except BaseException:
-        env.stop()
-        raise
-
-
-def tearDownModule():
-    if env is not None:
-        env.stop()
+    env = subject.Environment.with_world("the reference Unbound has no blocklists")
+    samples = sample_feed_names()
+    lists_dir = os.path.join(env.directory, "local-lists")
+    os.makedirs(lists_dir)
+    write(os.path.join(lists_dir, "block.txt"), "\n".join(LOCAL_BLOCK + [TRACKER]) + "\n")
+    write(os.path.join(lists_dir, "allow.txt"), "\n".join(ALLOW) + "\n")
+    write(os.path.join(lists_dir, "rpz.txt"), RPZ)
+    lists = [{"name": name, "file": os.path.join(FEEDS, relative), "format": fmt}
+             for name, (fmt, relative) in FEED_LISTS.items()]
+    lists.append({"name": "local", "file": os.path.join(lists_dir, "block.txt")})
+    lists.append({"name": "local-rpz", "file": os.path.join(lists_dir, "rpz.txt"),
+                  "format": "rpz"})
+    main = Instance("main", {"lists": lists, "ttl": 600, "allow": [
+        {"name": "exceptions", "file": os.path.join(lists_dir, "allow.txt")}]})
+    main.lists_dir = lists_dir
 
 
 class FeedListsTest(unittest.TestCase):

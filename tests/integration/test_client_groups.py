@@ -30,41 +30,36 @@ env = None
 server = None
 
 
+def list_file(directory, name, names):
+    """A `domains` list `name` of `names`, written to a file in `directory`."""
+    path = os.path.join(directory, name + ".txt")
+    with open(path, "w") as out:
+        out.write("".join(n + "\n" for n in names))
+    return {"name": name, "file": path, "format": "domains"}
+
+
 class Server:
     def __init__(self):
-        self.conf_dir = os.path.join(env.directory, "groups")
-        os.makedirs(os.path.join(self.conf_dir, "lists"), exist_ok=True)
-        self.query_log = os.path.join(self.conf_dir, "queries.jsonl")
-        self.metrics_port = world.free_port()
-        self.conf = os.path.join(self.conf_dir, "dnsvagt.yaml")
-        self.port, self.daemon = world.on_free_port(self.start)
-        env.daemons.append(self.daemon)
-
-    def list_file(self, name, names):
-        path = os.path.join(self.conf_dir, name + ".txt")
-        with open(path, "w") as out:
-            out.write("".join(n + "\n" for n in names))
-        return {"name": name, "file": path, "format": "domains"}
-
-    def start(self, port):
+        self.conf = None
+        self.query_log = None
         # One worker: the back-to-back queries of the three groups meet in one in-flight table.
-        config = subject.dnsvagt_settings(env.world, self.conf_dir, port, threads=1)
-        config["blocking"].update(
+        self.port, self.metrics_port, _ = env.start_dnsvagt(
+            "groups", self.configure, metrics=True, threads=1)
+
+    def configure(self, settings, conf_dir):
+        settings["blocking"].update(
             action="nxdomain",
-            lists=[self.list_file("common", [COMMON]),
-                   self.list_file("extra", [EXTRA, "tracker.insecure." + W])])
-        config["clients"] = [
+            lists=[list_file(conf_dir, "common", [COMMON]),
+                   list_file(conf_dir, "extra", [EXTRA, "tracker.insecure." + W])])
+        settings["clients"] = [
             {"name": "guests", "networks": [GUEST + "/32"], "lists": ["common", "extra"],
              "action": "refused"},
             {"name": "servers", "networks": [SERVER + "/32", "fd00:30::/64"],
              "lists": []},
         ]
-        config["metrics"] = {"listen": "%s:%d" % (world.LOOPBACK, self.metrics_port)}
-        config["logging"] = {"query_log": self.query_log}
-        with open(self.conf, "w") as out:
-            out.write(subject.config_text(config))
-        return world.start_answering("groups", [subject.Options.dnsvagt, "-c", self.conf],
-                                     os.path.join(self.conf_dir, "dnsvagt.log"), port)
+        self.query_log = os.path.join(conf_dir, "queries.jsonl")
+        settings["logging"] = {"query_log": self.query_log}
+        self.conf = os.path.join(conf_dir, "dnsvagt.yaml")  # for `dnsvagt lookup -c`
 
     def logged(self, name):
         """(client, group, list) of the query log's lines for `name`, once there are any."""
@@ -75,12 +70,7 @@ class Server:
 def setUpModule():
     global env, server
     env = subject.Environment.with_world("clients is dnsvagt's config key")
-    server = env.started(Server)
-
-
-def tearDownModule():
-    if env is not None:
-        env.stop()
+    server = Server()
 
 
 def rcode(name, source):

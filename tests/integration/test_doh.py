@@ -118,7 +118,6 @@ def start_servers():
 def setUpModule():
     global env
     env = subject.Environment.with_world("server.tls.doh_listen is dnsvagt's config key")
-    unittest.addModuleCleanup(env.stop)
     start_servers()
 
 

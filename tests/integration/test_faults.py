@@ -169,19 +169,8 @@ class FaultyUpstream:
         return reply
 
     def serve_udp(self):
-        while self.running:
-            try:
-                query, client = self.udp.recvfrom(65535)
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            reply = self.respond(query, tcp=False)
-            if reply is not None:
-                try:
-                    self.udp.sendto(reply, client)
-                except OSError:
-                    pass
+        wire.serve_udp(self.udp, lambda query: self.respond(query, tcp=False),
+                       lambda: self.running)
 
     def serve_tcp(self):
         while self.running:
@@ -257,8 +246,6 @@ def tearDownModule():
     if measured:
         sys.stderr.write("measured:\n" + "".join("  %s: %s\n" % item
                                                 for item in sorted(measured.items())))
-    if env is not None:
-        env.stop()
 
 
 def reloads(daemon):

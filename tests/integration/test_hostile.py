@@ -4,7 +4,6 @@
 """Hostile TCP clients: outside the ACL, hogging slots, slowloris, pipelining without reading,
 junk. Each bounded in time; loopback only."""
 
-import os
 import select
 import socket
 import sys
@@ -34,26 +33,17 @@ class Server:
     """The dnsvagt under test with the limits above and metrics on a port of its own."""
 
     def __init__(self):
-        self.conf_dir = os.path.join(env.directory, "hostile")
-        os.makedirs(os.path.join(self.conf_dir, "lists"), exist_ok=True)
-        self.metrics_port = world.free_port()
-        self.port, self.daemon = world.on_free_port(self.start)
-        env.daemons.append(self.daemon)
+        self.port, self.metrics_port, self.daemon = env.start_dnsvagt(
+            "hostile", self.configure, metrics=True, threads=2)
 
-    def start(self, port):
-        config = subject.dnsvagt_settings(env.world, self.conf_dir, port,
-                                          allow=[INSIDE + "/32", INSIDE_TOO + "/32"])
-        config["server"].update(max_tcp_connections=MAX_TCP,
-                                max_tcp_connections_per_client=PER_CLIENT,
-                                tcp_query_timeout="%ds" % QUERY_TIMEOUT,
-                                tcp_write_timeout="%ds" % WRITE_TIMEOUT,
-                                tcp_idle_timeout="%ds" % IDLE_TIMEOUT)
-        config["metrics"] = {"listen": "%s:%d" % (world.LOOPBACK, self.metrics_port)}
-        conf = os.path.join(self.conf_dir, "dnsvagt.yaml")
-        with open(conf, "w") as out:
-            out.write(subject.config_text(config))
-        return world.start_answering("hostile", [subject.Options.dnsvagt, "-c", conf],
-                                     os.path.join(self.conf_dir, "dnsvagt.log"), port)
+    @staticmethod
+    def configure(settings, conf_dir):
+        settings["server"].update(allow=[INSIDE + "/32", INSIDE_TOO + "/32"],
+                                  max_tcp_connections=MAX_TCP,
+                                  max_tcp_connections_per_client=PER_CLIENT,
+                                  tcp_query_timeout="%ds" % QUERY_TIMEOUT,
+                                  tcp_write_timeout="%ds" % WRITE_TIMEOUT,
+                                  tcp_idle_timeout="%ds" % IDLE_TIMEOUT)
 
     def metric(self, name, **labels):
         return world.scraped_metric(self.metrics_port, name, **labels)
@@ -69,16 +59,7 @@ class Server:
 def setUpModule():
     global env, server
     env = subject.Environment.with_world("the limits are dnsvagt's config keys")
-    try:
-        server = Server()
-    except BaseException:
-        env.stop()
-        raise
-
-
-def tearDownModule():
-    if env is not None:
-        env.stop()
+    server = Server()
 
 
 def closed_within(sock, bound=BOUND):

@@ -76,11 +76,6 @@ def setUpModule():
         "the reference Unbound's local zones are set by hand in world.unbound_config")
 
 
-def tearDownModule():
-    if env is not None:
-        env.stop()
-
-
 class LocalZonesTest(unittest.TestCase):
     def tearDown(self):
         env.check_alive(self)

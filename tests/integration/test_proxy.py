@@ -45,27 +45,17 @@ class Server:
     """The dnsvagt under test: PROXY headers from PROXY only, a query log and a rate limit."""
 
     def __init__(self):
-        self.conf_dir = os.path.join(env.directory, "proxy")
-        os.makedirs(os.path.join(self.conf_dir, "lists"), exist_ok=True)
-        self.query_log = os.path.join(self.conf_dir, "queries.jsonl")
-        self.metrics_port = world.free_port()
-        self.port, self.daemon = world.on_free_port(self.start)
-        env.daemons.append(self.daemon)
+        self.query_log = None
+        self.port, self.metrics_port, _ = env.start_dnsvagt(
+            "proxy", self.configure, metrics=True, threads=2)
 
-    def start(self, port):
-        config = subject.dnsvagt_settings(
-            env.world, self.conf_dir, port,
-            allow=[CLIENT + "/32", PROXY + "/32", "192.0.2.0/24", "2001:db8::/32"])
-        config["server"].update(proxy_protocol_from=[PROXY + "/32"],
-                                rate_limit={"qps": QPS, "burst": QPS})
-        config["metrics"] = {"listen": "%s:%d" % (world.LOOPBACK, self.metrics_port)}
-        config["logging"] = {"query_log": self.query_log}
-        conf = os.path.join(self.conf_dir, "dnsvagt.yaml")
-        with open(conf, "w") as out:
-            out.write(subject.config_text(config))
+    def configure(self, settings, conf_dir):
         # The readiness probe comes from 127.0.0.1, which is no proxy.
-        return world.start_answering("proxy", [subject.Options.dnsvagt, "-c", conf],
-                                     os.path.join(self.conf_dir, "dnsvagt.log"), port)
+        settings["server"].update(
+            allow=[CLIENT + "/32", PROXY + "/32", "192.0.2.0/24", "2001:db8::/32"],
+            proxy_protocol_from=[PROXY + "/32"], rate_limit={"qps": QPS, "burst": QPS})
+        self.query_log = os.path.join(conf_dir, "queries.jsonl")
+        settings["logging"] = {"query_log": self.query_log}
 
     def refused(self, transport, reason):
         return world.scraped_metric(self.metrics_port, "dnsvagt_proxy_headers_refused_total",
@@ -79,12 +69,7 @@ class Server:
 def setUpModule():
     global env, server
     env = subject.Environment.with_world("server.proxy_protocol_from is dnsvagt's config key")
-    server = env.started(Server)
-
-
-def tearDownModule():
-    if env is not None:
-        env.stop()
+    server = Server()
 
 
 def query(name, qid=0x4242):

@@ -15,8 +15,6 @@ carries the full TTL again.  Without cache.prefetch the TTL keeps running down.
 Run: test_stale.py --dnsvagt PATH
 """
 
-import json
-import os
 import socket
 import struct
 import sys
@@ -25,6 +23,7 @@ import time
 import unittest
 
 import subject
+import wire
 import world
 from dig import dig
 
@@ -47,20 +46,10 @@ class Instance:
     query (a prefetch too) goes through the same libunbound context and its cache."""
 
     def __init__(self, name, cache):
-        self.name = name
-        self.conf_dir = os.path.join(env.directory, name)
-        os.makedirs(os.path.join(self.conf_dir, "lists"), exist_ok=True)
-        self.conf = os.path.join(self.conf_dir, "dnsvagt.yaml")
-        self.port, self.daemon = world.on_free_port(lambda port: self.start(port, cache))
-        env.daemons.append(self.daemon)
+        def change(settings, conf_dir):
+            settings["cache"] = cache
 
-    def start(self, port, cache):
-        with open(self.conf, "w") as out:
-            out.write(subject.dnsvagt_config(env.world, self.conf_dir, port,
-                                             threads=1))
-            out.write("cache: %s\n" % json.dumps(cache))
-        return world.start_answering(self.name, [subject.Options.dnsvagt, "-c", self.conf],
-                                     os.path.join(self.conf_dir, "dnsvagt.log"), port)
+        self.port, _, _ = env.start_dnsvagt(name, change, threads=1)
 
     def dig(self, name, extra=()):
         return dig(self.port, name, "A", extra=extra)
@@ -75,25 +64,22 @@ class RefusingUpstream:
         self.sock.bind((world.LOOPBACK, port))
         self.sock.settimeout(0.2)
         self.running = True
-        self.thread = threading.Thread(target=self.serve)
+        self.thread = threading.Thread(target=wire.serve_udp,
+                                       args=(self.sock, self.refused, lambda: self.running))
         self.thread.start()
 
-    def serve(self):
-        while self.running:
-            try:
-                query, client = self.sock.recvfrom(4096)
-            except socket.timeout:
-                continue
-            if len(query) < 12:
-                continue
-            qid, flags = struct.unpack("!HH", query[:4])
-            flags = (flags & 0x7900) | 0x8000 | REFUSED  # QR, opcode and RD kept
-            # Header and question only (the OPT record, if any, is left out).
-            end = 12
-            while end < len(query) and query[end] != 0:
-                end += 1 + query[end]
-            question = query[12:end + 5]
-            self.sock.sendto(struct.pack("!HHHHHH", qid, flags, 1, 0, 0, 0) + question, client)
+    @staticmethod
+    def refused(query):
+        """REFUSED to `query`: its header and question (the OPT record, if any, left out)."""
+        if len(query) < 12:
+            return None
+        qid, flags = struct.unpack("!HH", query[:4])
+        flags = (flags & 0x7900) | 0x8000 | REFUSED  # QR, opcode and RD kept
+        end = 12
+        while end < len(query) and query[end] != 0:
+            end += 1 + query[end]
+        question = query[12:end + 5]
+        return struct.pack("!HHHHHH", qid, flags, 1, 0, 0, 0) + question
 
     def stop(self):
         self.running = False
@@ -131,11 +117,6 @@ def in_parallel(*calls):
 def setUpModule():
     global env
     env = subject.Environment.with_world("the test sets dnsvagt's cache options")
-
-
-def tearDownModule():
-    if env is not None:
-        env.stop()
 
 
 class PrefetchTest(unittest.TestCase):

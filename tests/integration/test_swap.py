@@ -316,11 +316,6 @@ def setUpModule():
     env = subject.Environment.with_world("the reference Unbound has no blocklists")
 
 
-def tearDownModule():
-    if env is not None:
-        env.stop()
-
-
 class ListSwapUnderLoadTest(unittest.TestCase):
     def setUp(self):
         self.version_a, self.version_b, start_text = list_versions()

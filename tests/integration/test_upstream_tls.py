@@ -65,12 +65,7 @@ def make_pki():
 def setUpModule():
     global env
     env = subject.Environment.with_world("tests dnsvagt's upstream.tls_ca_file")
-    env.started(make_pki)
-
-
-def tearDownModule():
-    if env is not None:
-        env.stop()
+    make_pki()
 
 
 def over_tls(tls_ca_file, tls_name=TLS_NAME, port=None):

@@ -151,6 +151,25 @@ def udp_exchange(port, packet, timeout=2.0, source="127.0.0.1"):
             return None
 
 
+def serve_udp(sock, respond, running):
+    """Serves the datagrams that reach `sock` (bound, with a timeout) for one of the tests' own
+    upstreams: replies with respond(query) unless that is None, while running() is true and
+    the socket is open. A reply that cannot be sent is dropped, like one lost on the way."""
+    while running():
+        try:
+            query, client = sock.recvfrom(65535)
+        except socket.timeout:
+            continue
+        except OSError:
+            return
+        reply = respond(query)
+        if reply is not None:
+            try:
+                sock.sendto(reply, client)
+            except OSError:
+                pass
+
+
 def udp_batch(port, packets, wait=1.5):
     """Sends every packet from its own socket at once; returns the replies (list of bytes per
     packet, normally 0 or 1) collected until `wait` seconds after the last send."""
