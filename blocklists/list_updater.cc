@@ -125,14 +125,19 @@ std::optional<StoredListInfo> ListUpdater::version_in_use(size_t index) const {
   return lists_.at(index)->in_use;
 }
 
-bool ListUpdater::load_cached(List& list) {
-  ListStore::Loaded loaded;
+ListStore::Loaded ListUpdater::check_stored(const List& list) {
   try {
-    loaded = store_->check(list.source.name);
+    return store_->check(list.source.name);
   } catch (const StoreError& error) {
-    loaded.status = ListStore::LoadStatus::damaged;
-    loaded.problem = error.what();
+    ListStore::Loaded damaged;
+    damaged.status = ListStore::LoadStatus::damaged;
+    damaged.problem = error.what();
+    return damaged;
   }
+}
+
+bool ListUpdater::load_cached(List& list) {
+  ListStore::Loaded loaded = check_stored(list);
   if (loaded.status == ListStore::LoadStatus::missing) return false;
   if (loaded.status == ListStore::LoadStatus::damaged) {
     record_failure(list, UpdateFailure::io, "cached copy unusable: " + loaded.problem,
@@ -383,13 +388,7 @@ void ListUpdater::publish_locked() {
     }
     // Every list is compiled from its stored copy, verified here and parsed by the publisher a
     // piece at a time: between updates only the policy itself holds the entries.
-    ListStore::Loaded checked;
-    try {
-      checked = store_->check(list.source.name);
-    } catch (const StoreError& error) {
-      checked.status = ListStore::LoadStatus::damaged;
-      checked.problem = error.what();
-    }
+    const ListStore::Loaded checked = check_stored(list);
     if (checked.status == ListStore::LoadStatus::ok) {
       published.path = store_->list_path(list.source.name);
       published.note.clear();

@@ -98,6 +98,9 @@ class ListUpdater {
 
   // Takes the list's cached version as its good one; false if there is none or it is damaged.
   bool load_cached(List& list);
+  // The store's check of the list's good version, with a store that cannot be read counted as
+  // a damaged version.
+  ListStore::Loaded check_stored(const List& list);
   void run(List& list);
   // When a feed with a good version fetched at `checked_at` is due next.
   std::chrono::steady_clock::time_point first_fetch_due(const List& list);
