@@ -14,7 +14,7 @@ std::string list_label(const PolicyList& list) {
 // "client 192.0.2.1: group "guests": block lists "a", "b"; allow lists none; answer nxdomain"
 std::string client_line(const Policy& policy, const LookupClient& client) {
   const PolicyGroup& group = policy.groups()[client.group];
-  std::string line = "client " + client.address + ": ";
+  std::string line = "client " + client.name + ": ";
   if (client.group == Policy::kDefaultGroup) {
     line += "in no client group: every list applies";
   } else {

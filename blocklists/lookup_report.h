@@ -19,10 +19,11 @@ struct LookupReport {
   bool blocked = false;
 };
 
-// The client a lookup is for (`--client`): its address as given and its policy group
-// (Policy::groups()), whose lists and action the report applies and names.
+// The client a lookup is for (`--client`, `--subject`): how the report names it (its address
+// as given, its certificate's subject or both) and its policy group (Policy::groups()), whose
+// lists and action the report applies and names.
 struct LookupClient {
-  std::string address;
+  std::string name;
   size_t group = Policy::kDefaultGroup;
 };
 

@@ -29,9 +29,10 @@ constexpr const char* kDefaultConfigPath = "/etc/dnsvagt/dnsvagt.yaml";
 constexpr const char* kUsage =
     "usage: dnsvagt [-c FILE]              run the server (foreground)\n"
     "       dnsvagt check-config [-c FILE] validate the config, print the effective config\n"
-    "       dnsvagt lookup NAME [-c FILE] [--client ADDR]\n"
+    "       dnsvagt lookup NAME [-c FILE] [--client ADDR] [--subject DN]\n"
     "                                      which list and rule would block NAME (for a\n"
-    "                                      client at ADDR: under its client group's policy)\n"
+    "                                      client at ADDR or with a TLS client certificate\n"
+    "                                      for DN: under its client group's policy)\n"
     "       dnsvagt audit [DOMAIN...] [-c FILE] [--format table|json|html]\n"
     "                                      check requirements 17-20, 23 of own domains\n"
     "                                      (default: audit.domains of the config)\n"
@@ -76,6 +77,25 @@ int audit(const dnsvagt::Config& config, const std::vector<std::string>& names,
   return report.all_met() ? 0 : report.any_not_met() ? 3 : 4;
 }
 
+// The client `lookup --client ADDR --subject DN` asks for, in the group the server would
+// give it: its certificate subject's, else its address's.
+dnsvagt::LookupClient lookup_client_of(const dnsvagt::Config& config,
+                                       const std::optional<dnsvagt::IpAddress>& address,
+                                       const std::optional<std::string>& subject) {
+  const dnsvagt::ClientGroups groups(config.clients);
+  dnsvagt::LookupClient client;
+  if (address) {
+    client.name = address->to_string();
+    client.group = groups.group_of(*address);
+  }
+  if (subject) {
+    client.name += (address ? " " : "") + ("with certificate \"" + *subject + "\"");
+    const size_t by_subject = groups.group_of_subject(*subject);
+    if (by_subject != dnsvagt::Policy::kDefaultGroup) client.group = by_subject;
+  }
+  return client;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -89,6 +109,7 @@ int main(int argc, char** argv) {
   std::optional<std::string> config_file;
   std::string format = "table";
   std::optional<dnsvagt::IpAddress> client;
+  std::optional<std::string> subject;
   std::vector<std::string> operands;
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "-c" || args[i] == "--config") {
@@ -109,6 +130,11 @@ int main(int argc, char** argv) {
       } catch (const std::invalid_argument& error) {
         return usage_error("--client: " + std::string(error.what()));
       }
+    } else if (command == "lookup" && args[i] == "--subject") {
+      if (i + 1 == args.size() || args[i + 1].empty()) {
+        return usage_error("--subject needs a DN, like \"CN=laptop7,OU=guests,O=Example\"");
+      }
+      subject = args[++i];
     } else if (args[i] == "-h" || args[i] == "--help") {
       fputs(kUsage, stdout);
       return 0;
@@ -150,10 +176,7 @@ int main(int argc, char** argv) {
   if (command == "lookup") {
     try {
       std::optional<dnsvagt::LookupClient> lookup_client;
-      if (client) {
-        lookup_client = dnsvagt::LookupClient{
-            client->to_string(), dnsvagt::ClientGroups(config.clients).group_of(*client)};
-      }
+      if (client || subject) lookup_client = lookup_client_of(config, client, subject);
       dnsvagt::LookupReport report =
           dnsvagt::lookup_report(config, operands.front(), lookup_client);
       fputs(report.text.c_str(), report.valid ? stdout : stderr);

@@ -21,6 +21,8 @@ import world
 
 W = world.PARENT
 TLS_NAME = "dot.test"
+# The guest client certificate's subject as the server reads it (RFC 4514).
+GUEST_SUBJECT = "CN=guest.test,OU=guests,O=dnsvagt test"
 NAME = "www.secure.%s." % W
 BOUND = 15.0   # how long a test waits for what it expects (a bound, not a timing)
 PROXY = "127.0.0.2"  # in server.proxy_protocol_from: a PROXY header before the handshake
@@ -209,6 +211,23 @@ class DotTest(unittest.TestCase):
                         as sock:
                     self.assertEqual(exchange(sock, name).rcode, "NXDOMAIN")
                 self.assertEqual(logged_clients(mutual, name, "group"), [group])
+
+    def test_lookup_with_a_subject_shows_the_group_the_server_gives_it(self):
+        def lookup(*client):
+            return subprocess.run(
+                [subject.Options.dnsvagt, "lookup", "www.example", "-c",
+                 os.path.join(env.directory, "dot-mtls", "dnsvagt.yaml"), *client],
+                capture_output=True, text=True, timeout=30)
+        guest = lookup("--client", "127.0.0.1", "--subject", GUEST_SUBJECT)
+        self.assertEqual(guest.returncode, 0, guest.stderr)
+        self.assertIn('client 127.0.0.1 with certificate "%s": group "cert-guests": '
+                      % GUEST_SUBJECT, guest.stdout)
+        other = lookup("--subject", "CN=client.test")
+        self.assertIn('client with certificate "CN=client.test": in no client group',
+                      other.stdout)
+        empty = lookup("--subject", "")
+        self.assertEqual(empty.returncode, 1)
+        self.assertIn("--subject needs a DN", empty.stderr)
 
 
 class DotProxyTest(unittest.TestCase):
