@@ -18,6 +18,7 @@
 #include "resolver/clock.h"
 #include "resolver/logging.h"
 #include "resolver/listen_socket.h"
+#include "resolver/tls_context.h"
 #include "resolver/trust_anchor.h"
 #include "resolver/upstream.h"
 #include "version.h"
@@ -118,6 +119,14 @@ void Server::drop_privileges() {
 std::unique_ptr<Server::Generation> Server::start_generation(const Config& config) {
   auto generation = std::make_unique<Generation>();
   generation->shared = std::make_shared<WorkerShared>(config, &tcp_slots_);
+  if (generation_) {
+    // Sessions resume across a reload, with a new certificate too.
+    for (auto context : {&WorkerShared::dot_context, &WorkerShared::doh_context}) {
+      SSL_CTX* old_context = (*generation_->shared.*context).get();
+      SSL_CTX* new_context = (*generation->shared.*context).get();
+      if (old_context && new_context) keep_ticket_keys(old_context, new_context);
+    }
+  }
   const RateLimit& rate_limit = config.server.rate_limit;
   if (generation_ && generation_->shared->config.server.rate_limit == rate_limit) {
     generation->shared->rate_limiter = generation_->shared->rate_limiter;
@@ -164,6 +173,27 @@ void Server::stop_generation(Generation& generation) {
   for (auto& worker : generation.workers) worker->join();
 }
 
+void Server::retire_generation() {
+  for (auto& worker : generation_->workers) worker->stop(/*keep_connections=*/true);
+  retired_ = std::move(generation_);
+}
+
+void Server::finish_retired(bool now) {
+  if (!retired_) return;
+  if (now) {
+    stop_generation(*retired_);
+  } else {
+    for (auto& worker : retired_->workers) {
+      if (!worker->ended()) return;
+    }
+    for (auto& worker : retired_->workers) worker->join();
+  }
+  retired_.reset();
+  // The old generation's answer cache, libunbound contexts and workers were heap memory that
+  // glibc keeps unless asked: a reload left 15-23 MiB resident (bench/e2e/soak.py).
+  malloc_trim(0);
+}
+
 int Server::run() {
   // Signals are taken synchronously by this thread only, and every thread started from here
   // on (telemetry, list updates, audit, workers) inherits the blocked mask: a SIGHUP that came
@@ -207,10 +237,12 @@ int Server::run() {
       log_info("received %s: finishing queries in flight and stopping", strsignal(signal));
       break;
     }
+    finish_retired(false);
     feed_watchdog();
   }
   sd_notify(0, "STOPPING=1");
   audit_.reset();
+  finish_retired(true);
   stop_generation(*generation_);
   generation_.reset();
   log_info("stopped");
@@ -244,6 +276,7 @@ void Server::reload() {
     // One list updater per cache_dir at a time: the old one stops first (the old workers keep
     // its last policy) and comes back if the new generation cannot start.
     generation_->lists.reset();
+    finish_retired(true);
     std::unique_ptr<Generation> next_generation;
     try {
       next_generation = start_generation(next);
@@ -251,11 +284,8 @@ void Server::reload() {
       generation_->lists = start_list_updater(config_, generation_->shared->policy);
       throw;
     }
-    stop_generation(*generation_);
+    retire_generation();
     generation_ = std::move(next_generation);
-    // The old generation's answer cache, libunbound contexts and workers were heap memory that
-    // glibc keeps unless asked: a reload left 15-23 MiB resident (bench/e2e/soak.py).
-    malloc_trim(0);
     config_ = std::move(next);
     set_log_level(config_.logging.level);
     start_audit(config_);

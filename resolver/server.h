@@ -46,6 +46,12 @@ class Server {
   // Loads every list (cache, local files) into `target` and starts their background updates.
   std::unique_ptr<ListUpdater> start_list_updater(const Config& config, PublishedPolicy& target);
   static void stop_generation(Generation& generation);
+  // Hands the running generation's open connections time to end (Worker::stop with
+  // keep_connections) while the next generation serves everything new.
+  void retire_generation();
+  // Frees the retired generation once its workers have ended; with `now`, drains and frees
+  // it at once (a reload's new workers take its counter slots, a stop ends everything).
+  void finish_retired(bool now);
   void reload();
   void feed_watchdog();
   // Replaces the periodic audit with one of `config` (none without audit.domains or with
@@ -60,6 +66,7 @@ class Server {
   TcpSlots tcp_slots_;
   std::unique_ptr<Telemetry> telemetry_;  // outlives every generation
   std::unique_ptr<Generation> generation_;
+  std::unique_ptr<Generation> retired_;  // a reload's old workers, serving their connections
   std::unique_ptr<PeriodicAudit> audit_;  // publishes to telemetry_: declared after it
   std::vector<AuditDomain> audited_domains_;
   uint64_t watchdog_usec_ = 0;

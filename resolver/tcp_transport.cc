@@ -125,9 +125,14 @@ TcpTransport::~TcpTransport() {
   for (evconnlistener* listener : listeners_) evconnlistener_free(listener);
 }
 
-void TcpTransport::drain() {
-  draining_ = true;
+void TcpTransport::stop_accepting() {
+  accepting_ = false;
   for (evconnlistener* listener : listeners_) evconnlistener_disable(listener);
+}
+
+void TcpTransport::drain() {
+  stop_accepting();
+  draining_ = true;
   std::vector<Connection*> open;
   for (auto& [raw, connection] : connections_) open.push_back(raw);
   for (Connection* connection : open) {
@@ -144,7 +149,7 @@ void TcpTransport::on_accept(evconnlistener*, int fd, sockaddr* address, int len
 
 void TcpTransport::accept(int fd, const sockaddr* address, int length) {
   const ServerConfig& server = shared_.config.server;
-  if (draining_) {
+  if (!accepting_) {
     ::close(fd);
     return;
   }

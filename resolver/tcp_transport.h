@@ -35,9 +35,12 @@ class TcpTransport {
   TcpTransport(const TcpTransport&) = delete;
   TcpTransport& operator=(const TcpTransport&) = delete;
 
+  // Accepts no more connections; those open are served as before.
+  void stop_accepting();
   // Accepts no more connections, reads no more queries, and closes each connection once the
   // answers it is owed are written.
   void drain();
+  size_t open_connections() const { return connections_.size(); }
 
  private:
   struct Connection;
@@ -86,6 +89,7 @@ class TcpTransport {
   bool draining_ = false;
   std::vector<evconnlistener*> listeners_;
   std::unordered_map<Connection*, std::shared_ptr<Connection>> connections_;
+  bool accepting_ = true;
   std::vector<uint8_t> query_;  // one framed query, copied out of the input buffer
   std::vector<uint8_t> reply_;
 };

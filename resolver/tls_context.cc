@@ -81,6 +81,14 @@ std::shared_ptr<SSL_CTX> make_tls_context(const ServerTlsConfig& tls, Transport 
   return context;
 }
 
+void keep_ticket_keys(SSL_CTX* from, SSL_CTX* to) {
+  unsigned char keys[80];  // OpenSSL's name, HMAC and AES keys
+  const bool kept = SSL_CTX_get_tlsext_ticket_keys(from, keys, sizeof keys) == 1 &&
+                    SSL_CTX_set_tlsext_ticket_keys(to, keys, sizeof keys) == 1;
+  OPENSSL_cleanse(keys, sizeof keys);
+  if (!kept) fail("cannot keep the session ticket keys");
+}
+
 bool alpn_chose_http2(const SSL* ssl) {
   const unsigned char* chosen = nullptr;
   unsigned int length = 0;

@@ -18,6 +18,11 @@ namespace dnsvagt {
 // file OpenSSL could not use.
 std::shared_ptr<SSL_CTX> make_tls_context(const ServerTlsConfig& tls, Transport transport);
 
+// Gives `to` the session ticket keys of `from`: a ticket issued before a reload still resumes
+// its session after it (a new context seals tickets with keys of its own). Throws
+// std::runtime_error.
+void keep_ticket_keys(SSL_CTX* from, SSL_CTX* to);
+
 // The HTTP version a DNS over HTTPS client chose by ALPN: HTTP/2 for "h2", else HTTP/1.1
 // (also for a client that offered none).
 bool alpn_chose_http2(const SSL* ssl);

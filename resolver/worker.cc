@@ -10,6 +10,9 @@ namespace dnsvagt {
 namespace {
 
 constexpr timeval kDrainTime = {2, 0};
+// How long connections open at a reload are served on by the old workers: most end sooner by
+// server.tcp_idle_timeout; a busy one is then drained, and its client reconnects.
+constexpr timeval kLingerTime = {60, 0};
 constexpr timeval kFlushTime = {0, 100000};  // lets the last TCP replies leave after a drain
 constexpr timeval kHeartbeat = {1, 0};
 
@@ -60,9 +63,17 @@ Worker::~Worker() {
   event_base_free(base_);
 }
 
-void Worker::start() { thread_ = std::thread([this] { event_base_dispatch(base_); }); }
+void Worker::start() {
+  thread_ = std::thread([this] {
+    event_base_dispatch(base_);
+    ended_.store(true, std::memory_order_release);
+  });
+}
 
-void Worker::stop() { event_active(stop_event_, EV_READ, 0); }
+void Worker::stop(bool keep_connections) {
+  keep_connections_.store(keep_connections, std::memory_order_relaxed);
+  event_active(stop_event_, EV_READ, 0);
+}
 
 void Worker::join() {
   if (thread_.joinable()) thread_.join();
@@ -70,29 +81,61 @@ void Worker::join() {
 
 void Worker::on_stop(int, short, void* worker) {
   auto* w = static_cast<Worker*>(worker);
-  w->errors_.guarded("draining", [w] { w->begin_drain(); });
+  w->errors_.guarded("draining", [w] {
+    const bool keep_connections = w->keep_connections_.load(std::memory_order_relaxed);
+    if (!w->draining_) {
+      keep_connections ? w->begin_linger() : w->begin_drain();
+    } else if (w->lingering_ && !keep_connections) {
+      w->begin_drain();
+    }
+  });
+}
+
+void Worker::begin_linger() {
+  draining_ = true;
+  lingering_ = true;
+  udp_->stop_reading();
+  tcp_->stop_accepting();
+  dot_->stop_accepting();
+  doh_->stop_accepting();
+  evtimer_add(drain_deadline_, &kLingerTime);
+  end_if_drained();
 }
 
 void Worker::begin_drain() {
   draining_ = true;
+  lingering_ = false;
   udp_->stop_reading();
   tcp_->drain();
   dot_->drain();
   doh_->drain();
-  evtimer_add(drain_deadline_, &kDrainTime);
+  evtimer_add(drain_deadline_, &kDrainTime);  // replaces the linger deadline
   end_if_drained();
 }
 
 void Worker::end_if_drained() {
-  if (draining_ && !engine_->answers_owed()) event_base_loopexit(base_, &kFlushTime);
+  if (!draining_ || engine_->answers_owed()) return;
+  if (lingering_ &&
+      tcp_->open_connections() + dot_->open_connections() + doh_->open_connections() > 0) {
+    return;
+  }
+  event_base_loopexit(base_, &kFlushTime);
 }
 
 void Worker::on_drain_deadline(int, short, void* worker) {
-  event_base_loopexit(static_cast<Worker*>(worker)->base_, nullptr);
+  auto* w = static_cast<Worker*>(worker);
+  if (w->lingering_) {
+    w->errors_.guarded("draining", [w] { w->begin_drain(); });
+  } else {
+    event_base_loopexit(w->base_, nullptr);
+  }
 }
 
 void Worker::on_heartbeat(int, short, void* worker) {
-  static_cast<Worker*>(worker)->heartbeat_.store(monotonic_seconds(), std::memory_order_relaxed);
+  auto* w = static_cast<Worker*>(worker);
+  w->heartbeat_.store(monotonic_seconds(), std::memory_order_relaxed);
+  // A lingering worker's connections close by themselves: it ends once the last has.
+  if (w->lingering_) w->errors_.guarded("draining", [w] { w->end_if_drained(); });
 }
 
 }  // namespace dnsvagt

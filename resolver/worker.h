@@ -46,13 +46,19 @@ class Worker {
 
   void start();
   // Thread-safe: stop reading the sockets, finish the queries in flight (at most ~2 s), end
-  // the thread. join() waits for that.
-  void stop();
+  // the thread. join() waits for that. With keep_connections (a reload, whose new workers
+  // accept from now on) the open TCP, DoT and DoH connections are served on, under this
+  // worker's configuration, until they close or time out, for at most kLingerTime; then they
+  // are drained as by a stop. A later stop() without it drains them at once.
+  void stop(bool keep_connections = false);
   void join();
+  // Whether the thread has ended (join() then returns at once).
+  bool ended() const { return ended_.load(std::memory_order_acquire); }
   // Monotonic seconds of the loop's last tick (for the systemd watchdog).
   int64_t last_heartbeat() const { return heartbeat_.load(std::memory_order_relaxed); }
 
  private:
+  void begin_linger();
   void begin_drain();
   void end_if_drained();
 
@@ -77,6 +83,9 @@ class Worker {
   event* heartbeat_event_ = nullptr;
   event* drain_deadline_ = nullptr;
   bool draining_ = false;
+  bool lingering_ = false;  // draining, but serving the connections open at the stop
+  std::atomic<bool> keep_connections_{false};
+  std::atomic<bool> ended_{false};
   std::atomic<int64_t> heartbeat_{0};
   std::thread thread_;
 };

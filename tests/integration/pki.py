@@ -40,10 +40,11 @@ def make_test_pki(directory, server_name):
     """In `directory` (made here): a CA with a server certificate for `server_name` and a
     client certificate, a guest client certificate (subject CN=guest.test,OU=guests,
     O=dnsvagt test), and another CA that signed none. Returns {"ca", "other_ca": CA
-    certificate paths, "server", "client", "guest": (key, cert)}."""
+    certificate paths, "ca_pair": the CA's (certificate, key), "server", "client", "guest":
+    (key, cert)}."""
     os.makedirs(directory)
     ca = make_ca(directory, "test-ca")
-    return {"ca": ca[0], "other_ca": make_ca(directory, "other-ca")[0],
+    return {"ca": ca[0], "ca_pair": ca, "other_ca": make_ca(directory, "other-ca")[0],
             "server": make_certificate(directory, ca, server_name),
             "client": make_certificate(directory, ca, "client.test", client=True,
                                        base="client"),

@@ -122,6 +122,12 @@ def start_subject_on(world_, directory, name, port, allow):
     return world.start_answering(name, command, log, port, expect=expect)
 
 
+def reloads(daemon):
+    """How many reloads a dnsvagt has logged as done."""
+    with open(daemon.log_path, errors="replace") as log:
+        return log.read().count("reloaded the configuration")
+
+
 class Environment:
     """The world plus the servers a test module started; stop() kills them all."""
 

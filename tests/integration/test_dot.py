@@ -6,6 +6,7 @@
 
 import json
 import os
+import signal
 import socket
 import ssl
 import subprocess
@@ -29,7 +30,8 @@ PROXY = "127.0.0.2"  # in server.proxy_protocol_from: a PROXY header before the 
 
 env = None
 pki_files = {}
-plain = None   # the DoT instance without client certificates: (dns port, dot port, metrics port)
+plain = None   # the DoT instance without client certificates: (dns port, dot port, metrics
+               # port, query log, Daemon)
 mutual = None  # the one that asks for a client certificate of the test CA
 
 
@@ -49,8 +51,8 @@ def start_dot_instance(name, client_ca=None, clients=None):
         query_log.append(os.path.join(conf_dir, "queries.jsonl"))
         settings["logging"] = {"query_log": query_log[-1]}
 
-    port, metrics_port, _ = env.start_dnsvagt(name, change, metrics=True)
-    return port, dot_port, metrics_port, query_log[-1]
+    port, metrics_port, daemon = env.start_dnsvagt(name, change, metrics=True)
+    return port, dot_port, metrics_port, query_log[-1], daemon
 
 
 def logged_clients(instance, name, field="client"):
@@ -228,6 +230,49 @@ class DotTest(unittest.TestCase):
         empty = lookup("--subject", "")
         self.assertEqual(empty.returncode, 1)
         self.assertIn("--subject needs a DN", empty.stderr)
+
+
+class DotReloadTest(unittest.TestCase):
+    """A SIGHUP after the certificate was renewed: the connections open at the time are
+    served on, new ones get the new certificate, and sessions resume across it."""
+
+    def tearDown(self):
+        env.check_alive(self)
+
+    def test_a_reload_keeps_connections_and_sessions_and_serves_the_new_certificate(self):
+        daemon = plain[4]
+        context = client_context()
+        with tls_connect(plain[1], context) as kept, \
+                socket.create_connection((world.LOOPBACK, plain[0]), timeout=3) as plain_tcp:
+            self.assertEqual(exchange(kept, qid=1).rcode, "NOERROR")
+            session = kept.session  # TLS 1.3 tickets come after the handshake
+            old_certificate = kept.getpeercert(binary_form=True)
+            plain_tcp.sendall(wire.frame(wire.query(2, NAME)))
+            self.assertEqual(wire.Reply(wire.tcp_read_message(plain_tcp)).rcode, "NOERROR")
+
+            renewed = pki.make_certificate(os.path.join(env.directory, "pki"),
+                                           pki_files["ca_pair"], TLS_NAME, base="renewed")
+            for new, current in zip(renewed, pki_files["server"]):
+                os.replace(new, current)
+            reloads = subject.reloads(daemon)
+            os.kill(daemon.pid, signal.SIGHUP)
+            deadline = time.monotonic() + BOUND
+            while subject.reloads(daemon) == reloads and time.monotonic() < deadline:
+                time.sleep(0.1)
+            self.assertEqual(subject.reloads(daemon), reloads + 1, daemon.log_tail())
+
+            for qid in (3, 4):
+                self.assertEqual(exchange(kept, qid=qid).rcode, "NOERROR")
+                plain_tcp.sendall(wire.frame(wire.query(qid, NAME)))
+                self.assertEqual(wire.Reply(wire.tcp_read_message(plain_tcp)).rcode,
+                                 "NOERROR")
+        with tls_connect(plain[1], context) as fresh:
+            self.assertEqual(exchange(fresh).rcode, "NOERROR")
+            self.assertNotEqual(fresh.getpeercert(binary_form=True), old_certificate,
+                                "a new connection got the old certificate")
+        with tls_connect(plain[1], context, session=session) as resumed:
+            self.assertEqual(exchange(resumed).rcode, "NOERROR")
+            self.assertTrue(resumed.session_reused, "a session from before did not resume")
 
 
 class DotProxyTest(unittest.TestCase):

@@ -248,12 +248,6 @@ def tearDownModule():
                                                 for item in sorted(measured.items())))
 
 
-def reloads(daemon):
-    """How many reloads a dnsvagt has logged as done."""
-    with open(daemon.log_path, errors="replace") as log:
-        return log.read().count("reloaded the configuration")
-
-
 class ReloadStormTest(unittest.TestCase):
     """SIGHUPs faster than reloads finish, as a config-management run that touches the file
     several times in a row sends them.
@@ -272,10 +266,10 @@ class ReloadStormTest(unittest.TestCase):
                 time.sleep(0.005)
             # Every SIGHUP is a reload; the last ones may still be running.
             deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and reloads(daemon) < 2:
+            while time.monotonic() < deadline and subject.reloads(daemon) < 2:
                 time.sleep(0.1)
             self.assertTrue(daemon.running(), daemon.log_tail())
-            self.assertGreaterEqual(reloads(daemon), 2, daemon.log_tail())
+            self.assertGreaterEqual(subject.reloads(daemon), 2, daemon.log_tail())
             self.assertEqual(world.dig_status(port, "www.%s." % world.PARENT, "A"), "NOERROR")
         finally:
             retire(daemon)
