@@ -83,33 +83,21 @@ void Worker::on_stop(int, short, void* worker) {
   auto* w = static_cast<Worker*>(worker);
   w->errors_.guarded("draining", [w] {
     const bool keep_connections = w->keep_connections_.load(std::memory_order_relaxed);
-    if (!w->draining_) {
-      keep_connections ? w->begin_linger() : w->begin_drain();
-    } else if (w->lingering_ && !keep_connections) {
-      w->begin_drain();
+    if (!w->draining_ || (w->lingering_ && !keep_connections)) {
+      w->begin_drain(keep_connections);
     }
   });
 }
 
-void Worker::begin_linger() {
+void Worker::begin_drain(bool keep_connections) {
   draining_ = true;
-  lingering_ = true;
+  lingering_ = keep_connections;
   udp_->stop_reading();
-  tcp_->stop_accepting();
-  dot_->stop_accepting();
-  doh_->stop_accepting();
-  evtimer_add(drain_deadline_, &kLingerTime);
-  end_if_drained();
-}
-
-void Worker::begin_drain() {
-  draining_ = true;
-  lingering_ = false;
-  udp_->stop_reading();
-  tcp_->drain();
-  dot_->drain();
-  doh_->drain();
-  evtimer_add(drain_deadline_, &kDrainTime);  // replaces the linger deadline
+  for (TcpTransport* transport : {&*tcp_, &*dot_, &*doh_}) {
+    keep_connections ? transport->stop_accepting() : transport->drain();
+  }
+  // A drain after lingering replaces the linger deadline.
+  evtimer_add(drain_deadline_, keep_connections ? &kLingerTime : &kDrainTime);
   end_if_drained();
 }
 
@@ -125,7 +113,7 @@ void Worker::end_if_drained() {
 void Worker::on_drain_deadline(int, short, void* worker) {
   auto* w = static_cast<Worker*>(worker);
   if (w->lingering_) {
-    w->errors_.guarded("draining", [w] { w->begin_drain(); });
+    w->errors_.guarded("draining", [w] { w->begin_drain(false); });
   } else {
     event_base_loopexit(w->base_, nullptr);
   }

@@ -58,8 +58,8 @@ class Worker {
   int64_t last_heartbeat() const { return heartbeat_.load(std::memory_order_relaxed); }
 
  private:
-  void begin_linger();
-  void begin_drain();
+  // Stops taking queries; with keep_connections the open connections are served on (lingering).
+  void begin_drain(bool keep_connections);
   void end_if_drained();
 
   static void on_stop(int, short, void* worker);
