@@ -153,7 +153,6 @@ std::unique_ptr<ListUpdater> Server::start_list_updater(const Config& config,
                                                        PublishedPolicy& target) {
   UpdaterHooks hooks;
   hooks.publish = policy_publisher(target, config.blocking, config.clients);
-  telemetry_->connect(hooks);  // list entries, last success, failures by reason
   hooks.log = [](LogLevel level, const std::string& message) {
     switch (level) {
       case LogLevel::error: log_error("%s", message.c_str()); break;
@@ -162,7 +161,7 @@ std::unique_ptr<ListUpdater> Server::start_list_updater(const Config& config,
       case LogLevel::debug: log_debug("%s", message.c_str()); break;
     }
   };
-  telemetry_->connect(hooks);
+  telemetry_->connect(hooks);  // list entries, last success, failures by reason
   auto updater = std::make_unique<ListUpdater>(config.blocking, UpdaterOptions{}, std::move(hooks));
   updater->start();
   return updater;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's two commands:
 #   scripts/dev.sh run    install dependencies, build, run dnsvagt on its built-in defaults
-#   scripts/dev.sh test   install dependencies, build, run the whole test suite
+#   scripts/dev.sh test   install dependencies, build, run the whole test suite, then the same
+#                         suite built with ASan and UBSan (scripts/sanitize.sh; CI's command)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +23,8 @@ case "${1:-}" in
     ;;
   test)
     build
-    cd build && ctest --output-on-failure --timeout 900 -j "$(nproc)"
+    (cd build && ctest --output-on-failure --timeout 900 -j "$(nproc)")
+    ./scripts/sanitize.sh
     ;;
   *)
     echo "usage: $0 run|test" >&2
