@@ -1,25 +1,9 @@
 #include "audit/dmarc.h"
 
-#include <cctype>
+#include "dns/ascii_text.h"
 
 namespace dnsvagt {
 namespace {
-
-std::string_view trimmed(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
-    text.remove_prefix(1);
-  }
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
-
-std::string lowercase(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool is_policy(const std::string& value) {
   return value == "none" || value == "quarantine" || value == "reject";
@@ -31,7 +15,7 @@ std::map<std::string, std::string> parse_tag_list(std::string_view text, std::st
   std::map<std::string, std::string> tags;
   while (!text.empty()) {
     size_t end = text.find(';');
-    std::string_view part = trimmed(text.substr(0, end));
+    std::string_view part = ascii_trimmed(text.substr(0, end));
     text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
     if (part.empty()) continue;
     size_t equals = part.find('=');
@@ -39,18 +23,18 @@ std::map<std::string, std::string> parse_tag_list(std::string_view text, std::st
       if (problem) *problem = "a tag without a value: \"" + std::string(part) + "\"";
       continue;
     }
-    tags.emplace(lowercase(trimmed(part.substr(0, equals))),
-                 std::string(trimmed(part.substr(equals + 1))));
+    tags.emplace(ascii_lowercase(ascii_trimmed(part.substr(0, equals))),
+                 std::string(ascii_trimmed(part.substr(equals + 1))));
   }
   return tags;
 }
 
 bool is_dmarc_record(std::string_view txt) {
-  std::string_view first = trimmed(txt.substr(0, txt.find(';')));
+  std::string_view first = ascii_trimmed(txt.substr(0, txt.find(';')));
   size_t equals = first.find('=');
   if (equals == std::string_view::npos) return false;
   // The version tag and value are case-sensitive (RFC 7489 6.4: "v=DMARC1").
-  return trimmed(first.substr(0, equals)) == "v" && trimmed(first.substr(equals + 1)) == "DMARC1";
+  return ascii_trimmed(first.substr(0, equals)) == "v" && ascii_trimmed(first.substr(equals + 1)) == "DMARC1";
 }
 
 DmarcRecord parse_dmarc(std::string_view txt) {
@@ -62,7 +46,7 @@ DmarcRecord parse_dmarc(std::string_view txt) {
   record.tags = parse_tag_list(txt, &record.problem);
   auto tag = [&](const char* name) {
     auto found = record.tags.find(name);
-    return found == record.tags.end() ? std::string() : lowercase(found->second);
+    return found == record.tags.end() ? std::string() : ascii_lowercase(found->second);
   };
   record.policy = tag("p");
   record.subdomain_policy = record.tags.count("sp") ? tag("sp") : record.policy;

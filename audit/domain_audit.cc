@@ -1,13 +1,13 @@
 #include "audit/domain_audit.h"
 
 #include <algorithm>
-#include <cctype>
 #include <map>
 #include <optional>
 #include <sstream>
 
 #include "audit/dmarc.h"
 #include "audit/spf.h"
+#include "dns/ascii_text.h"
 
 namespace dnsvagt {
 namespace {
@@ -225,7 +225,7 @@ class DomainAudit {
         std::string preference, target;
         fields >> preference >> target;
         if (target.ends_with('.')) target.pop_back();
-        for (char& c : target) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        target = ascii_lowercase(target);
         if (target.empty()) {
           // RFC 7505 null MX ("0 ."): the name accepts no mail.
           dane.add(Verdict::met, what, "null MX: accepts no mail");

@@ -1,17 +1,12 @@
 #include "audit/spf.h"
 
 #include <algorithm>
-#include <cctype>
 #include <sstream>
+
+#include "dns/ascii_text.h"
 
 namespace dnsvagt {
 namespace {
-
-std::string lowercase(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool is_qualifier(char c) { return c == '+' || c == '-' || c == '~' || c == '?'; }
 
@@ -104,7 +99,7 @@ class SpfWalk {
 }  // namespace
 
 bool is_spf_record(std::string_view txt) {
-  if (txt.size() < 6 || lowercase(txt.substr(0, 6)) != "v=spf1") return false;
+  if (txt.size() < 6 || ascii_lowercase(txt.substr(0, 6)) != "v=spf1") return false;
   return txt.size() == 6 || txt[6] == ' ';
 }
 
@@ -117,7 +112,7 @@ SpfRecord parse_spf(std::string_view record) {
   std::istringstream terms{std::string(record.substr(6))};
   std::string term;
   while (terms >> term) {
-    std::string lower = lowercase(term);
+    std::string lower = ascii_lowercase(term);
     size_t equals = lower.find('=');
     size_t separator = lower.find_first_of(":/");
     if (equals != std::string::npos && equals < separator) {

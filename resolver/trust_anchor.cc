@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -13,6 +12,7 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "dns/ascii_text.h"
 #include "resolver/logging.h"
 // Last: without <stdbool.h> before it, ldns/common.h makes bool, true and false macros, which
 // <optional> (from config.h) cannot be compiled after.
@@ -27,10 +27,8 @@ std::string anchor_owner(const ldns_rr* record) {
   ldns_rr_type type = ldns_rr_get_type(record);
   if (type != LDNS_RR_TYPE_DS && type != LDNS_RR_TYPE_DNSKEY) return "";
   char* text = ldns_rdf2str(ldns_rr_owner(record));
-  std::string owner = text ? text : "";
+  std::string owner = ascii_lowercase(text ? text : "");
   std::free(text);
-  std::transform(owner.begin(), owner.end(), owner.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   if (owner.empty() || owner.back() != '.') owner += '.';
   return owner;
 }

@@ -1,0 +1,15 @@
+// Protocol text that is ASCII by definition (owner names in zone files, the tags and terms of
+// SPF and DMARC records): case folding and trimming that ignore the locale and leave any other
+// byte as it is.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace dnsvagt {
+
+std::string ascii_lowercase(std::string_view text);
+// `text` without the ASCII white space (space, \t, \n, \v, \f, \r) at either end.
+std::string_view ascii_trimmed(std::string_view text);
+
+}  // namespace dnsvagt
