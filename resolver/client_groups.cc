@@ -1,6 +1,5 @@
 #include "resolver/client_groups.h"
 
-#include "blocklists/policy.h"
 #include "resolver/access_list.h"
 
 namespace dnsvagt {

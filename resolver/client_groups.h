@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "blocklists/policy.h"
 #include "config/config.h"
 #include "dns/ip_address.h"
 
@@ -25,6 +26,12 @@ class ClientGroups {
   // Policy::kDefaultGroup when no prefix does. An IPv4-mapped IPv6 address is matched as IPv4.
   size_t group_of(const sockaddr* address) const;
   size_t group_of(const IpAddress& address) const;
+  // The group the server gives a client: the one its certificate's subject named
+  // (`certificate_group`, from group_of_subject; kDefaultGroup: none), else its address's.
+  template <typename Address>
+  size_t group_of(const Address& address, size_t certificate_group) const {
+    return certificate_group != Policy::kDefaultGroup ? certificate_group : group_of(address);
+  }
   // The policy group of a client certificate's subject (RFC 4514 form, as OpenSSL prints it
   // with XN_FLAG_RFC2253): the group naming it or the nearest DN above it; kDefaultGroup when
   // none does, and the address decides.

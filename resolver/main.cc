@@ -84,15 +84,12 @@ dnsvagt::LookupClient lookup_client_of(const dnsvagt::Config& config,
                                        const std::optional<std::string>& subject) {
   const dnsvagt::ClientGroups groups(config.clients);
   dnsvagt::LookupClient client;
+  client.group = subject ? groups.group_of_subject(*subject) : dnsvagt::Policy::kDefaultGroup;
   if (address) {
     client.name = address->to_string();
-    client.group = groups.group_of(*address);
+    client.group = groups.group_of(*address, client.group);
   }
-  if (subject) {
-    client.name += (address ? " " : "") + ("with certificate \"" + *subject + "\"");
-    const size_t by_subject = groups.group_of_subject(*subject);
-    if (by_subject != dnsvagt::Policy::kDefaultGroup) client.group = by_subject;
-  }
+  if (subject) client.name += (address ? " " : "") + ("with certificate \"" + *subject + "\"");
   return client;
 }
 

@@ -20,11 +20,6 @@ size_t reply_limit(const Query& query, const ReplyTarget& target) {
   return std::min<size_t>(query.udp_size, kServerUdpSize);
 }
 
-// The group a client certificate's subject named, else the group of the client's address.
-size_t client_group(const ClientGroups& groups, const ReplyTarget& target) {
-  return target.certificate_group ? target.certificate_group : groups.group_of(target.client());
-}
-
 size_t render_failure(const Query& query, uint16_t rcode, uint16_t ede_code,
                       std::string_view ede_text, size_t max_size, std::span<uint8_t> out) {
   std::span<uint8_t> limited = out.first(std::min(max_size, out.size()));
@@ -82,7 +77,8 @@ Outcome QueryEngine::answer_allowed(const Request& request, const Query& query,
   // Blocklist policy (DESIGN.md "Data flow"): a blocked name is answered locally, before the
   // cache is asked and never upstream.
   const size_t max_size = reply_limit(query, request.target);
-  const size_t group = client_group(shared_->client_groups, request.target);
+  const size_t group =
+      shared_->client_groups.group_of(request.target.client(), request.target.certificate_group);
   ReplyFacts facts{query.qname, query.qtype};
   facts.group = shared_->client_groups.name(group);
   if (auto blocked = policy_stage_.check_name(policy_, query, group)) {
@@ -189,7 +185,8 @@ void QueryEngine::reply_to_waiters(InFlight::Entry& pending, ReplyFacts facts,
   int64_t sent_ns = clock_ns(CLOCK_MONOTONIC);
   int64_t sent_wall_ns = accounting_.wall_clock_ns();
   for (const InFlight::Waiter& waiter : pending.waiters) {
-    const size_t group = client_group(shared_->client_groups, waiter.target);
+    const size_t group =
+        shared_->client_groups.group_of(waiter.target.client(), waiter.target.certificate_group);
     if (checked_group != group) {
       checked_group = group;
       reply = reply_for_group(pending, group, facts, answer, age, stale);

@@ -128,6 +128,15 @@ def reloads(daemon):
         return log.read().count("reloaded the configuration")
 
 
+def wait_for_reloads(daemon, count, bound):
+    """Waits at most `bound` seconds for a dnsvagt to have logged `count` reloads as done;
+    returns how many it has."""
+    deadline = time.monotonic() + bound
+    while reloads(daemon) < count and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return reloads(daemon)
+
+
 class Environment:
     """The world plus the servers a test module started; stop() kills them all."""
 

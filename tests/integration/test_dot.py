@@ -256,10 +256,8 @@ class DotReloadTest(unittest.TestCase):
                 os.replace(new, current)
             reloads = subject.reloads(daemon)
             os.kill(daemon.pid, signal.SIGHUP)
-            deadline = time.monotonic() + BOUND
-            while subject.reloads(daemon) == reloads and time.monotonic() < deadline:
-                time.sleep(0.1)
-            self.assertEqual(subject.reloads(daemon), reloads + 1, daemon.log_tail())
+            self.assertEqual(subject.wait_for_reloads(daemon, reloads + 1, BOUND), reloads + 1,
+                             daemon.log_tail())
 
             for qid in (3, 4):
                 self.assertEqual(exchange(kept, qid=qid).rcode, "NOERROR")

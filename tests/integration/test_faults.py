@@ -265,11 +265,9 @@ class ReloadStormTest(unittest.TestCase):
                 os.kill(daemon.pid, signal.SIGHUP)
                 time.sleep(0.005)
             # Every SIGHUP is a reload; the last ones may still be running.
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline and subject.reloads(daemon) < 2:
-                time.sleep(0.1)
+            done = subject.wait_for_reloads(daemon, 2, 30)
             self.assertTrue(daemon.running(), daemon.log_tail())
-            self.assertGreaterEqual(subject.reloads(daemon), 2, daemon.log_tail())
+            self.assertGreaterEqual(done, 2, daemon.log_tail())
             self.assertEqual(world.dig_status(port, "www.%s." % world.PARENT, "A"), "NOERROR")
         finally:
             retire(daemon)
