@@ -3,12 +3,16 @@
 #include <arpa/inet.h>
 #include <ldns/ldns.h>
 
-#include <cstdio>
+#include <strings.h>
+
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
 #include <cstring>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "dns/domain_text.h"
 
@@ -24,11 +28,32 @@ struct RdfDeleter {
 struct RrDeleter {
   void operator()(ldns_rr* rr) const { ldns_rr_free(rr); }
 };
+struct BufferDeleter {
+  void operator()(ldns_buffer* buffer) const { ldns_buffer_free(buffer); }
+};
 struct FileCloser {
   void operator()(FILE* file) const { std::fclose(file); }
 };
 using RdfPtr = std::unique_ptr<ldns_rdf, RdfDeleter>;
 using RrPtr = std::unique_ptr<ldns_rr, RrDeleter>;
+
+// The token sizes ldns_rr_new_frm_str reads a TTL and a class or type with (its
+// LDNS_TTL_DATALEN and LDNS_SYNTAX_DATALEN, which it keeps to itself).
+constexpr size_t kLdnsTtlTokenLength = 21;
+constexpr size_t kLdnsSyntaxTokenLength = 16;
+
+bool blank(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
+
+// ldns_strip_ws, which ldns keeps to itself: blanks off both ends of `line`, in place, where
+// the last one is not escaped.
+char* strip_blanks(char* line) {
+  char* start = line;
+  while (*start && blank(*start)) ++start;
+  char* end = start + std::strlen(start);
+  while (end > start + 2 && blank(end[-1]) && end[-2] != '\\') --end;
+  *end = '\0';
+  return start;
+}
 
 // Lowercase text of a domain name, with the trailing dot ("a.example.").
 std::string dname_text(const ldns_rdf* name) {
@@ -111,12 +136,16 @@ class RpzReader {
     ldns_rdf* previous = nullptr;
     apex_ = origin_ = dname_text(origin);
     int line_number = 0;
+    std::vector<char> line(LDNS_MAX_LINELEN + 1);
     while (!std::feof(file)) {
-      ldns_rr* parsed = nullptr;
+      RrPtr rr;
       problem_.call_starts();
-      ldns_status status =
-          ldns_rr_new_frm_fp_l(&parsed, file, &default_ttl, &origin, &previous, &line_number);
-      RrPtr rr(parsed);
+      // ldns's reader of zone files: one record per read, parentheses joined, comments gone.
+      const ssize_t size =
+          ldns_fget_token_l(file, line.data(), LDNS_PARSE_SKIP_SPACE, LDNS_MAX_LINELEN, &line_number);
+      ldns_status status = size < 0    ? LDNS_STATUS_SYNTAX_ERR
+                           : size == 0 ? LDNS_STATUS_SYNTAX_EMPTY
+                                       : parse_line(line.data(), rr, default_ttl, origin, previous);
       switch (status) {
         case LDNS_STATUS_OK:
           // A record's line is its last one: ldns reads comment lines before it in the same call.
@@ -142,13 +171,100 @@ class RpzReader {
   }
 
  private:
-  void record(const ldns_rr* rr, size_t line) {
-    std::string owner = dname_text(ldns_rr_owner(rr));
-    // ldns reads "TYPE98777600" into its enum unchecked: a value no ldns_rr_type can hold, so
-    // the number is copied out as the integer it is, not loaded as the enum.
+  // One line of the zone as ldns_rr_new_frm_fp_l reads it (directives, then a record), except
+  // that ldns parses the data of a record only for the types dnsvagt reads: its parsers of
+  // other types are not all safe with hostile text (a CERT record of certificate type 0 leaks
+  // in libldns 1.8.3), and their data would be discarded anyway.
+  ldns_status parse_line(char* line, RrPtr& rr, uint32_t& default_ttl, ldns_rdf*& origin,
+                         ldns_rdf*& previous) {
+    if (std::strncmp(line, "$ORIGIN", 7) == 0 && blank(line[7])) {
+      ldns_rdf_deep_free(origin);
+      origin = ldns_rdf_new_frm_str(LDNS_RDF_TYPE_DNAME, strip_blanks(line + 8));
+      return origin ? LDNS_STATUS_SYNTAX_ORIGIN : LDNS_STATUS_SYNTAX_DNAME_ERR;
+    }
+    if (std::strncmp(line, "$TTL", 4) == 0 && blank(line[4])) {
+      const char* end = nullptr;
+      default_ttl = ldns_str2period(strip_blanks(line + 5), &end);
+      return LDNS_STATUS_SYNTAX_TTL;
+    }
+    if (std::strncmp(line, "$INCLUDE", 8) == 0) return LDNS_STATUS_SYNTAX_INCLUDE;
+    if (*strip_blanks(line) == '\0') return LDNS_STATUS_SYNTAX_EMPTY;
+
+    ldns_rr* parsed = nullptr;
+    const std::optional<size_t> head = record_head(line);
+    if (head) {
+      // Owner, TTL, class and type only: the owner is checked and becomes the previous one.
+      const char first_of_data = line[*head];
+      line[*head] = '\0';
+      ldns_status status = ldns_rr_new_question_frm_str(&parsed, line, origin, &previous);
+      line[*head] = first_of_data;
+      rr.reset(parsed);
+      if (status != LDNS_STATUS_OK) return status;
+      const uint32_t type = type_number(rr.get());
+      if (type == 0) return LDNS_STATUS_SYNTAX_TYPE_ERR;  // a name ldns does not know
+      if (!is_read_type(type)) return LDNS_STATUS_OK;
+      rr.reset();
+      parsed = nullptr;
+    }
+    ldns_status status = ldns_rr_new_frm_str(&parsed, line, default_ttl, origin, &previous);
+    rr.reset(parsed);
+    return status;
+  }
+
+  // Where the data of the record `line` starts (its owner, TTL, class and type split as
+  // ldns_rr_new_frm_str splits them), or nothing if it is of a type whose data is read or
+  // ldns would fail before the data.
+  static std::optional<size_t> record_head(const char* line) {
+    const size_t length = std::strlen(line);
+    std::unique_ptr<ldns_buffer, BufferDeleter> text(ldns_buffer_new(length));
+    if (!text) return std::nullopt;
+    ldns_buffer_write(text.get(), line, length);
+    ldns_buffer_flip(text.get());
+    constexpr const char* kBlanks = "\t\n ";
+    char owner[LDNS_MAX_DOMAINLEN + 1];
+    char ttl_or_class[kLdnsTtlTokenLength];
+    char class_or_type[kLdnsSyntaxTokenLength];
+    char type[kLdnsSyntaxTokenLength];
+    if (ldns_bget_token(text.get(), owner, kBlanks, LDNS_MAX_DOMAINLEN) == -1 ||
+        ldns_bget_token(text.get(), ttl_or_class, kBlanks, sizeof ttl_or_class) == -1) {
+      return std::nullopt;
+    }
+    const char* type_name = nullptr;
+    if (ttl_or_class[0] != '\0' && !std::isdigit(static_cast<unsigned char>(ttl_or_class[0]))) {
+      if (ldns_get_rr_class_by_name(ttl_or_class) == 0) type_name = ttl_or_class;
+    } else {
+      if (ldns_bget_token(text.get(), class_or_type, kBlanks, sizeof class_or_type) == -1) {
+        return std::nullopt;
+      }
+      if (ldns_get_rr_class_by_name(class_or_type) == 0) type_name = class_or_type;
+    }
+    if (!type_name) {
+      if (ldns_bget_token(text.get(), type, kBlanks, sizeof type) == -1) return std::nullopt;
+      type_name = type;
+    }
+    for (const char* read : {"A", "AAAA", "CNAME", "SOA", "NS"}) {
+      if (strcasecmp(type_name, read) == 0) return std::nullopt;
+    }
+    return ldns_buffer_position(text.get());
+  }
+
+  static bool is_read_type(uint32_t type) {
+    return type == LDNS_RR_TYPE_A || type == LDNS_RR_TYPE_AAAA || type == LDNS_RR_TYPE_CNAME ||
+           type == LDNS_RR_TYPE_SOA || type == LDNS_RR_TYPE_NS;
+  }
+
+  // ldns reads "TYPE98777600" into its enum unchecked: a value no ldns_rr_type can hold, so
+  // the number is copied out as the integer it is, not loaded as the enum.
+  static uint32_t type_number(const ldns_rr* rr) {
     uint32_t type = 0;
     static_assert(sizeof rr->_rr_type == sizeof type);
     std::memcpy(&type, &rr->_rr_type, sizeof type);
+    return type;
+  }
+
+  void record(const ldns_rr* rr, size_t line) {
+    std::string owner = dname_text(ldns_rr_owner(rr));
+    const uint32_t type = type_number(rr);
     if (type > 0xFFFF) {
       return collector_.invalid(line, problem_.text(),
                                 "type TYPE" + std::to_string(type) + " is over 65535");

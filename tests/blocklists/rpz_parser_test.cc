@@ -48,6 +48,15 @@ std::optional<EntryAction> action_of(const ParsedList& parsed, std::string_view 
   return parsed.action(i);
 }
 
+// The local-data addresses of the entry for `name`, as text; none without such an entry.
+std::vector<std::string> addresses_of(const ParsedList& parsed, std::string_view name) {
+  std::vector<std::string> addresses;
+  const int i = find_entry(parsed, name, EntryScope::name);
+  if (i < 0) return addresses;
+  for (const LocalAddress& address : parsed.local_data(i)) addresses.push_back(address.to_string());
+  return addresses;
+}
+
 std::optional<EntryKind> kind_of(const ParsedList& parsed, std::string_view name) {
   const int i = find_entry(parsed, name, EntryScope::name);
   if (i < 0) return std::nullopt;
@@ -183,6 +192,29 @@ TEST(RpzFormat, TypeNumberOver65535IsInvalid) {
   EXPECT_THAT(parsed.stats.invalid_samples,
               ElementsAre(LineIssueAt(2, "TYPE98777600 is over 65535")));
   EXPECT_EQ(parsed.stats.unsupported, 1u);  // TYPE65535: local data of a type not served
+}
+
+// libldns 1.8.3 leaked the data of a CERT record of certificate type 0 (found by fuzzing, a
+// leak under ASan); dnsvagt serves no CERT data, so ldns never parses it. Such records count
+// as unsupported, their owners still carry to the records after them, and a type written as
+// a number is read as its name.
+TEST(RpzFormat, RecordsOfTypesNotServedAreUnsupportedWithoutParsingTheirData) {
+  const std::string text =
+      "x.example CERT 0 1 2 AAAA\n"
+      "y.example 300 IN CERT 65536 1 2 AAAA\n"
+      "cert-owner.example TXT \"just text\"\n"
+      "  A 10.0.0.1\n"
+      "z.example TYPE1 \\# 4 0a000002\n"
+      "w.example NOSUCHTYPE 1\n";
+  ParsedList parsed = parse_list(text, ListFormat::rpz);
+  EXPECT_EQ(parsed.stats.unsupported, 3u);
+  EXPECT_THAT(parsed.stats.skipped_samples,
+              ElementsAre(LineIssueAt(1, "local data of type CERT"),
+                          LineIssueAt(2, "local data of type CERT"),
+                          LineIssueAt(3, "local data of type TXT")));
+  EXPECT_THAT(addresses_of(parsed, "cert-owner.example"), ElementsAre("10.0.0.1"));
+  EXPECT_THAT(addresses_of(parsed, "z.example"), ElementsAre("10.0.0.2"));
+  EXPECT_THAT(parsed.stats.invalid_samples, ElementsAre(LineIssueAt(6, "type")));
 }
 
 // A zone with `records` A records of distinct addresses for `name`, 10.0.0.1 up.
