@@ -4,8 +4,9 @@
 """Phases, each server in turn (alternating round by round where there are rounds):
   queries     cache hits over kept-alive TLS connections: dnsperf -m TRANSPORT -c CLIENTS
               -q OUTSTANDING for DURATION s; QPS and server CPU per query
-  handshakes  HANDSHAKES full TLS handshakes (no resumption), one connection at a time, each
-              with one query; server CPU per handshake (capacity: 1 / that per core)
+  handshakes  HANDSHAKES full TLS handshakes (no resumption) a round, one connection at a
+              time, each with one query; server CPU per handshake, the median of the rounds
+              (capacity: 1 / that per core)
   idle        IDLE TLS connections opened and left idle (what a transport's client does on a
               new connection first, see its script); the server's VmRSS growth per connection
 Servers pinned to --server-cpus, dnsperf, the Python clients and the NSD to --client-cpus.
@@ -154,15 +155,20 @@ class Bench(benchlib.Session):
         return context.wrap_socket(raw, server_hostname=TLS_NAME)
 
     def handshakes_phase(self):
-        self.handshake_cpu = {}
-        for server in self.servers:
-            context = self.context()  # no session is offered again: every handshake is full
-            before = benchlib.cpu_seconds(server.pid)
-            for _ in range(self.args.handshakes):
-                with self.connect(server, context) as sock:
-                    self.transport.exchange(sock, self.args)
-            self.handshake_cpu[server.name] = (benchlib.cpu_seconds(server.pid) - before) \
-                / self.args.handshakes
+        """HANDSHAKES handshakes per server in each round, servers alternating as in the
+        queries phase: a handshake costs about a millisecond, so one pass is short enough for
+        the machine's other work to tilt it."""
+        self.handshake_cpu = {server.name: [] for server in self.servers}
+        for round_number in range(self.args.rounds):
+            order = self.servers if round_number % 2 == 0 else list(reversed(self.servers))
+            for server in order:
+                context = self.context()  # no session is offered again: every handshake is full
+                before = benchlib.cpu_seconds(server.pid)
+                for _ in range(self.args.handshakes):
+                    with self.connect(server, context) as sock:
+                        self.transport.exchange(sock, self.args)
+                self.handshake_cpu[server.name].append(
+                    (benchlib.cpu_seconds(server.pid) - before) / self.args.handshakes)
 
     def idle_phase(self):
         self.idle = {}
@@ -205,7 +211,7 @@ def report(bench, info):
         cpu = benchlib.median([run["server_cpu_s"] * 1e6 / max(run["completed"], 1)
                                for run in runs])
         share = benchlib.median([run["client_share"] for run in runs])
-        handshake_us = bench.handshake_cpu[name] * 1e6
+        handshake_us = benchlib.median(bench.handshake_cpu[name]) * 1e6
         before, after, alive = bench.idle[name]
         per_connection = (after - before) / max(alive, 1)
         summary[name] = (qps, cpu, handshake_us, per_connection)
@@ -214,7 +220,7 @@ def report(bench, info):
                      "%.0f" % (1e6 / handshake_us) if handshake_us else "n/a",
                      "%d" % alive, "%.1f" % per_connection])
     text = ("%s, 1 server thread; queries: %s, %d rounds of %g s (medians); handshakes: %d "
-            "full TLS handshakes; idle: %d connections\n\n"
+            "full TLS handshakes a round (medians); idle: %d connections\n\n"
             % (bench.transport.title, bench.transport.load_text(args), args.rounds,
                args.duration, args.handshakes, args.idle))
     text += benchlib.markdown_table(
@@ -229,6 +235,9 @@ def report(bench, info):
                     d[3] / u[3] if u[3] else float("nan")))
     else:
         text += "\n\nUnbound only (no --dnsvagt)\n"
+    text += "\nServer CPU µs per handshake, round by round:\n" + "".join(
+        "- %s: %s\n" % (name, ", ".join("%.0f" % (cpu * 1e6) for cpu in bench.handshake_cpu[name]))
+        for name in names)
     text += "\n" + "".join("- %s: %s\n" % item for item in info.items())
     if bench.problems:
         text += "\nProblems:\n" + "".join("- %s\n" % p for p in bench.problems)
