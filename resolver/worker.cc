@@ -83,15 +83,14 @@ void Worker::on_stop(int, short, void* worker) {
   auto* w = static_cast<Worker*>(worker);
   w->errors_.guarded("draining", [w] {
     const bool keep_connections = w->keep_connections_.load(std::memory_order_relaxed);
-    if (!w->draining_ || (w->lingering_ && !keep_connections)) {
+    if (w->phase_ == Phase::serving || (w->phase_ == Phase::lingering && !keep_connections)) {
       w->begin_drain(keep_connections);
     }
   });
 }
 
 void Worker::begin_drain(bool keep_connections) {
-  draining_ = true;
-  lingering_ = keep_connections;
+  phase_ = keep_connections ? Phase::lingering : Phase::draining;
   udp_->stop_reading();
   for (TcpTransport* transport : {&*tcp_, &*dot_, &*doh_}) {
     keep_connections ? transport->stop_accepting() : transport->drain();
@@ -102,8 +101,8 @@ void Worker::begin_drain(bool keep_connections) {
 }
 
 void Worker::end_if_drained() {
-  if (!draining_ || engine_->answers_owed()) return;
-  if (lingering_ &&
+  if (phase_ == Phase::serving || engine_->answers_owed()) return;
+  if (phase_ == Phase::lingering &&
       tcp_->open_connections() + dot_->open_connections() + doh_->open_connections() > 0) {
     return;
   }
@@ -112,7 +111,7 @@ void Worker::end_if_drained() {
 
 void Worker::on_drain_deadline(int, short, void* worker) {
   auto* w = static_cast<Worker*>(worker);
-  if (w->lingering_) {
+  if (w->phase_ == Phase::lingering) {
     w->errors_.guarded("draining", [w] { w->begin_drain(false); });
   } else {
     event_base_loopexit(w->base_, nullptr);
@@ -123,7 +122,9 @@ void Worker::on_heartbeat(int, short, void* worker) {
   auto* w = static_cast<Worker*>(worker);
   w->heartbeat_.store(monotonic_seconds(), std::memory_order_relaxed);
   // A lingering worker's connections close by themselves: it ends once the last has.
-  if (w->lingering_) w->errors_.guarded("draining", [w] { w->end_if_drained(); });
+  if (w->phase_ == Phase::lingering) {
+    w->errors_.guarded("draining", [w] { w->end_if_drained(); });
+  }
 }
 
 }  // namespace dnsvagt

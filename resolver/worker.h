@@ -82,8 +82,12 @@ class Worker {
   event* stop_event_ = nullptr;
   event* heartbeat_event_ = nullptr;
   event* drain_deadline_ = nullptr;
-  bool draining_ = false;
-  bool lingering_ = false;  // draining, but serving the connections open at the stop
+  enum class Phase {
+    serving,
+    lingering,  // stopped taking queries, serving the connections open at the stop
+    draining,   // answering what is owed, then ending
+  };
+  Phase phase_ = Phase::serving;
   std::atomic<bool> keep_connections_{false};
   std::atomic<bool> ended_{false};
   std::atomic<int64_t> heartbeat_{0};
