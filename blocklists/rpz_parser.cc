@@ -41,6 +41,10 @@ using RrPtr = std::unique_ptr<ldns_rr, RrDeleter>;
 // LDNS_TTL_DATALEN and LDNS_SYNTAX_DATALEN, which it keeps to itself).
 constexpr size_t kLdnsTtlTokenLength = 21;
 constexpr size_t kLdnsSyntaxTokenLength = 16;
+// ldns_bget_token can write two bytes past the limit it is given (a newline inside
+// parentheses is copied unchecked, then the closing NUL); every buffer it fills has that room.
+// ldns's line reader leaves no newline in a line, but the buffers are on this stack.
+constexpr size_t kLdnsTokenOverrun = 2;
 
 bool blank(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
 
@@ -141,8 +145,8 @@ class RpzReader {
       RrPtr rr;
       problem_.call_starts();
       // ldns's reader of zone files: one record per read, parentheses joined, comments gone.
-      const ssize_t size =
-          ldns_fget_token_l(file, line.data(), LDNS_PARSE_SKIP_SPACE, LDNS_MAX_LINELEN, &line_number);
+      const ssize_t size = ldns_fget_token_l(file, line.data(), LDNS_PARSE_SKIP_SPACE,
+                                             LDNS_MAX_LINELEN, &line_number);
       ldns_status status = size < 0    ? LDNS_STATUS_SYNTAX_ERR
                            : size == 0 ? LDNS_STATUS_SYNTAX_EMPTY
                                        : parse_line(line.data(), rr, default_ttl, origin, previous);
@@ -221,25 +225,27 @@ class RpzReader {
     ldns_buffer_write(text.get(), line, length);
     ldns_buffer_flip(text.get());
     constexpr const char* kBlanks = "\t\n ";
-    char owner[LDNS_MAX_DOMAINLEN + 1];
-    char ttl_or_class[kLdnsTtlTokenLength];
-    char class_or_type[kLdnsSyntaxTokenLength];
-    char type[kLdnsSyntaxTokenLength];
+    char owner[LDNS_MAX_DOMAINLEN + kLdnsTokenOverrun];
+    char ttl_or_class[kLdnsTtlTokenLength + kLdnsTokenOverrun];
+    char class_or_type[kLdnsSyntaxTokenLength + kLdnsTokenOverrun];
+    char type[kLdnsSyntaxTokenLength + kLdnsTokenOverrun];
     if (ldns_bget_token(text.get(), owner, kBlanks, LDNS_MAX_DOMAINLEN) == -1 ||
-        ldns_bget_token(text.get(), ttl_or_class, kBlanks, sizeof ttl_or_class) == -1) {
+        ldns_bget_token(text.get(), ttl_or_class, kBlanks, kLdnsTtlTokenLength) == -1) {
       return std::nullopt;
     }
     const char* type_name = nullptr;
     if (ttl_or_class[0] != '\0' && !std::isdigit(static_cast<unsigned char>(ttl_or_class[0]))) {
       if (ldns_get_rr_class_by_name(ttl_or_class) == 0) type_name = ttl_or_class;
     } else {
-      if (ldns_bget_token(text.get(), class_or_type, kBlanks, sizeof class_or_type) == -1) {
+      if (ldns_bget_token(text.get(), class_or_type, kBlanks, kLdnsSyntaxTokenLength) == -1) {
         return std::nullopt;
       }
       if (ldns_get_rr_class_by_name(class_or_type) == 0) type_name = class_or_type;
     }
     if (!type_name) {
-      if (ldns_bget_token(text.get(), type, kBlanks, sizeof type) == -1) return std::nullopt;
+      if (ldns_bget_token(text.get(), type, kBlanks, kLdnsSyntaxTokenLength) == -1) {
+        return std::nullopt;
+      }
       type_name = type;
     }
     for (const char* read : {"A", "AAAA", "CNAME", "SOA", "NS"}) {
