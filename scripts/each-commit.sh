@@ -23,6 +23,8 @@ tree=$work/tree
 if [ ! -d "$tree" ]; then
   git worktree add --detach "$tree" HEAD >/dev/null || exit 2
 fi
+# The tests read the shared feeds beside the checkout (../shared/data/feeds).
+if [ -d ../shared ]; then ln -sfn "$(cd ../shared && pwd)" "$work/shared"; fi
 
 failed=0
 for commit in $(git rev-list --reverse "$range"); do
@@ -35,7 +37,7 @@ for commit in $(git rev-list --reverse "$range"); do
     failed=1
     continue
   fi
-  (cd "$tree/build" && ctest --timeout 900 -j "$(nproc)" "$@") >"$work/$short.test.log" 2>&1
+  (cd "$tree/build" && ctest --output-on-failure --timeout 900 -j "$(nproc)" "$@") >"$work/$short.test.log" 2>&1
   status=$?
   summary=$(grep -Eo '[0-9]+% tests passed, [0-9]+ tests failed out of [0-9]+' \
             "$work/$short.test.log" | tail -1)
