@@ -68,6 +68,10 @@ std::shared_ptr<SSL_CTX> make_tls_context(const ServerTlsConfig& tls, Transport 
                                  session_context.size());
   // An idle connection keeps no read and write buffers (about 34 KiB each).
   SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
+  // One TLS 1.3 ticket per handshake, not OpenSSL's two: a client resumes one connection at a
+  // time, and gets a new ticket each time it does. Measured: the second ticket was most of
+  // the CPU a DoH handshake cost over Unbound's (docs/benchmarks.md).
+  if (SSL_CTX_set_num_tickets(c, 1) != 1) fail("cannot set the number of session tickets");
   SSL_CTX_set_options(c, SSL_OP_NO_RENEGOTIATION);
   if (!tls.client_ca.empty()) {
     if (SSL_CTX_load_verify_locations(c, tls.client_ca.c_str(), nullptr) != 1) {
