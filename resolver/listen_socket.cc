@@ -1,6 +1,7 @@
 #include "resolver/listen_socket.h"
 
 #include <arpa/inet.h>
+#include <netinet/tcp.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -59,6 +60,16 @@ int open_udp_socket(const Endpoint& endpoint) {
 
 int open_tcp_listener(const Endpoint& endpoint) {
   int fd = open_socket(SOCK_STREAM, endpoint, "bind TCP");
+  // Each write is a whole answer (or a TLS handshake flight): sent at once, not held back by
+  // Nagle until the client's delayed ACK of the previous one, 40 ms later (HTTP/2 SETTINGS
+  // then a response; a length prefix and its message in two TLS records). Set here, once:
+  // Linux gives an accepted socket the listener's TCP_NODELAY.
+  const int on = 1;
+  if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on) != 0) {
+    int error = errno;
+    close(fd);
+    fail("set TCP_NODELAY on", endpoint, error);
+  }
   if (listen(fd, 256) != 0) {
     int error = errno;
     close(fd);

@@ -7,7 +7,6 @@
 #include <event2/bufferevent_ssl.h>
 #include <event2/listener.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -171,11 +170,6 @@ void TcpTransport::accept(int fd, const sockaddr* address, int length) {
     ::close(fd);
     return;
   }
-  // Each write is a whole answer (or a TLS handshake flight): sent at once, not held back by
-  // Nagle until the client's delayed ACK of the previous one, 40 ms later (HTTP/2 SETTINGS
-  // then a response; a length prefix and its message in two TLS records).
-  const int on = 1;
-  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
   // A load balancer's PROXY header comes in the clear, before the TLS handshake.
   const bool tls = transport_ != Transport::tcp;
   const bool tls_now = tls && !from_proxy;

@@ -26,7 +26,15 @@ Worker::Worker(std::shared_ptr<WorkerShared> shared, WorkerSockets sockets,
       counters_(metrics.worker(counter_slot)),
       accounting_(metrics, counters_, query_log),
       errors_(counters_) {
-  base_ = event_base_new();
+  // With the changelist, epoll learns of a descriptor's changes once per loop turn: a TLS or
+  // HTTP/2 connection that stops waiting to write after one answer and starts again with the
+  // next, in the same turn, costs no epoll_ctl. None of our descriptors is dup()ed (the
+  // changelist's one caveat).
+  event_config* config = event_config_new();
+  if (!config) throw std::bad_alloc();
+  event_config_set_flag(config, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+  base_ = event_base_new_with_config(config);
+  event_config_free(config);
   if (!base_) throw std::runtime_error("cannot create an event loop");
   try {
     engine_.emplace(base_, shared_, contexts_in_process, counters_, accounting_, errors_,
