@@ -67,12 +67,16 @@ class Transport:
         """What a new connection of the idle phase does after the handshake."""
 
 
-def parse_args(argv, doc, transport):
+def parse_args(argv, doc, transport, more_arguments=None):
+    """The command line of a script measuring `transport`; more_arguments(parser), if given,
+    adds that script's own options."""
     parser = benchlib.bench_parser(doc, dnsvagt_required=False)
     benchlib.add_rounds_arguments(parser, duration=8)
     parser.add_argument("--handshakes", type=int, default=1000)
     parser.add_argument("--idle", type=int, default=10000, help="idle connections")
     transport.add_arguments(parser)
+    if more_arguments:
+        more_arguments(parser)
     return benchlib.parse_bench_args(parser, argv, "dnsperf, the Python clients and the NSD")
 
 
@@ -116,13 +120,23 @@ class Bench(benchlib.Session):
             server = benchlib.start_server(self.processes, self.world, self.directory, kind,
                                            kind, args.server_cpus, 1, dnsvagt_bin=args.dnsvagt,
                                            config_overrides=overrides,
-                                           unbound_extra=unbound_extra)
+                                           unbound_extra=unbound_extra,
+                                           wrapper=self.server_wrapper(kind),
+                                           ready_timeout=180.0 if self.server_wrapper(kind)
+                                           else 60.0)
             server.tls = copy.copy(server)
             if kind == "dnsvagt":
                 server.tls.port = dnsvagt_tls_port
             benchlib.warm(server, self.queries,
                           os.path.join(self.directory, kind + "-warm.log"), args.client_cpus)
             self.servers.append(server)
+        self.measure()
+
+    def server_wrapper(self, kind):
+        """The command a server runs under (valgrind, strace), or () for none."""
+        return ()
+
+    def measure(self):
         self.queries_phase()
         self.handshakes_phase()
         self.idle_phase()
@@ -162,13 +176,18 @@ class Bench(benchlib.Session):
         for round_number in range(self.args.rounds):
             order = self.servers if round_number % 2 == 0 else list(reversed(self.servers))
             for server in order:
-                context = self.context()  # no session is offered again: every handshake is full
                 before = benchlib.cpu_seconds(server.pid)
-                for _ in range(self.args.handshakes):
-                    with self.connect(server, context) as sock:
-                        self.transport.exchange(sock, self.args)
+                self.handshakes(server, self.args.handshakes)
                 self.handshake_cpu[server.name].append(
                     (benchlib.cpu_seconds(server.pid) - before) / self.args.handshakes)
+
+    def handshakes(self, server, count):
+        """`count` full handshakes with `server`, one connection at a time, each with the
+        transport's one exchange."""
+        context = self.context()  # no session is offered again: every handshake is full
+        for _ in range(count):
+            with self.connect(server, context) as sock:
+                self.transport.exchange(sock, self.args)
 
     def idle_phase(self):
         self.idle = {}
