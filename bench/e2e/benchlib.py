@@ -173,13 +173,22 @@ class Processes:
         return daemon
 
     def stop(self, daemon):
-        daemon.stop()
+        stop_session(daemon)
         self.daemons.remove(daemon)
 
     def stop_all(self):
         for daemon in reversed(self.daemons):
-            daemon.stop()
+            stop_session(daemon)
         self.daemons = []
+
+
+def stop_session(daemon):
+    """Stops `daemon` and what is left of its session: a server started under strace
+    outlives the strace that the daemon's pid is."""
+    leftovers = [pid for pid in session_pids(daemon.pid) if pid != daemon.pid]
+    daemon.stop()
+    for pid in leftovers:
+        world.kill_pid(pid)
 
 
 def bench_parser(doc, dnsvagt_required):
