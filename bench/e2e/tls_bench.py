@@ -117,13 +117,12 @@ class Bench(benchlib.Session):
 
         self.servers = []
         for kind in ("dnsvagt", "unbound") if args.dnsvagt else ("unbound",):
+            wrapper = self.server_wrapper(kind)
             server = benchlib.start_server(self.processes, self.world, self.directory, kind,
                                            kind, args.server_cpus, 1, dnsvagt_bin=args.dnsvagt,
                                            config_overrides=overrides,
-                                           unbound_extra=unbound_extra,
-                                           wrapper=self.server_wrapper(kind),
-                                           ready_timeout=180.0 if self.server_wrapper(kind)
-                                           else 60.0)
+                                           unbound_extra=unbound_extra, wrapper=wrapper,
+                                           ready_timeout=180.0 if wrapper else 60.0)
             server.tls = copy.copy(server)
             if kind == "dnsvagt":
                 server.tls.port = dnsvagt_tls_port
