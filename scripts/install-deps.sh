@@ -16,6 +16,7 @@ packages=(
   nsd unbound ldnsutils dnsutils knot-dnsutils dnsperf prometheus python3 python3-yaml openssl
   dnsdist   # the load balancer in front of two dnsvagt (PROXY protocol v2)
   curl procps iproute2 valgrind
+  strace    # bench/e2e/handshake_costs.py --tool strace
   systemd   # systemd-analyze verify/security in the packaging tests (nothing is started)
 )
 
