@@ -53,6 +53,25 @@ std::string max_age_value(std::span<const uint8_t> answer) {
   return age ? "max-age=" + std::to_string(*age) : std::string();
 }
 
+// The path and query of an HTTP/1.1 request target in absolute-form
+// ("https://doh.example/dns-query?dns=..."), which a server must accept (RFC 9112 3.2.2);
+// any other target as it is.
+std::string origin_form(const std::string& target) {
+  if (target.empty() || target.front() == '/') return target;
+  http_parser_url url;
+  http_parser_url_init(&url);
+  if (http_parser_parse_url(target.data(), target.size(), 0, &url) != 0 ||
+      !(url.field_set & (1 << UF_SCHEMA))) {
+    return target;
+  }
+  auto field = [&](http_parser_url_fields which) {
+    return target.substr(url.field_data[which].off, url.field_data[which].len);
+  };
+  std::string origin = url.field_set & (1 << UF_PATH) ? field(UF_PATH) : "/";
+  if (url.field_set & (1 << UF_QUERY)) origin += "?" + field(UF_QUERY);
+  return origin;
+}
+
 // ---------------------------------------------------------------------------------------------
 // HTTP/2 (RFC 9113) through an nghttp2 server session; each stream is one request.
 
@@ -255,6 +274,7 @@ class Http1Session final : public DohSession {
     settings_.on_url = on_url;
     settings_.on_header_field = on_header_field;
     settings_.on_header_value = on_header_value;
+    settings_.on_headers_complete = on_headers_complete;
     settings_.on_body = on_body;
     settings_.on_message_complete = on_message_complete;
   }
@@ -300,6 +320,7 @@ class Http1Session final : public DohSession {
   void handle_request() {
     ++request_number_;
     if (!http_should_keep_alive(&parser_)) close_after_ = true;
+    request_.target = origin_form(request_.target);
     DohJudgement judged = request_.judge(path_);
     request_ = {};
     if (judged.status != 200) {
@@ -335,6 +356,7 @@ class Http1Session final : public DohSession {
   static int on_message_begin(http_parser* parser) {
     of(parser).request_ = {};
     of(parser).header_ = {};
+    of(parser).expect_ = {};
     return 0;
   }
   static int on_url(http_parser* parser, const char* at, size_t length) {
@@ -354,13 +376,32 @@ class Http1Session final : public DohSession {
   static int on_header_value(http_parser* parser, const char* at, size_t length) {
     Http1Session& self = of(parser);
     self.in_value_ = true;
-    if (self.header_.size() != 12 || strncasecmp(self.header_.data(), "content-type", 12) != 0) {
+    std::string* value = nullptr;
+    if (self.header_is("content-type")) {
+      value = &self.request_.content_type;
+    } else if (self.header_is("expect")) {
+      value = &self.expect_;
+    } else {
       return 0;
     }
-    std::string& type = self.request_.content_type;
-    if (type.size() + length > kMaxTarget) return 1;
-    type.append(at, length);
+    if (value->size() + length > kMaxTarget) return 1;
+    value->append(at, length);
     return 0;
+  }
+  // A client that asks to be told to send its body (curl does for a POST of over 1 KiB) is
+  // told at once, not after its own wait for the interim response runs out (RFC 9110 10.1.1).
+  static int on_headers_complete(http_parser* parser) {
+    Http1Session& self = of(parser);
+    if (parser->http_major == 1 && parser->http_minor >= 1 &&
+        self.expect_.size() == 12 && strncasecmp(self.expect_.data(), "100-continue", 12) == 0) {
+      constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      self.peer_.write({reinterpret_cast<const uint8_t*>(kContinue.data()), kContinue.size()});
+    }
+    return 0;
+  }
+  bool header_is(std::string_view name) const {
+    return header_.size() == name.size() &&
+           strncasecmp(header_.data(), name.data(), name.size()) == 0;
   }
   static int on_body(http_parser* parser, const char* at, size_t length) {
     of(parser).request_.add_body({reinterpret_cast<const uint8_t*>(at), length});
@@ -379,6 +420,7 @@ class Http1Session final : public DohSession {
   Request request_;
   std::string header_;     // the name of the header whose value is being read
   bool in_value_ = false;  // a header's value came since its name began
+  std::string expect_;     // the request's Expect header
   uint32_t request_number_ = 0;
   bool waiting_ = false;      // the request is the query engine's until reply() or drop()
   bool close_after_ = false;  // no more requests on this connection

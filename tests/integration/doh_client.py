@@ -109,7 +109,7 @@ class Http1:
             body = self.read_chunked()
         elif "content-length" in headers:
             body = self.read_exact(int(headers["content-length"]))
-        elif status in (204, 304):
+        elif status in (204, 304) or 100 <= status < 200:  # no content, or interim
             body = b""
         else:  # delimited by the close
             body = self.reader.read()

@@ -500,6 +500,26 @@ class DohTest(unittest.TestCase):
         self.assertEqual([r.status for r in responses], [200] * len(names))
         self.assertEqual([question_name(r.body) for r in responses], list(reversed(names)))
 
+    def test_http11_absolute_form_and_expect_100_continue(self):
+        packet = wire.query(0x4141, NAME)
+        with http1(plain) as connection:
+            # The absolute-form a client sends to a proxy (RFC 9112 3.2.2): the same request.
+            connection.send("GET", "https://%s:%d%s" % (TLS_NAME, plain.doh_port,
+                                                        doh_client.get_path(packet)))
+            response = connection.response()
+            self.assertEqual(response.status, 200, response)
+            self.assertEqual(wire.Reply(response.body).id, 0x4141)
+            # Told to send the body at once; not after the client's own wait (curl: 1 s).
+            request = connection.request_bytes(
+                "POST", doh_client.PATH, TLS_NAME,
+                [("Content-Type", doh_client.MESSAGE), ("Expect", "100-continue")], packet)
+            connection.sock.sendall(request[:len(request) - len(packet)])
+            self.assertEqual(connection.response().status, 100)
+            connection.sock.sendall(packet)
+            response = connection.response()
+            self.assertEqual(response.status, 200, response)
+            self.assertEqual(wire.Reply(response.body).rcode, "NOERROR")
+
     def test_junk_and_plain_dns_at_the_doh_port_are_closed(self):
         before = plain.metric("dnsvagt_tcp_connections_dropped_total", reason="tls_handshake")
         for what, payload in (

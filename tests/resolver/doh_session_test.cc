@@ -13,6 +13,7 @@ namespace dnsvagt {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 const std::vector<uint8_t> kQuery = {0x00, 0x00, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
@@ -111,6 +112,41 @@ TEST_F(Http1SessionTest, AnswersAtOnceLetTheNextRequestsThroughInOneCall) {
   const std::string three = get_request() + get_request() + get_request();
   EXPECT_EQ(receive(three), three.size());
   EXPECT_EQ(peer_.queries.size(), 3u);
+}
+
+TEST_F(Http1SessionTest, AnAbsoluteFormTargetIsTheSameRequest) {
+  const std::string request = "GET https://doh.test:443/dns-query?dns=" +
+                              std::string(kQueryParameter) + " HTTP/1.1\r\nHost: doh.test\r\n\r\n";
+  EXPECT_EQ(receive(request), request.size());
+  ASSERT_EQ(peer_.queries.size(), 1u);
+  EXPECT_EQ(peer_.queries[0].second, kQuery);
+  session_->reply(peer_.queries[0].first, kAnswer);
+  // Elsewhere on that host is still elsewhere.
+  receive("GET http://doh.test/other?dns=" + std::string(kQueryParameter) +
+          " HTTP/1.1\r\nHost: doh.test\r\n\r\n");
+  EXPECT_EQ(peer_.statuses, std::vector<int>{404});
+}
+
+TEST_F(Http1SessionTest, ExpectContinueGetsAnInterimResponseBeforeTheBodyIsSent) {
+  const std::string head =
+      "POST /dns-query HTTP/1.1\r\nHost: doh.test\r\nContent-Type: application/dns-message\r\n"
+      "Expect: 100-Continue\r\nContent-Length: " + std::to_string(kQuery.size()) + "\r\n\r\n";
+  EXPECT_EQ(receive(head), head.size());
+  EXPECT_EQ(peer_.take_written(), "HTTP/1.1 100 Continue\r\n\r\n");
+  EXPECT_TRUE(peer_.queries.empty());
+  receive(std::string(kQuery.begin(), kQuery.end()));
+  ASSERT_EQ(peer_.queries.size(), 1u);
+  session_->reply(peer_.queries[0].first, kAnswer);
+  EXPECT_THAT(peer_.take_written(), StartsWith("HTTP/1.1 200 OK\r\n"));
+  // Without the header, or over HTTP/1.0, there is no interim response.
+  peer_.answer_at_once = true;
+  const std::string body(kQuery.begin(), kQuery.end());
+  const std::string rest = "\r\nHost: doh.test\r\nContent-Type: application/dns-message\r\n"
+                           "Content-Length: " + std::to_string(kQuery.size()) + "\r\n";
+  receive("POST /dns-query HTTP/1.1" + rest + "\r\n" + body);
+  receive("POST /dns-query HTTP/1.0" + rest + "Expect: 100-continue\r\n\r\n" + body);
+  EXPECT_EQ(peer_.queries.size(), 3u);
+  EXPECT_THAT(peer_.written, Not(HasSubstr("100 Continue")));
 }
 
 TEST_F(Http1SessionTest, ErrorStatusesKeepTheConnectionAndAreReported) {
