@@ -9,6 +9,9 @@
 namespace dnsvagt {
 
 std::string ascii_lowercase(std::string_view text);
+// Whether `a` and `b` are the same but for the case of ASCII letters (HTTP header names and
+// tokens, media types).
+bool ascii_equal_ignoring_case(std::string_view a, std::string_view b);
 // `text` without the ASCII white space (space, \t, \n, \v, \f, \r) at either end.
 std::string_view ascii_trimmed(std::string_view text);
 

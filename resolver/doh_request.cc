@@ -4,16 +4,11 @@
 
 #include <algorithm>
 
+#include "dns/ascii_text.h"
 #include "resolver/wire.h"
 
 namespace dnsvagt {
 namespace {
-
-bool equal_ignoring_case(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return fold_case(static_cast<uint8_t>(x)) == fold_case(static_cast<uint8_t>(y));
-  });
-}
 
 // RFC 4648 section 5 without padding (RFC 8484 section 4.1), trailing '=' tolerated; nullopt
 // for any other character or an impossible length. OpenSSL decodes the standard alphabet.
@@ -74,7 +69,7 @@ DohJudgement judge_doh_request(const DohRequest& request, std::string_view path)
     std::string_view type = request.content_type;
     type = type.substr(0, type.find(';'));  // parameters, if any, say nothing to DNS
     while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
-    if (!equal_ignoring_case(type, "application/dns-message")) return {415, {}};
+    if (!ascii_equal_ignoring_case(type, "application/dns-message")) return {415, {}};
     if (request.body_too_large) return {413, {}};
     judged.query.assign(request.body.begin(), request.body.end());
   }

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "dns/ascii_text.h"
 #include "resolver/doh_request.h"
 
 namespace dnsvagt {
@@ -393,16 +394,13 @@ class Http1Session final : public DohSession {
   static int on_headers_complete(http_parser* parser) {
     Http1Session& self = of(parser);
     if (parser->http_major == 1 && parser->http_minor >= 1 &&
-        self.expect_.size() == 12 && strncasecmp(self.expect_.data(), "100-continue", 12) == 0) {
+        ascii_equal_ignoring_case(self.expect_, "100-continue")) {
       constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
       self.peer_.write({reinterpret_cast<const uint8_t*>(kContinue.data()), kContinue.size()});
     }
     return 0;
   }
-  bool header_is(std::string_view name) const {
-    return header_.size() == name.size() &&
-           strncasecmp(header_.data(), name.data(), name.size()) == 0;
-  }
+  bool header_is(std::string_view name) const { return ascii_equal_ignoring_case(header_, name); }
   static int on_body(http_parser* parser, const char* at, size_t length) {
     of(parser).request_.add_body({reinterpret_cast<const uint8_t*>(at), length});
     return 0;

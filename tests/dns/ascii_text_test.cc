@@ -14,5 +14,12 @@ TEST(AsciiText, FoldsAndTrimsOnlyAscii) {
   EXPECT_EQ(ascii_trimmed("\xA0x\xA0").size(), 3u);  // A0 (no-break space in Latin-1) stays
 }
 
+TEST(AsciiText, ComparesIgnoringTheCaseOfAsciiLettersOnly) {
+  EXPECT_TRUE(ascii_equal_ignoring_case("Content-Type", "content-type"));
+  EXPECT_FALSE(ascii_equal_ignoring_case("content-type", "content-typ"));
+  EXPECT_FALSE(ascii_equal_ignoring_case("\xC3\x84", "\xC3\xA4"));  // Ä is not ä here
+  EXPECT_FALSE(ascii_equal_ignoring_case("[", "{"));                  // 0x5B vs 0x7B
+}
+
 }  // namespace
 }  // namespace dnsvagt
